@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Breakwater's kernel/user contract. Both sides include this file: the XDP
+ * program (bpf/breakwater.bpf.c) and the N-API addon (native/). It holds only
+ * data: every struct, enum, flag and limit that crosses the boundary. Nothing
+ * here is redeclared anywhere else.
+ */
+#ifndef BREAKWATER_H
+#define BREAKWATER_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <assert.h>
+#define _Static_assert static_assert
+#endif
+
+/* Limits. Each can be overridden at build time (-DBW_MAX_RULES=...). */
+#ifndef BW_MAX_RULES
+#define BW_MAX_RULES 65536	/* drop/log rules, IPv4 and IPv6 together */
+#endif
+#ifndef BW_MAX_ALLOW
+#define BW_MAX_ALLOW 4096	/* allowlist prefixes per family */
+#endif
+#ifndef BW_MAX_SRC_TALKERS
+#define BW_MAX_SRC_TALKERS 8192	/* sampled top-source table */
+#endif
+#ifndef BW_MAX_PORT_TALKERS
+#define BW_MAX_PORT_TALKERS 4096	/* sampled top-port table */
+#endif
+#ifndef BW_MAX_VLAN
+#define BW_MAX_VLAN 2		/* 802.1Q / 802.1ad tags parsed */
+#endif
+#ifndef BW_MAX_EXT_HDRS
+#define BW_MAX_EXT_HDRS 6	/* IPv6 extension headers walked */
+#endif
+#ifndef BW_RINGBUF_BYTES
+#define BW_RINGBUF_BYTES (1 << 20)
+#endif
+
+#define BW_HLL_BITS 12		/* 4096 registers: ~1.6% standard error */
+#define BW_HLL_REGS (1 << BW_HLL_BITS)
+#define BW_SAMPLE_BYTES 128	/* packet head copied into a sample */
+#define BW_TTL_BUCKETS 256
+
+/* Per-CPU counters, indices into bw_stats.counters. */
+enum bw_counter {
+	BW_C_PACKETS,
+	BW_C_BYTES,
+	BW_C_IPV4,
+	BW_C_IPV6,
+	BW_C_NON_IP,
+	BW_C_TCP,
+	BW_C_UDP,
+	BW_C_ICMP,		/* ICMP and ICMPv6 */
+	BW_C_OTHER_IP,		/* IP with another L4 protocol (GRE, ESP, ...) */
+	BW_C_TCP_BYTES,
+	BW_C_UDP_BYTES,
+	BW_C_ICMP_BYTES,
+	BW_C_TCP_SYN,		/* SYN without ACK */
+	BW_C_TCP_SYNACK,
+	BW_C_TCP_ACK,		/* ACK without SYN */
+	BW_C_TCP_FIN,
+	BW_C_TCP_RST,
+	BW_C_TCP_PSH,
+	BW_C_TCP_URG,
+	BW_C_TCP_NULL,		/* no flag at all */
+	BW_C_TCP_XMAS,		/* FIN, PSH and URG together */
+	BW_C_FRAGMENTS,		/* any IPv4/IPv6 fragment, first or not */
+	BW_C_MALFORMED,		/* could not be parsed; always passed */
+	BW_C_VLAN,		/* carried at least one VLAN tag */
+	BW_C_PASSED,		/* verdicts: exactly one per packet */
+	BW_C_DROPPED,
+	BW_C_ALLOWLISTED,	/* matched a rule, saved by the allowlist */
+	BW_C_LOGGED,		/* matched a log-only rule (or any rule under the kill switch) */
+	BW_C_RULE_EXPIRED,	/* matched a rule past its expiry: passed */
+	BW_C_SAMPLED,		/* packet heads written to the ring buffer */
+	BW_C_SAMPLES_LOST,	/* ring buffer full or over the per-second budget */
+	BW_C_MAX,
+};
+
+/* Packet-length buckets: 0-64, 65-128, 129-256, 257-512, 513-1024, 1025-1500, >1500. */
+#define BW_LEN_BUCKETS 7
+
+/* PERCPU_ARRAY "stats", one entry. */
+struct bw_stats {
+	__u64 counters[BW_C_MAX];
+	__u64 len_hist[BW_LEN_BUCKETS];
+	__u64 ttl_hist[BW_TTL_BUCKETS];
+	__u64 sample_window_ns;	/* sample rate limiter, kernel-private */
+	__u64 sample_window_count;
+};
+
+/* PERCPU_ARRAY "hll", two entries indexed by (epoch & 1): HyperLogLog of sources. */
+struct bw_hll {
+	__u8 reg[BW_HLL_REGS];
+};
+
+/* ARRAY "config", one entry. Written by user space, read by every packet. */
+struct bw_config {
+	__u32 kill_switch;		/* non-zero: never drop, keep counting */
+	__u32 sample_period;		/* 1 in N packets sampled to the ring buffer; 0 = off */
+	__u32 sample_max_per_sec;	/* per-CPU cap on samples; 0 = no cap */
+	__u32 talker_sample_period;	/* 1 in N packets updates the talker tables; power of 2 */
+	__u32 epoch;			/* window number; talkers and hll roll over with it */
+	__u32 rule_classes;		/* BW_CLASS_* bits: which rule shapes exist */
+};
+
+/* Rule shapes. A packet is looked up once per shape present. */
+enum bw_rule_class {
+	BW_CLASS_ANY = 0,		/* prefix only */
+	BW_CLASS_PROTO = 1,		/* prefix and protocol */
+	BW_CLASS_PORT = 2,		/* prefix, protocol and destination port */
+	BW_CLASS_MAX = 3,
+};
+#define BW_CLASS_BIT(family6, class) (1u << ((class) + ((family6) ? BW_CLASS_MAX : 0)))
+
+enum bw_rule_mode {
+	BW_MODE_DROP = 0,
+	BW_MODE_LOG = 1,
+};
+
+/*
+ * LPM_TRIE "rules_v4" / "rules_v6". The matched bits are protocol, port, then
+ * the source address: prefixlen = 24 + source prefix length. Protocol 0 and
+ * port 0 mean any, and are looked up as such.
+ */
+#define BW_RULE_KEY_FIXED_BITS 24
+struct bw_rule_key4 {
+	__u32 prefixlen;
+	__u8 proto;
+	__u8 port[2];		/* network byte order */
+	__u8 addr[4];
+	__u8 pad;		/* keeps the size 12; never part of the prefix */
+};
+
+struct bw_rule_key6 {
+	__u32 prefixlen;
+	__u8 proto;
+	__u8 port[2];
+	__u8 addr[16];
+	__u8 pad;
+};
+
+struct bw_rule {
+	__u64 expires_ns;	/* CLOCK_BOOTTIME; 0 = never */
+	__u32 slot;		/* index into "rule_stats" */
+	__u8 mode;		/* enum bw_rule_mode */
+	__u8 pad[3];
+};
+
+/* PERCPU_ARRAY "rule_stats", BW_MAX_RULES entries: hits per rule slot. */
+struct bw_rule_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* LPM_TRIE "allow_v4" / "allow_v6": prefixes that are never dropped. */
+struct bw_allow_key4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct bw_allow_key6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* LRU_HASH "src_talkers": sampled sources. IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). */
+struct bw_addr {
+	__u8 addr[16];
+};
+
+/* Kinds of "port_talkers" keys. */
+enum bw_port_kind {
+	BW_PORT_TCP_DST = 0,
+	BW_PORT_UDP_DST = 1,
+	BW_PORT_UDP_SRC = 2,
+};
+
+struct bw_port_key {
+	__u16 kind;		/* enum bw_port_kind */
+	__u16 port;		/* host byte order */
+};
+
+/*
+ * Talker counts by window: "cur" belongs to "epoch", "prev" to epoch - 1.
+ * An entry is rolled lazily by the next packet that touches it. Counts are
+ * scaled by the sampling period, so they estimate real packets and bytes.
+ */
+struct bw_talker {
+	__u32 epoch;
+	__u32 pad;
+	__u64 cur_packets;
+	__u64 cur_bytes;
+	__u64 prev_packets;
+	__u64 prev_bytes;
+};
+
+/* Ring buffer "samples": one record per sampled packet. */
+enum bw_verdict {
+	BW_VERDICT_PASS = 0,
+	BW_VERDICT_DROP = 1,
+	BW_VERDICT_ALLOW = 2,
+	BW_VERDICT_LOG = 3,
+	BW_VERDICT_MALFORMED = 4,
+};
+
+struct bw_sample {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u32 len;		/* frame length on the wire */
+	__u16 cap_len;		/* bytes of data[] that are valid */
+	__u8 verdict;		/* enum bw_verdict */
+	__u8 pad;
+	__u8 data[BW_SAMPLE_BYTES];
+};
+
+_Static_assert(sizeof(struct bw_config) == 24, "bw_config size");
+_Static_assert(sizeof(struct bw_rule_key4) == 12, "bw_rule_key4 size");
+_Static_assert(sizeof(struct bw_rule_key6) == 24, "bw_rule_key6 size");
+_Static_assert(sizeof(struct bw_rule) == 16, "bw_rule size");
+_Static_assert(sizeof(struct bw_rule_stats) == 16, "bw_rule_stats size");
+_Static_assert(sizeof(struct bw_allow_key4) == 8, "bw_allow_key4 size");
+_Static_assert(sizeof(struct bw_allow_key6) == 20, "bw_allow_key6 size");
+_Static_assert(sizeof(struct bw_port_key) == 4, "bw_port_key size");
+_Static_assert(sizeof(struct bw_talker) == 40, "bw_talker size");
+_Static_assert(sizeof(struct bw_sample) == 144, "bw_sample size");
+
+#endif /* BREAKWATER_H */

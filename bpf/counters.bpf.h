@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Counting: per-CPU counters and histograms, the HyperLogLog of sources and
+ * the sampled talker tables. Included only by breakwater.bpf.c.
+ */
+#ifndef BW_COUNTERS_BPF_H
+#define BW_COUNTERS_BPF_H
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ALL (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK | TCP_URG)
+#define TCP_XMAS (TCP_FIN | TCP_PSH | TCP_URG)
+
+static __always_inline __u32 len_bucket(__u64 len)
+{
+	if (len <= 64)
+		return 0;
+	if (len <= 128)
+		return 1;
+	if (len <= 256)
+		return 2;
+	if (len <= 512)
+		return 3;
+	if (len <= 1024)
+		return 4;
+	if (len <= 1500)
+		return 5;
+	return 6;
+}
+
+static __always_inline void count_tcp_flags(struct bw_stats *st, __u8 f)
+{
+	__u64 *c = st->counters;
+
+	if ((f & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		c[BW_C_TCP_SYN]++;
+	else if ((f & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		c[BW_C_TCP_SYNACK]++;
+	else if (f & TCP_ACK)
+		c[BW_C_TCP_ACK]++;
+	if (f & TCP_FIN)
+		c[BW_C_TCP_FIN]++;
+	if (f & TCP_RST)
+		c[BW_C_TCP_RST]++;
+	if (f & TCP_PSH)
+		c[BW_C_TCP_PSH]++;
+	if (f & TCP_URG)
+		c[BW_C_TCP_URG]++;
+	if (!(f & TCP_ALL))
+		c[BW_C_TCP_NULL]++;
+	if ((f & TCP_XMAS) == TCP_XMAS)
+		c[BW_C_TCP_XMAS]++;
+}
+
+/* Counts an L4 header that was parsed. */
+static __always_inline void count_l4(struct bw_stats *st, struct bw_pkt *p,
+				     __u64 len)
+{
+	__u64 *c = st->counters;
+
+	switch (p->ip_proto) {
+	case IPPROTO_TCP:
+		c[BW_C_TCP]++;
+		c[BW_C_TCP_BYTES] += len;
+		count_tcp_flags(st, p->tcp_flags);
+		break;
+	case IPPROTO_UDP:
+		c[BW_C_UDP]++;
+		c[BW_C_UDP_BYTES] += len;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		c[BW_C_ICMP]++;
+		c[BW_C_ICMP_BYTES] += len;
+		break;
+	default:
+		c[BW_C_OTHER_IP]++;
+	}
+}
+
+/* murmur3's 32-bit finaliser: cheap and well mixed. */
+static __always_inline __u32 mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+static __always_inline __u32 src_hash(struct bw_pkt *p)
+{
+	__u32 w[4];
+
+	if (p->family == 4)
+		return mix32(p->saddr4);
+	__builtin_memcpy(w, p->saddr6, 16);
+	return mix32(w[0] ^ mix32(w[1] ^ mix32(w[2] ^ mix32(w[3]))));
+}
+
+/* Leading zeros of a non-zero 32-bit value, without a clz instruction. */
+static __always_inline __u32 clz32(__u32 x)
+{
+	__u32 n = 0;
+
+	if (!(x & 0xFFFF0000)) { n += 16; x <<= 16; }
+	if (!(x & 0xFF000000)) { n += 8; x <<= 8; }
+	if (!(x & 0xF0000000)) { n += 4; x <<= 4; }
+	if (!(x & 0xC0000000)) { n += 2; x <<= 2; }
+	if (!(x & 0x80000000)) { n += 1; }
+	return n;
+}
+
+static __always_inline void hll_add(struct bw_config *cfg, struct bw_pkt *p)
+{
+	__u32 key = cfg->epoch & 1;
+	struct bw_hll *h = bpf_map_lookup_elem(&hll, &key);
+	__u32 hash = src_hash(p);
+	__u32 idx = hash >> (32 - BW_HLL_BITS);
+	/* Rank of the first 1 bit in the remaining bits; a sentinel bounds it. */
+	__u8 rank = clz32((hash << BW_HLL_BITS) | (1u << (BW_HLL_BITS - 1))) + 1;
+
+	if (!h)
+		return;
+	if (h->reg[idx & (BW_HLL_REGS - 1)] < rank)
+		h->reg[idx & (BW_HLL_REGS - 1)] = rank;
+}
+
+static __always_inline void talker_add(void *map, void *key, __u32 epoch,
+				       __u64 pkts, __u64 bytes)
+{
+	struct bw_talker *t = bpf_map_lookup_elem(map, key);
+	struct bw_talker fresh = {};
+
+	if (!t) {
+		fresh.epoch = epoch;
+		fresh.cur_packets = pkts;
+		fresh.cur_bytes = bytes;
+		bpf_map_update_elem(map, key, &fresh, BPF_NOEXIST);
+		return;
+	}
+	if (t->epoch != epoch) {
+		/* Roll the window lazily; an entry idle for two epochs restarts. */
+		if (t->epoch + 1 == epoch) {
+			t->prev_packets = t->cur_packets;
+			t->prev_bytes = t->cur_bytes;
+		} else {
+			t->prev_packets = 0;
+			t->prev_bytes = 0;
+		}
+		t->cur_packets = 0;
+		t->cur_bytes = 0;
+		t->epoch = epoch;
+	}
+	t->cur_packets += pkts;
+	t->cur_bytes += bytes;
+}
+
+/*
+ * Top talkers. Only 1 in talker_sample_period packets touches the tables, so
+ * a spoofed flood (a new source per packet) pays the LRU insert on a sample
+ * only, while a heavy hitter is sampled in proportion to its share.
+ */
+static __always_inline void talkers_add(struct bw_config *cfg,
+					struct bw_pkt *p, __u64 len)
+{
+	__u32 period = cfg->talker_sample_period;
+	struct bw_addr src = {};
+	struct bw_port_key pk = {};
+
+	if (period > 1 && (bpf_get_prandom_u32() & (period - 1)))
+		return;
+	if (period < 1)
+		period = 1;
+	if (p->family == 4) {
+		src.addr[10] = 0xff;
+		src.addr[11] = 0xff;
+		__builtin_memcpy(&src.addr[12], &p->saddr4, 4);
+	} else {
+		__builtin_memcpy(src.addr, p->saddr6, 16);
+	}
+	talker_add(&src_talkers, &src, cfg->epoch, period, len * period);
+	if (!p->l4)
+		return;
+	if (p->ip_proto == IPPROTO_TCP) {
+		pk.kind = BW_PORT_TCP_DST;
+		pk.port = p->dport;
+		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period);
+	} else if (p->ip_proto == IPPROTO_UDP) {
+		pk.kind = BW_PORT_UDP_DST;
+		pk.port = p->dport;
+		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period);
+		pk.kind = BW_PORT_UDP_SRC;
+		pk.port = p->sport;
+		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period);
+	}
+}
+
+#endif /* BW_COUNTERS_BPF_H */

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Header parsing. Included only by breakwater.bpf.c.
+ *
+ * Contract of every parse_* helper: it checks its header against the end of
+ * the frame before reading it, advances the cursor past it, fills the fields
+ * of struct bw_pkt it owns (host byte order), and returns the next protocol
+ * (an ethertype or an IP protocol number), or -1 when the header is
+ * truncated or inconsistent. -1 always means "malformed".
+ */
+#ifndef BW_PARSING_BPF_H
+#define BW_PARSING_BPF_H
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+
+enum bw_frag {
+	BW_FRAG_NONE = 0,
+	BW_FRAG_FIRST = 1,	/* carries the L4 header */
+	BW_FRAG_LATER = 2,	/* no L4 header: never counted as L4 */
+};
+
+struct bw_cursor {
+	void *pos;
+	void *end;		/* always the frame end: the verifier needs it */
+	__u32 l4_len;		/* bytes the IP header says follow it */
+};
+
+/* What the program knows about a packet once parsed. */
+struct bw_pkt {
+	__u32 saddr4;		/* network byte order, IPv4 only */
+	__u8 saddr6[16];	/* IPv6 only */
+	__u16 sport;
+	__u16 dport;
+	__u8 family;		/* 0 (not IP), 4 or 6 */
+	__u8 ip_proto;		/* protocol of the L4 header (after extensions) */
+	__u8 ttl;
+	__u8 frag;		/* enum bw_frag */
+	__u8 tcp_flags;
+	__u8 l4;		/* 1 when the L4 header was parsed */
+	__u8 vlan;		/* 1 when at least one VLAN tag was seen */
+	__u8 pad[3];
+};
+
+struct bw_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+static __always_inline int parse_eth(struct bw_cursor *c, struct bw_pkt *p,
+				     __u64 *vlan)
+{
+	struct ethhdr *eth = c->pos;
+	__u16 proto;
+
+	if ((void *)(eth + 1) > c->end)
+		return -1;
+	c->pos = eth + 1;
+	proto = bpf_ntohs(eth->h_proto);
+#pragma unroll
+	for (int i = 0; i < BW_MAX_VLAN; i++) {
+		struct bw_vlan_hdr *vh = c->pos;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return -1;
+		c->pos = vh + 1;
+		proto = bpf_ntohs(vh->proto);
+		*vlan = 1;
+	}
+	/* A tag past the limit: a stack we refuse to walk further. */
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return -1;
+	return proto;
+}
+
+static __always_inline int parse_ipv4(struct bw_cursor *c, struct bw_pkt *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen, tot;
+	__u16 frag;
+
+	if ((void *)(ip + 1) > c->end)
+		return -1;
+	hlen = ip->ihl * 4;
+	if (ip->version != 4 || hlen < sizeof(*ip))
+		return -1;
+	if (c->pos + hlen > c->end)
+		return -1;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hlen || c->pos + tot > c->end)
+		return -1;
+	p->family = 4;
+	p->saddr4 = ip->saddr;
+	p->ttl = ip->ttl;
+	p->ip_proto = ip->protocol;
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & IP_OFFSET)
+		p->frag = BW_FRAG_LATER;
+	else if (frag & IP_MF)
+		p->frag = BW_FRAG_FIRST;
+	/* L4 ends where the IP datagram ends, not at the (padded) frame end. */
+	c->l4_len = tot - hlen;
+	c->pos += hlen;
+	return ip->protocol;
+}
+
+struct bw_ipv6_opt {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct bw_ipv6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;	/* offset << 3 | M flag */
+	__be32 id;
+};
+
+static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen, hlen;
+	__u8 next;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return -1;
+	if (ip6->version != 6)
+		return -1;
+	plen = bpf_ntohs(ip6->payload_len);
+	/* 0 would be a jumbogram; those never cross an XDP hook. */
+	if (plen == 0 || (void *)(ip6 + 1) + plen > c->end)
+		return -1;
+	p->family = 6;
+	__builtin_memcpy(p->saddr6, &ip6->saddr, 16);
+	p->ttl = ip6->hop_limit;
+	c->l4_len = plen;
+	c->pos = ip6 + 1;
+	next = ip6->nexthdr;
+
+#pragma unroll
+	for (int i = 0; i < BW_MAX_EXT_HDRS; i++) {
+		struct bw_ipv6_opt *opt = c->pos;
+		struct bw_ipv6_frag *fh = c->pos;
+		__u16 off;
+
+		switch (next) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case 135:	/* mobility */
+			if ((void *)(opt + 1) > c->end)
+				return -1;
+			hlen = (opt->hdrlen + 1) * 8;
+			next = opt->nexthdr;
+			break;
+		case IPPROTO_AH:
+			if ((void *)(opt + 1) > c->end)
+				return -1;
+			hlen = (opt->hdrlen + 2) * 4;
+			next = opt->nexthdr;
+			break;
+		case IPPROTO_FRAGMENT:
+			if ((void *)(fh + 1) > c->end)
+				return -1;
+			off = bpf_ntohs(fh->frag_off);
+			p->frag = (off & 0xFFF8) ? BW_FRAG_LATER :
+				  (off & 1) ? BW_FRAG_FIRST : p->frag;
+			hlen = sizeof(*fh);
+			next = fh->nexthdr;
+			break;
+		default:
+			goto done;
+		}
+		if (hlen > c->l4_len)
+			return -1;
+		c->pos += hlen;
+		c->l4_len -= hlen;
+		if (c->pos > c->end)
+			return -1;
+	}
+	/* Still an extension header after the limit: refuse the chain. */
+	switch (next) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_AH:
+	case 135:
+		return -1;
+	}
+done:
+	p->ip_proto = next;
+	return next;
+}
+
+static __always_inline int parse_tcp(struct bw_cursor *c, struct bw_pkt *p)
+{
+	struct tcphdr *th = c->pos;
+	__u32 hlen;
+
+	if ((void *)(th + 1) > c->end || sizeof(*th) > c->l4_len)
+		return -1;
+	hlen = th->doff * 4;
+	if (hlen < sizeof(*th) || hlen > c->l4_len || c->pos + hlen > c->end)
+		return -1;
+	p->sport = bpf_ntohs(th->source);
+	p->dport = bpf_ntohs(th->dest);
+	/* Byte 13 of the header: CWR ECE URG ACK PSH RST SYN FIN. */
+	p->tcp_flags = ((__u8 *)th)[13];
+	c->pos += hlen;
+	return 0;
+}
+
+static __always_inline int parse_udp(struct bw_cursor *c, struct bw_pkt *p)
+{
+	struct udphdr *uh = c->pos;
+	__u16 ulen;
+
+	if ((void *)(uh + 1) > c->end || sizeof(*uh) > c->l4_len)
+		return -1;
+	ulen = bpf_ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ulen > c->l4_len)
+		return -1;
+	p->sport = bpf_ntohs(uh->source);
+	p->dport = bpf_ntohs(uh->dest);
+	c->pos = uh + 1;
+	return 0;
+}
+
+/* ICMP and ICMPv6 share the 4-byte type/code/checksum head plus 4 bytes. */
+static __always_inline int parse_icmp(struct bw_cursor *c)
+{
+	if (c->pos + 8 > c->end || c->l4_len < 8)
+		return -1;
+	c->pos += 8;
+	return 0;
+}
+
+#endif /* BW_PARSING_BPF_H */
