@@ -44,41 +44,49 @@
 #define BW_SAMPLE_BYTES 128	/* packet head copied into a sample */
 #define BW_TTL_BUCKETS 256
 
-/* Per-CPU counters, indices into bw_stats.counters. */
+/*
+ * Per-CPU counters, indices into bw_stats.counters. One list, expanded into
+ * the enum here and into the names user space reports: X(ENUM, name).
+ */
+#define BW_COUNTER_LIST(X)						\
+	X(PACKETS, packets)						\
+	X(BYTES, bytes)							\
+	X(IPV4, ipv4)							\
+	X(IPV6, ipv6)							\
+	X(NON_IP, nonIp)						\
+	X(TCP, tcp)							\
+	X(UDP, udp)							\
+	X(ICMP, icmp)		/* ICMP and ICMPv6 */			\
+	X(OTHER_IP, otherIp)	/* another L4 protocol (GRE, ESP...) */	\
+	X(TCP_BYTES, tcpBytes)						\
+	X(UDP_BYTES, udpBytes)						\
+	X(ICMP_BYTES, icmpBytes)					\
+	X(TCP_SYN, tcpSyn)	/* SYN without ACK */			\
+	X(TCP_SYNACK, tcpSynAck)					\
+	X(TCP_ACK, tcpAck)	/* ACK without SYN */			\
+	X(TCP_FIN, tcpFin)						\
+	X(TCP_RST, tcpRst)						\
+	X(TCP_PSH, tcpPsh)						\
+	X(TCP_URG, tcpUrg)						\
+	X(TCP_NULL, tcpNull)	/* no flag at all */			\
+	X(TCP_XMAS, tcpXmas)	/* FIN, PSH and URG together */		\
+	X(FRAGMENTS, fragments)	/* any fragment, first or not */	\
+	X(MALFORMED, malformed)	/* could not be parsed; passed */	\
+	X(VLAN, vlan)		/* carried at least one VLAN tag */	\
+	X(PASSED, passed)	/* verdicts: exactly one per packet */	\
+	X(DROPPED, dropped)						\
+	X(ALLOWLISTED, allowlisted) /* matched a rule, allowlisted */	\
+	X(LOGGED, logged)	/* log-only match, or any under kill switch */ \
+	X(RULE_EXPIRED, ruleExpired) /* matched only expired rules */	\
+	X(SAMPLED, sampled)	/* heads written to the ring buffer */	\
+	X(SAMPLES_LOST, samplesLost) /* ring full or over budget */
+
+#define BW_COUNTER_ENUM(e, name) BW_C_##e,
 enum bw_counter {
-	BW_C_PACKETS,
-	BW_C_BYTES,
-	BW_C_IPV4,
-	BW_C_IPV6,
-	BW_C_NON_IP,
-	BW_C_TCP,
-	BW_C_UDP,
-	BW_C_ICMP,		/* ICMP and ICMPv6 */
-	BW_C_OTHER_IP,		/* IP with another L4 protocol (GRE, ESP, ...) */
-	BW_C_TCP_BYTES,
-	BW_C_UDP_BYTES,
-	BW_C_ICMP_BYTES,
-	BW_C_TCP_SYN,		/* SYN without ACK */
-	BW_C_TCP_SYNACK,
-	BW_C_TCP_ACK,		/* ACK without SYN */
-	BW_C_TCP_FIN,
-	BW_C_TCP_RST,
-	BW_C_TCP_PSH,
-	BW_C_TCP_URG,
-	BW_C_TCP_NULL,		/* no flag at all */
-	BW_C_TCP_XMAS,		/* FIN, PSH and URG together */
-	BW_C_FRAGMENTS,		/* any IPv4/IPv6 fragment, first or not */
-	BW_C_MALFORMED,		/* could not be parsed; always passed */
-	BW_C_VLAN,		/* carried at least one VLAN tag */
-	BW_C_PASSED,		/* verdicts: exactly one per packet */
-	BW_C_DROPPED,
-	BW_C_ALLOWLISTED,	/* matched a rule, saved by the allowlist */
-	BW_C_LOGGED,		/* matched a log-only rule (or any rule under the kill switch) */
-	BW_C_RULE_EXPIRED,	/* matched a rule past its expiry: passed */
-	BW_C_SAMPLED,		/* packet heads written to the ring buffer */
-	BW_C_SAMPLES_LOST,	/* ring buffer full or over the per-second budget */
+	BW_COUNTER_LIST(BW_COUNTER_ENUM)
 	BW_C_MAX,
 };
+#undef BW_COUNTER_ENUM
 
 /* Packet-length buckets: 0-64, 65-128, 129-256, 257-512, 513-1024, 1025-1500, >1500. */
 #define BW_LEN_BUCKETS 7

@@ -1,0 +1,137 @@
+// The raw addon (build/Release/breakwater.node) and its types. Only
+// native/index.ts and the classes it exports use this file directly.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface RawPrefix { family: 4 | 6; address: Buffer; prefixLen: number }
+export interface RawRuleMatch extends RawPrefix { protocol?: number; port?: number }
+export interface RawRule extends RawRuleMatch {
+  mode: 'drop' | 'log';
+  expiresAt?: number;
+  slot: number;
+  resetStats?: boolean;
+}
+
+export interface RuleEntry {
+  family: 4 | 6;
+  address: string;
+  prefixLen: number;
+  protocol: number;
+  port: number;
+  mode: 'drop' | 'log';
+  /** Wall-clock ms; 0 = never. */
+  expiresAt: number;
+  expired: boolean;
+  slot: number;
+  packets: number;
+  bytes: number;
+}
+
+export interface AllowEntry { family: 4 | 6; address: string; prefixLen: number }
+
+/** Talker counts: `packets`/`bytes` in the current window, `prev*` in the one before. */
+export interface TalkerCounts { packets: number; bytes: number; prevPackets: number; prevBytes: number }
+export interface SourceTalker extends TalkerCounts { ip: string }
+export interface PortTalker extends TalkerCounts { kind: 'tcpDst' | 'udpDst' | 'udpSrc'; port: number }
+
+export interface RawSnapshot {
+  /** Summed over CPUs. Numbers are exact up to 2^53 (centuries at line rate). */
+  counters: Record<CounterName, number>;
+  lengthHistogram: number[];
+  ttlHistogram: number[];
+  epoch: number;
+  hllCurrent: Buffer;
+  hllPrevious: Buffer;
+  topSources: SourceTalker[];
+  topPorts: PortTalker[];
+}
+
+export interface KernelConfig {
+  killSwitch: boolean;
+  samplePeriod: number;
+  sampleMaxPerSec: number;
+  talkerSamplePeriod: number;
+  epoch: number;
+  ruleClasses: number;
+}
+
+export interface Sample {
+  timestampNs: bigint;
+  length: number;
+  verdict: 'pass' | 'drop' | 'allow' | 'log' | 'malformed';
+  data: Buffer;
+}
+
+export interface ProgramInfo {
+  open: boolean;
+  iface: string | null;
+  ifindex: number;
+  mode: 'native' | 'generic' | 'unknown' | null;
+  adopted: boolean;
+  pinDir: string | null;
+  possibleCpus: number;
+}
+
+export type AttachMode = 'native' | 'generic' | 'auto';
+
+export interface RawProgram {
+  info(): ProgramInfo;
+  detach(): void;
+  close(): void;
+  testRun(packet: Buffer, repeat?: number): { retval: number; durationNs: number };
+  snapshot(topN?: number): RawSnapshot;
+  getConfig(): KernelConfig;
+  setConfig(partial: Partial<KernelConfig>): void;
+  clearHll(parity: number): void;
+  putRule(rule: RawRule): void;
+  deleteRule(match: RawRuleMatch): boolean;
+  listRules(): RuleEntry[];
+  putAllow(prefix: RawPrefix): void;
+  deleteAllow(prefix: RawPrefix): boolean;
+  listAllow(): AllowEntry[];
+  startSamples(cb: (samples: Sample[]) => void): void;
+  stopSamples(): void;
+}
+
+export const COUNTER_NAMES = [
+  'packets', 'bytes', 'ipv4', 'ipv6', 'nonIp', 'tcp', 'udp', 'icmp', 'otherIp',
+  'tcpBytes', 'udpBytes', 'icmpBytes', 'tcpSyn', 'tcpSynAck', 'tcpAck', 'tcpFin',
+  'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas', 'fragments', 'malformed',
+  'vlan', 'passed', 'dropped', 'allowlisted', 'logged', 'ruleExpired', 'sampled',
+  'samplesLost',
+] as const;
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+interface Addon {
+  Program: new (opts: {
+    iface?: string; mode?: AttachMode; pinRoot?: string; adoptOnly?: boolean; benchRandomSource?: boolean;
+  }) => RawProgram;
+  limits: {
+    maxRules: number; maxAllow: number; maxSourceTalkers: number; maxPortTalkers: number;
+    maxVlanTags: number; maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
+  };
+  counterNames: string[];
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function load(): Addon {
+  const file = path.join(root, 'build', 'Release', 'breakwater.node');
+  try {
+    return createRequire(import.meta.url)(file) as Addon;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const wrapped = new Error(
+      `the native addon is not built (${file}): run 'npm run setup' as root, or 'npm run build'; cause: ${e.message}`,
+    ) as NodeJS.ErrnoException;
+    wrapped.code = 'ENOADDON';
+    throw wrapped;
+  }
+}
+
+export const addon = load();
+
+// The counter list is declared once in bpf/breakwater.h; the type above must follow it.
+if (addon.counterNames.join() !== COUNTER_NAMES.join())
+  throw new Error(`native/binding.ts COUNTER_NAMES is out of date with bpf/breakwater.h: ${addon.counterNames.join()}`);

@@ -1,0 +1,160 @@
+/**
+ * Breakwater's kernel half, as TypeScript sees it. The rest of the code
+ * imports only this module.
+ *
+ *   const bw = Breakwater.attach('eth0', { mode: 'auto' }); // or adopts the pinned one
+ *   bw.addRule({ source: '203.0.113.0/24', protocol: 'udp', port: 53, ttlSeconds: 600 });
+ *   const snap = bw.snapshot();        // every counter and distribution
+ *   bw.rotateWindow();                 // once a second: talker and source windows
+ *   bw.close();                        // program and rules stay in the kernel
+ *   Breakwater.detachInterface('eth0') // removes program, link and pins
+ */
+import { addon, type AllowEntry, type AttachMode, type KernelConfig, type ProgramInfo, type RawProgram,
+  type RawSnapshot, type RuleEntry, type Sample } from './binding.ts';
+import { estimateDistinct } from './hll.ts';
+import { parsePrefix, PrefixError } from './prefix.ts';
+import { RuleBook, RuleError, type RuleSpec } from './rules.ts';
+
+export type { AllowEntry, AttachMode, CounterName, KernelConfig, PortTalker, ProgramInfo, RuleEntry, Sample,
+  SourceTalker } from './binding.ts';
+export { COUNTER_NAMES } from './binding.ts';
+export { parsePrefix, PrefixError, type Prefix } from './prefix.ts';
+export { RuleError, type RuleSpec, type Protocol } from './rules.ts';
+export { estimateDistinct } from './hll.ts';
+
+export const limits = addon.limits;
+
+export interface Snapshot extends Omit<RawSnapshot, 'hllCurrent' | 'hllPrevious'> {
+  /** Distinct source addresses (HyperLogLog, ~1.6% error) in this window and the last. */
+  distinctSources: { current: number; previous: number };
+}
+
+export interface AttachOptions {
+  mode?: AttachMode;
+  /** bpffs mount; pins go under <pinRoot>/breakwater/<iface>. */
+  pinRoot?: string;
+}
+
+export class Breakwater {
+  private readonly rules: RuleBook;
+
+  private constructor(private readonly prog: RawProgram) {
+    this.rules = new RuleBook(prog, addon.limits.maxRules);
+  }
+
+  /** Attaches to iface, or adopts the program already pinned for it (rules and counters intact). */
+  static attach(iface: string, opts: AttachOptions = {}): Breakwater {
+    if (!/^[\w.@:-]{1,15}$/.test(iface)) throw new PrefixError(`'${iface}' is not a network interface name`);
+    return new Breakwater(new addon.Program({ iface, mode: opts.mode ?? 'auto', pinRoot: opts.pinRoot }));
+  }
+
+  /** Loads an unattached instance for BPF_PROG_TEST_RUN (tests and benchmarks). */
+  static loadForTest(opts: { benchRandomSource?: boolean } = {}): Breakwater {
+    return new Breakwater(new addon.Program({ benchRandomSource: opts.benchRandomSource ?? false }));
+  }
+
+  /** Removes Breakwater from iface: program, link and pins. Throws ENOENT if it is not there. */
+  static detachInterface(iface: string, opts: { pinRoot?: string } = {}): void {
+    new addon.Program({ iface, adoptOnly: true, pinRoot: opts.pinRoot }).detach();
+  }
+
+  get info(): ProgramInfo {
+    return this.prog.info();
+  }
+
+  snapshot(topN = 32): Snapshot {
+    const { hllCurrent, hllPrevious, ...rest } = this.prog.snapshot(topN);
+    return {
+      ...rest,
+      distinctSources: { current: estimateDistinct(hllCurrent), previous: estimateDistinct(hllPrevious) },
+    };
+  }
+
+  /** Starts a new window for the talker tables and the source estimator. */
+  rotateWindow(): number {
+    const next = (this.prog.getConfig().epoch + 1) >>> 0;
+    this.prog.clearHll(next & 1);
+    this.prog.setConfig({ epoch: next });
+    return next;
+  }
+
+  config(): KernelConfig {
+    return this.prog.getConfig();
+  }
+
+  /** Stops all dropping at once (rules still count, as log-only); false resumes. */
+  setKillSwitch(on: boolean): void {
+    this.prog.setConfig({ killSwitch: on });
+  }
+
+  /** Samples 1 in `period` packets (0 = off), at most maxPerSec per CPU. */
+  setSampling(period: number, maxPerSec = 1000): void {
+    if (!Number.isInteger(period) || period < 0) throw new RuleError('EINVAL', 'setSampling', 'period must be 0 or a positive integer');
+    if (!Number.isInteger(maxPerSec) || maxPerSec < 0) throw new RuleError('EINVAL', 'setSampling', 'maxPerSec must be a non-negative integer');
+    this.prog.setConfig({ samplePeriod: period, sampleMaxPerSec: maxPerSec });
+  }
+
+  /** 1 in `period` packets updates the talker tables (a power of two; 1 = every packet). */
+  setTalkerSampling(period: number): void {
+    if (!Number.isInteger(period) || period < 1 || (period & (period - 1)) !== 0)
+      throw new RuleError('EINVAL', 'setTalkerSampling', 'period must be a power of two');
+    this.prog.setConfig({ talkerSamplePeriod: period });
+  }
+
+  addRule(spec: RuleSpec): void {
+    this.rules.put(spec);
+  }
+
+  deleteRule(spec: RuleSpec): boolean {
+    return this.rules.delete(spec);
+  }
+
+  listRules(): RuleEntry[] {
+    return this.prog.listRules();
+  }
+
+  pruneExpiredRules(): RuleEntry[] {
+    return this.rules.pruneExpired();
+  }
+
+  get ruleCount(): number {
+    return this.rules.size;
+  }
+
+  allow(source: string): void {
+    this.prog.putAllow(parsePrefix(source));
+  }
+
+  disallow(source: string): boolean {
+    return this.prog.deleteAllow(parsePrefix(source));
+  }
+
+  listAllow(): AllowEntry[] {
+    return this.prog.listAllow();
+  }
+
+  onSamples(cb: (samples: Sample[]) => void): void {
+    this.prog.startSamples(cb);
+  }
+
+  stopSamples(): void {
+    this.prog.stopSamples();
+  }
+
+  testRun(packet: Buffer, repeat = 1): { retval: number; durationNs: number } {
+    return this.prog.testRun(packet, repeat);
+  }
+
+  /** Removes the program from the interface and deletes its pins. */
+  detach(): void {
+    this.prog.detach();
+  }
+
+  /** Lets go of the kernel objects; an attached program keeps running. Idempotent. */
+  close(): void {
+    this.prog.close();
+  }
+}
+
+export const XDP_PASS = 2;
+export const XDP_DROP = 1;

@@ -1,0 +1,336 @@
+// Program lifecycle: load, adopt a pinned instance, attach, pin, detach,
+// close, and BPF_PROG_TEST_RUN.
+#include "program.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "breakwater.h"
+#include "breakwater.skel.h"
+#include "errors.h"
+
+namespace bw {
+
+const char *const kMapNames[kMapCount] = {
+    "stats", "hll", "config", "rules_v4", "rules_v6", "rule_stats",
+    "allow_v4", "allow_v6", "src_talkers", "port_talkers", "samples"};
+
+namespace {
+
+constexpr long kBpfFsMagic = 0xcafe4a11;
+
+// Creates dir and its parents (mode 0700).
+int MakeDirs(const std::string &dir) {
+  for (size_t i = 1; i <= dir.size(); i++) {
+    if (i == dir.size() || dir[i] == '/') {
+      std::string part = dir.substr(0, i);
+      if (mkdir(part.c_str(), 0700) && errno != EEXIST) return -errno;
+    }
+  }
+  return 0;
+}
+
+// Pins live on a bpffs; mount one where the host has none (as bpftool does).
+void EnsureBpfFs(Napi::Env env, const std::string &root) {
+  struct statfs st;
+  if (statfs(root.c_str(), &st) == 0 && st.f_type == kBpfFsMagic) return;
+  if (MakeDirs(root) || mount("bpf", root.c_str(), "bpf", 0, "mode=0700"))
+    ThrowSys(env, "attach", errno,
+             "no bpffs at " + root + " and it could not be mounted "
+             "(mount -t bpf bpf " + root + ")");
+}
+
+std::string PinPath(const std::string &dir, const char *name) {
+  return dir + "/" + name;
+}
+
+}  // namespace
+
+Napi::Function Program::Init(Napi::Env env) {
+  return DefineClass(env, "Program", {
+      InstanceMethod<&Program::Info>("info"),
+      InstanceMethod<&Program::Detach>("detach"),
+      InstanceMethod<&Program::Close>("close"),
+      InstanceMethod<&Program::TestRun>("testRun"),
+      InstanceMethod<&Program::Snapshot>("snapshot"),
+      InstanceMethod<&Program::GetConfig>("getConfig"),
+      InstanceMethod<&Program::SetConfig>("setConfig"),
+      InstanceMethod<&Program::ClearHll>("clearHll"),
+      InstanceMethod<&Program::PutRule>("putRule"),
+      InstanceMethod<&Program::DeleteRule>("deleteRule"),
+      InstanceMethod<&Program::ListRules>("listRules"),
+      InstanceMethod<&Program::PutAllow>("putAllow"),
+      InstanceMethod<&Program::DeleteAllow>("deleteAllow"),
+      InstanceMethod<&Program::ListAllow>("listAllow"),
+      InstanceMethod<&Program::StartSamples>("startSamples"),
+      InstanceMethod<&Program::StopSamples>("stopSamples"),
+  });
+}
+
+// new Program({ iface?, mode?, pinRoot?, adoptOnly?, benchRandomSource? })
+// Without iface: a loaded, unattached program for testRun. With iface: adopts
+// the instance pinned for it, or loads, attaches and pins a new one.
+Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(info) {
+  Napi::Env env = info.Env();
+  for (int &fd : map_fd_) fd = -1;
+  if (info.Length() < 1 || !info[0].IsObject())
+    ThrowArg(env, "open", "expected an options object");
+  Napi::Object opts = info[0].As<Napi::Object>();
+  bool bench = opts.Get("benchRandomSource").ToBoolean();
+  CaptureLibbpfLog();
+
+  if (!opts.Get("iface").IsString()) {
+    Load(env, bench);
+    open_ = true;
+    return;
+  }
+  ifname_ = opts.Get("iface").As<Napi::String>();
+  std::string root = opts.Get("pinRoot").IsString()
+                         ? opts.Get("pinRoot").As<Napi::String>().Utf8Value()
+                         : "/sys/fs/bpf";
+  std::string mode = opts.Get("mode").IsString()
+                         ? opts.Get("mode").As<Napi::String>().Utf8Value()
+                         : "auto";
+  ifindex_ = if_nametoindex(ifname_.c_str());
+  if (!ifindex_)
+    ThrowSys(env, "attach", errno, "no network interface named '" + ifname_ + "'");
+  EnsureBpfFs(env, root);
+  pin_dir_ = root + "/breakwater/" + ifname_;
+  if (Adopt(env)) {
+    open_ = true;
+    return;
+  }
+  if (opts.Get("adoptOnly").ToBoolean())
+    ThrowSys(env, "detach", ENOENT, "Breakwater is not attached to '" + ifname_ + "'");
+  try {
+    Load(env, bench);
+    Attach(env, mode);
+    PinAll(env);
+  } catch (...) {
+    Release();
+    throw;
+  }
+  open_ = true;
+}
+
+Program::~Program() { Release(); }
+
+void Program::Load(Napi::Env env, bool bench_random_src) {
+  skel_ = breakwater_bpf__open();
+  if (!skel_) ThrowSys(env, "load", errno, "could not open the embedded BPF object");
+  skel_->rodata->bench_random_src = bench_random_src ? 1 : 0;
+  int err = breakwater_bpf__load(skel_);
+  if (err) {
+    std::string hint = err == -EPERM
+        ? "loading BPF programs needs root (CAP_BPF, CAP_NET_ADMIN)"
+        : "the kernel refused the XDP program (Breakwater needs Linux >= 5.15 "
+          "with CONFIG_BPF_SYSCALL and XDP; see .log)";
+    ThrowSys(env, "load", err, hint);
+  }
+  prog_fd_ = bpf_program__fd(skel_->progs.breakwater);
+  struct bpf_map *maps[kMapCount] = {
+      skel_->maps.stats, skel_->maps.hll, skel_->maps.config,
+      skel_->maps.rules_v4, skel_->maps.rules_v6, skel_->maps.rule_stats,
+      skel_->maps.allow_v4, skel_->maps.allow_v6, skel_->maps.src_talkers,
+      skel_->maps.port_talkers, skel_->maps.samples};
+  for (int i = 0; i < kMapCount; i++) map_fd_[i] = bpf_map__fd(maps[i]);
+
+  struct bw_config cfg = {};
+  cfg.talker_sample_period = 64;
+  cfg.sample_max_per_sec = 1000;
+  __u32 key = 0;
+  if (bpf_map_update_elem(map_fd_[kConfig], &key, &cfg, BPF_ANY))
+    ThrowSys(env, "load", errno, "could not initialise the config map");
+}
+
+// Opens the pinned program, link and maps of this interface. Returns false
+// when nothing usable is pinned (stale pins of a vanished link are removed).
+bool Program::Adopt(Napi::Env env) {
+  int link = bpf_obj_get(PinPath(pin_dir_, "link").c_str());
+  if (link < 0) return false;
+  struct bpf_link_info li = {};
+  __u32 len = sizeof li;
+  if (bpf_obj_get_info_by_fd(link, &li, &len) || li.xdp.ifindex != (__u32)ifindex_) {
+    close(link);  // the interface went away: start again
+    for (const char *name : kMapNames) unlink(PinPath(pin_dir_, name).c_str());
+    unlink(PinPath(pin_dir_, "prog").c_str());
+    unlink(PinPath(pin_dir_, "link").c_str());
+    return false;
+  }
+  link_fd_ = link;
+  prog_fd_ = bpf_obj_get(PinPath(pin_dir_, "prog").c_str());
+  // The layout of each pinned map must be the one this build expects.
+  breakwater_bpf *shape = breakwater_bpf__open();
+  struct bpf_map *maps[kMapCount] = {
+      shape->maps.stats, shape->maps.hll, shape->maps.config,
+      shape->maps.rules_v4, shape->maps.rules_v6, shape->maps.rule_stats,
+      shape->maps.allow_v4, shape->maps.allow_v6, shape->maps.src_talkers,
+      shape->maps.port_talkers, shape->maps.samples};
+  std::string bad;
+  for (int i = 0; i < kMapCount; i++) {
+    map_fd_[i] = bpf_obj_get(PinPath(pin_dir_, kMapNames[i]).c_str());
+    struct bpf_map_info mi = {};
+    __u32 mlen = sizeof mi;
+    if (map_fd_[i] < 0 || bpf_obj_get_info_by_fd(map_fd_[i], &mi, &mlen) ||
+        mi.key_size != bpf_map__key_size(maps[i]) ||
+        mi.value_size != bpf_map__value_size(maps[i]) ||
+        mi.max_entries != bpf_map__max_entries(maps[i]))
+      bad = kMapNames[i];
+  }
+  breakwater_bpf__destroy(shape);
+  if (prog_fd_ < 0 || !bad.empty()) {
+    Release();
+    ThrowSys(env, "attach", EEXIST,
+             "a Breakwater program of another version is attached to '" + ifname_ +
+                 "' (map '" + bad + "' differs); run 'breakwater agent detach --iface " +
+                 ifname_ + "' first");
+  }
+  // The link does not tell its mode; the symlink written at pin time does.
+  char flag[16] = {};
+  ssize_t n = readlink(PinPath(pin_dir_, "mode").c_str(), flag, sizeof flag - 1);
+  mode_ = n > 0 ? flag : "unknown";
+  adopted_ = true;
+  return true;
+}
+
+void Program::Attach(Napi::Env env, const std::string &mode) {
+  if (mode != "native" && mode != "generic" && mode != "auto")
+    ThrowArg(env, "attach", "mode must be 'native', 'generic' or 'auto'");
+  const char *tries[2] = {mode == "generic" ? "generic" : "native",
+                          mode == "auto" ? "generic" : nullptr};
+  int err = 0;
+  for (const char *m : tries) {
+    if (!m) break;
+    LIBBPF_OPTS(bpf_link_create_opts, opts);
+    opts.flags = strcmp(m, "native") ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+    link_fd_ = bpf_link_create(prog_fd_, ifindex_, BPF_XDP, &opts);
+    if (link_fd_ >= 0) {
+      mode_ = m;
+      return;
+    }
+    err = errno;
+  }
+  std::string hint;
+  if (err == EBUSY || err == EEXIST)
+    hint = "another XDP program is already attached to '" + ifname_ + "'";
+  else if (err == EOPNOTSUPP || err == EINVAL)
+    hint = "the driver of '" + ifname_ + "' does not support " + mode +
+           " XDP (try mode 'generic' or 'auto')";
+  else if (err == EPERM)
+    hint = "attaching XDP needs root (CAP_NET_ADMIN, CAP_BPF)";
+  else
+    hint = "could not attach XDP to '" + ifname_ + "' in " + mode + " mode";
+  ThrowSys(env, "attach", err, hint);
+}
+
+void Program::PinAll(Napi::Env env) {
+  if (int err = MakeDirs(pin_dir_)) ThrowSys(env, "attach", err, "cannot create " + pin_dir_);
+  for (int i = 0; i < kMapCount; i++) {
+    std::string path = PinPath(pin_dir_, kMapNames[i]);
+    unlink(path.c_str());
+    if (bpf_obj_pin(map_fd_[i], path.c_str())) ThrowSys(env, "attach", errno, "cannot pin " + path);
+  }
+  std::string prog = PinPath(pin_dir_, "prog"), link = PinPath(pin_dir_, "link");
+  std::string mode = PinPath(pin_dir_, "mode");
+  unlink(prog.c_str());
+  unlink(link.c_str());
+  unlink(mode.c_str());
+  if (bpf_obj_pin(prog_fd_, prog.c_str())) ThrowSys(env, "attach", errno, "cannot pin " + prog);
+  // The link pin goes last: it is what a restarted agent looks for.
+  if (symlink(mode_.c_str(), mode.c_str()) || bpf_obj_pin(link_fd_, link.c_str()))
+    ThrowSys(env, "attach", errno, "cannot pin " + link);
+}
+
+// Drops this object's hold on the kernel objects. Pinned ones stay attached.
+void Program::Release() {
+  if (poll_) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t *>(poll_),
+             [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
+    poll_ = nullptr;
+  }
+  if (ring_) ring_buffer__free(ring_);
+  ring_ = nullptr;
+  if (!sample_cb_.IsEmpty()) sample_cb_.Reset();
+  if (skel_) {
+    breakwater_bpf__destroy(skel_);  // closes the program and map fds it owns
+    skel_ = nullptr;
+  } else {
+    for (int fd : map_fd_)
+      if (fd >= 0) close(fd);
+    if (prog_fd_ >= 0) close(prog_fd_);
+  }
+  for (int &fd : map_fd_) fd = -1;
+  prog_fd_ = -1;
+  if (link_fd_ >= 0) close(link_fd_);
+  link_fd_ = -1;
+  open_ = false;
+}
+
+void Program::RequireOpen(Napi::Env env, const char *operation) const {
+  if (!open_) ThrowSys(env, operation, EBADF, "this Breakwater program was closed");
+}
+
+Napi::Value Program::Info(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("open", open_);
+  out.Set("iface", ifname_.empty() ? env.Null() : Napi::String::New(env, ifname_));
+  out.Set("ifindex", ifindex_);
+  out.Set("mode", mode_.empty() ? env.Null() : Napi::String::New(env, mode_));
+  out.Set("adopted", adopted_);
+  out.Set("pinDir", pin_dir_.empty() ? env.Null() : Napi::String::New(env, pin_dir_));
+  out.Set("possibleCpus", libbpf_num_possible_cpus());
+  return out;
+}
+
+// Removes the program from the interface and deletes every pin.
+Napi::Value Program::Detach(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "detach");
+  if (link_fd_ >= 0 && bpf_link_detach(link_fd_) && errno != ENOLINK && errno != EINVAL)
+    ThrowSys(env, "detach", errno, "could not detach XDP from '" + ifname_ + "'");
+  if (!pin_dir_.empty()) {
+    for (const char *name : kMapNames) unlink(PinPath(pin_dir_, name).c_str());
+    for (const char *name : {"prog", "link", "mode"}) unlink(PinPath(pin_dir_, name).c_str());
+    rmdir(pin_dir_.c_str());
+  }
+  Release();
+  return env.Undefined();
+}
+
+Napi::Value Program::Close(const Napi::CallbackInfo &info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+// testRun(packet: Buffer, repeat = 1) -> { retval, durationNs }
+Napi::Value Program::TestRun(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "testRun");
+  if (info.Length() < 1 || !info[0].IsBuffer())
+    ThrowArg(env, "testRun", "expected a Buffer holding an Ethernet frame");
+  Napi::Buffer<uint8_t> pkt = info[0].As<Napi::Buffer<uint8_t>>();
+  uint32_t repeat = info.Length() > 1 ? info[1].As<Napi::Number>().Uint32Value() : 1;
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  opts.data_in = pkt.Data();
+  opts.data_size_in = pkt.Length();
+  opts.repeat = repeat ? repeat : 1;
+  if (bpf_prog_test_run_opts(prog_fd_, &opts))
+    ThrowSys(env, "testRun", errno, "BPF_PROG_TEST_RUN failed");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("retval", opts.retval);
+  out.Set("durationNs", opts.duration);
+  return out;
+}
+
+}  // namespace bw

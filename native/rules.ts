@@ -1,0 +1,150 @@
+// The rule book: validates rule specs, hands out hit-counter slots and keeps
+// the kernel's "which rule shapes exist" bits in step with the rules.
+import { parsePrefix, type Prefix } from './prefix.ts';
+import type { RawProgram, RawRuleMatch, RuleEntry } from './binding.ts';
+
+export type Protocol = 'tcp' | 'udp' | 'icmp';
+
+export interface RuleSpec {
+  /** Source address or prefix: "198.18.0.0/15", "2001:db8::/32", "198.18.0.7". */
+  source: string;
+  protocol?: Protocol;
+  /** Destination port; needs protocol tcp or udp. */
+  port?: number;
+  /** 'drop' (default) or 'log': count matches and pass. */
+  mode?: 'drop' | 'log';
+  /** Absolute expiry, wall-clock ms; or ttlSeconds from now. Neither: never. */
+  expiresAt?: number;
+  ttlSeconds?: number;
+}
+
+const PROTO_NUMBERS: Record<Protocol, [number, number]> = { tcp: [6, 6], udp: [17, 17], icmp: [1, 58] };
+const CLASS_ANY = 0, CLASS_PROTO = 1, CLASS_PORT = 2;
+
+export class RuleError extends Error {
+  readonly operation: string;
+  constructor(readonly code: string, operation: string, message: string) {
+    super(`${operation}: ${message}`);
+    this.operation = operation;
+  }
+}
+
+function classOf(protocol: number, port: number): number {
+  return port ? CLASS_PORT : protocol ? CLASS_PROTO : CLASS_ANY;
+}
+
+function classBit(family: 4 | 6, cls: number): number {
+  return 1 << (cls + (family === 6 ? 3 : 0));
+}
+
+export function toMatch(spec: RuleSpec, operation: string): RawRuleMatch & Prefix {
+  let prefix: Prefix;
+  try {
+    prefix = parsePrefix(spec.source);
+  } catch (e) {
+    throw new RuleError('EINVAL', operation, (e as Error).message);
+  }
+  if (spec.protocol !== undefined && !(spec.protocol in PROTO_NUMBERS))
+    throw new RuleError('EINVAL', operation, `protocol must be tcp, udp or icmp, not '${spec.protocol}'`);
+  const protocol = spec.protocol ? PROTO_NUMBERS[spec.protocol][prefix.family === 4 ? 0 : 1] : 0;
+  const port = spec.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RuleError('EINVAL', operation, `port must be an integer from 1 to 65535, not '${spec.port}'`);
+  if (port && protocol !== 6 && protocol !== 17)
+    throw new RuleError('EINVAL', operation, 'a destination port needs protocol tcp or udp');
+  return { ...prefix, protocol, port };
+}
+
+function keyOf(family: 4 | 6, address: Buffer, prefixLen: number, protocol: number, port: number): string {
+  return `${family}/${address.toString('hex')}/${prefixLen}/${protocol}/${port}`;
+}
+
+/**
+ * One writer per interface (the agent) is assumed: the book is read from the
+ * kernel when it is made, then kept in step with every change it makes.
+ */
+export class RuleBook {
+  private readonly slots = new Map<string, number>();
+  private readonly used = new Set<number>();
+  private readonly perClass = new Map<number, number>();
+  private nextSlot = 0;
+
+  constructor(private readonly prog: RawProgram, private readonly maxRules: number) {
+    for (const r of prog.listRules()) {
+      const p = parsePrefix(`${r.address}/${r.prefixLen}`);
+      this.track(keyOf(r.family, p.address, r.prefixLen, r.protocol, r.port), r.family, r.protocol, r.port, r.slot, +1);
+    }
+    this.syncClasses();
+  }
+
+  get size(): number {
+    return this.used.size;
+  }
+
+  put(spec: RuleSpec): void {
+    const m = toMatch(spec, 'addRule');
+    const mode = spec.mode ?? 'drop';
+    if (mode !== 'drop' && mode !== 'log') throw new RuleError('EINVAL', 'addRule', `mode must be 'drop' or 'log'`);
+    const expiresAt = spec.expiresAt ?? (spec.ttlSeconds !== undefined ? Date.now() + spec.ttlSeconds * 1000 : 0);
+    if (!Number.isFinite(expiresAt) || expiresAt < 0) throw new RuleError('EINVAL', 'addRule', 'expiry must be a time in the future');
+    const key = keyOf(m.family, m.address, m.prefixLen, m.protocol ?? 0, m.port ?? 0);
+    let slot = this.slots.get(key);
+    const fresh = slot === undefined;
+    if (slot === undefined) {
+      if (this.used.size >= this.maxRules)
+        throw new RuleError('ENOSPC', 'addRule', `drop-rule map is full (${this.maxRules} rules); existing rules are unchanged`);
+      slot = this.allocate();
+    }
+    this.prog.putRule({ ...m, mode, expiresAt, slot, resetStats: fresh });
+    if (fresh) {
+      this.track(key, m.family, m.protocol ?? 0, m.port ?? 0, slot, +1);
+      this.syncClasses();
+    }
+  }
+
+  delete(spec: RuleSpec): boolean {
+    const m = toMatch(spec, 'deleteRule');
+    const key = keyOf(m.family, m.address, m.prefixLen, m.protocol ?? 0, m.port ?? 0);
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false;
+    this.prog.deleteRule(m);
+    this.track(key, m.family, m.protocol ?? 0, m.port ?? 0, slot, -1);
+    this.syncClasses();
+    return true;
+  }
+
+  /** Removes rules past their expiry (the kernel already ignores them). */
+  pruneExpired(): RuleEntry[] {
+    const gone = this.prog.listRules().filter((r) => r.expired);
+    for (const r of gone) {
+      const p = parsePrefix(`${r.address}/${r.prefixLen}`);
+      this.prog.deleteRule({ ...p, protocol: r.protocol, port: r.port });
+      this.track(keyOf(r.family, p.address, r.prefixLen, r.protocol, r.port), r.family, r.protocol, r.port, r.slot, -1);
+    }
+    if (gone.length) this.syncClasses();
+    return gone;
+  }
+
+  private allocate(): number {
+    while (this.used.has(this.nextSlot)) this.nextSlot = (this.nextSlot + 1) % this.maxRules;
+    return this.nextSlot;
+  }
+
+  private track(key: string, family: 4 | 6, protocol: number, port: number, slot: number, delta: 1 | -1): void {
+    if (delta > 0) {
+      this.used.add(slot);
+      this.slots.set(key, slot);
+    } else {
+      this.used.delete(slot);
+      this.slots.delete(key);
+    }
+    const bit = classBit(family, classOf(protocol, port));
+    this.perClass.set(bit, (this.perClass.get(bit) ?? 0) + delta);
+  }
+
+  private syncClasses(): void {
+    let bits = 0;
+    for (const [bit, n] of this.perClass) if (n > 0) bits |= bit;
+    this.prog.setConfig({ ruleClasses: bits });
+  }
+}
