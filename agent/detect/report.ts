@@ -1,0 +1,50 @@
+/**
+ * Builds the SPEC incident fields from an incident's aggregate. Fields the
+ * kernel cannot know (geo, IOC matches, botnet) are sent empty, never guessed.
+ */
+import { topOf, type Aggregate } from './aggregate.ts';
+import type { Classification } from './classify.ts';
+import { peakRatio, severityOf } from './severity.ts';
+import { judgeSpoofing } from './spoofing.ts';
+import type { IncidentFields } from './types.ts';
+import type { Thresholds } from './thresholds.ts';
+
+const TOP_N = 10;
+
+const FLAG_NAMES = [
+  ['SYN', 'syn'], ['SYNACK', 'synack'], ['ACK', 'ack'], ['FIN', 'fin'], ['RST', 'rst'],
+  ['PSH', 'psh'], ['URG', 'urg'], ['NULL', 'null'], ['XMAS', 'xmas'],
+] as const;
+
+export function buildFields(a: Aggregate, c: Classification, thr: Thresholds): IncidentFields {
+  const fp = a.featurePackets;
+  const l4 = fp.tcp + fp.udp + fp.icmp + fp.other;
+  const pct = (n: number): number => (l4 > 0 ? Math.round((1000 * n) / l4) / 10 : 0);
+  const flags: Record<string, number> = {};
+  for (const [name, key] of FLAG_NAMES) flags[name] = Math.round(fp[key]);
+
+  const ports = new Map<number, number>();
+  for (const kind of ['tcpDst', 'udpDst'] as const) {
+    for (const [port, n] of a.portPeak[kind]) ports.set(port, (ports.get(port) ?? 0) + n);
+  }
+  const spoof = judgeSpoofing({
+    ttlHistogram: a.ttl,
+    distinctSources: a.maxDistinct,
+    windowPackets: a.windowPacketsAtMaxDistinct,
+  });
+  return {
+    attack_family: c.family,
+    severity: severityOf(peakRatio(a.peakPps, a.peakBps, thr.pps, thr.bps)),
+    peak_pps: Math.round(a.peakPps),
+    peak_bps: Math.round(a.peakBps),
+    protocol_breakdown: { tcp: pct(fp.tcp), udp: pct(fp.udp), icmp: pct(fp.icmp), other: pct(fp.other) },
+    tcp_flag_breakdown: flags,
+    geo_breakdown: {},
+    source_ip_count: Math.round(a.maxDistinct),
+    top_src_ips: topOf(a.srcPeak, TOP_N).map(([ip, count]) => ({ ip, count: Math.round(count) })),
+    top_dst_ports: topOf(ports, TOP_N).map(([port, count]) => ({ port, count: Math.round(count) })),
+    ioc_matches: [],
+    spoofing_detected: spoof.spoofed,
+    botnet_detected: false,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Default detector tuning and the merge of a partial override. Meanings and
+ * reasons for each value are in docs/detection.md.
+ */
+import type { DetectorTuning } from './types.ts';
+
+export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
+  /** Dynamic threshold = max(dynamicMultiplier x p99, floor). */
+  dynamicMultiplier: 3,
+  floorPps: 5_000,
+  floorBps: 200_000_000,
+  /** Used only while no static threshold and no baseline exist. */
+  coldPps: 100_000,
+  coldBps: 1_000_000_000,
+  /** Fast path: every tick of the last fastMs at >= fastRatio x threshold. */
+  fastRatio: 4,
+  fastMs: 200,
+  /** Slow path: confirmFraction of the last confirmMs at >= confirmRatio x threshold. */
+  confirmRatio: 1,
+  confirmMs: 3_000,
+  confirmFraction: 0.8,
+  /** Resolve after holdMs with every tick under closeRatio x threshold. */
+  closeRatio: 0.8,
+  holdMs: 10_000,
+  /** An open incident is re-sent this often. */
+  updateMs: 5_000,
+  /** A gap between samples longer than this restarts confirmation. */
+  maxGapMs: 2_000,
+  /** A vector is significant when it carries this share of the excess packets. */
+  vectorShare: 0.25,
+  baselineHalfLifeMs: 3_600_000,
+  baselineWarmupSeconds: 300,
+  profileHalfLifeMs: 300_000,
+});
+
+/** Defaults overridden by the finite, positive values of `over`. */
+export function resolveTuning(over: Partial<DetectorTuning> | undefined): DetectorTuning {
+  const out: DetectorTuning = { ...DEFAULT_TUNING };
+  if (!over) return out;
+  for (const key of Object.keys(DEFAULT_TUNING) as (keyof DetectorTuning)[]) {
+    const v = over[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = v;
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+/**
+ * Types of the pure detection module: what comes in each tick (TrafficSample,
+ * DetectorConfig) and what goes out (DetectorEvent carrying the SPEC incident
+ * fields). Rates are per second over the tick's interval; "window" counts come
+ * from the kernel's talker tables and cover the current talker window
+ * (windowMs), scaled by the talker sampling period.
+ */
+
+/** Packets (or bits) per second by L4 protocol. ICMP includes ICMPv6. */
+export interface ProtocolRates {
+  tcp: number;
+  udp: number;
+  icmp: number;
+  /** Other IP protocols (GRE, ESP, ...). For bits, 0 when unknown. */
+  other: number;
+}
+
+/** TCP flag counters per second, with the kernel's meanings (bpf/counters.bpf.h). */
+export interface TcpFlagRates {
+  syn: number; // SYN without ACK
+  synack: number;
+  ack: number; // ACK without SYN (includes PSH+ACK, FIN+ACK, RST+ACK)
+  fin: number;
+  rst: number;
+  psh: number;
+  urg: number;
+  null: number; // no flag at all
+  xmas: number; // FIN, PSH and URG together
+}
+
+export interface SourceCount {
+  ip: string;
+  count: number;
+}
+
+export interface PortCount {
+  port: number;
+  count: number;
+}
+
+/** One tick of kernel counters, turned into rates by the agent. */
+export interface TrafficSample {
+  /** End of the interval, ms (any monotonic origin). */
+  timestampMs: number;
+  /** Length of the interval the rates cover, ms (about 100). */
+  intervalMs: number;
+  pps: number;
+  /** Bits per second. */
+  bps: number;
+  protoPps: ProtocolRates;
+  protoBps: ProtocolRates;
+  tcpFlags: TcpFlagRates;
+  fragmentsPps: number;
+  /** Distinct-source estimate (HyperLogLog) of the current talker window. */
+  distinctSources: number;
+  /** Packets of the interval by received TTL / hop limit, 256 buckets. */
+  ttlHistogram: readonly number[];
+  /** Packets of the interval by length: 0-64, 65-128, 129-256, 257-512, 513-1024, 1025-1500, >1500. */
+  lengthHistogram: readonly number[];
+  /** Duration of the talker window the top lists and distinctSources cover, ms. */
+  windowMs: number;
+  topSources: readonly SourceCount[];
+  topTcpDstPorts: readonly PortCount[];
+  topUdpDstPorts: readonly PortCount[];
+  topUdpSrcPorts: readonly PortCount[];
+}
+
+/** The server's baseline (GET /config), in packets per second. */
+export interface ServerBaseline {
+  mean_pps: number;
+  p95_pps?: number;
+  p99_pps: number;
+}
+
+export interface DetectorConfig {
+  /** Static threshold from the server (pps_threshold); null or 0 = none. */
+  ppsThreshold?: number | null;
+  /** Static bits-per-second threshold (extension); null or 0 = none. */
+  bpsThreshold?: number | null;
+  serverBaseline?: ServerBaseline | null;
+  tuning?: Partial<DetectorTuning>;
+}
+
+/** Every knob, with defaults in tuning.ts and meanings in docs/detection.md. */
+export interface DetectorTuning {
+  dynamicMultiplier: number;
+  floorPps: number;
+  floorBps: number;
+  coldPps: number;
+  coldBps: number;
+  fastRatio: number;
+  fastMs: number;
+  confirmRatio: number;
+  confirmMs: number;
+  confirmFraction: number;
+  closeRatio: number;
+  holdMs: number;
+  updateMs: number;
+  maxGapMs: number;
+  vectorShare: number;
+  baselineHalfLifeMs: number;
+  baselineWarmupSeconds: number;
+  profileHalfLifeMs: number;
+}
+
+export type AttackFamily =
+  | 'udp_flood'
+  | 'syn_flood'
+  | 'http_flood'
+  | 'icmp_flood'
+  | 'dns_flood'
+  | 'multi_vector'
+  | 'unknown';
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+/** Exactly the SPEC fields of POST /incident. */
+export interface IncidentFields {
+  attack_family: AttackFamily;
+  severity: Severity;
+  peak_pps: number;
+  peak_bps: number;
+  protocol_breakdown: { tcp: number; udp: number; icmp: number; other: number };
+  tcp_flag_breakdown: Record<string, number>;
+  geo_breakdown: Record<string, number>;
+  source_ip_count: number;
+  top_src_ips: { ip: string; count: number }[];
+  top_dst_ports: { port: number; count: number }[];
+  ioc_matches: string[];
+  spoofing_detected: boolean;
+  botnet_detected: boolean;
+}
+
+/** One component of an attack (several make a multi_vector incident). */
+export interface Vector {
+  family: Exclude<AttackFamily, 'multi_vector'>;
+  subtype: string;
+  /** Excess packets per second over the normal profile. */
+  pps: number;
+}
+
+/** Ours, not SPEC: what the agent may send as an extension or log. */
+export interface IncidentExtension {
+  /** Local sequence number of the incident since the detector was created. */
+  seq: number;
+  attack_subtype: string;
+  vectors: Vector[];
+  threshold_pps: number;
+  threshold_bps: number;
+  started_at_ms: number;
+  ended_at_ms: number | null;
+}
+
+export type DetectorEventType = 'opened' | 'updated' | 'resolved';
+
+export interface DetectorEvent {
+  type: DetectorEventType;
+  atMs: number;
+  incident: IncidentFields;
+  extension: IncidentExtension;
+}

@@ -1,0 +1,98 @@
+/**
+ * Test helper: builds TrafficSample ticks from plain descriptions of traffic
+ * components (a normal mix, a flood), the way the agent would from kernel
+ * counters, and runs them through a Detector.
+ */
+import type { Detector } from '../../../agent/detect/index.ts';
+import type { DetectorEvent, PortCount, TcpFlagRates, TrafficSample } from '../../../agent/detect/types.ts';
+
+export const TICK = 100;
+
+export interface Component {
+  pps: number;
+  proto: 'tcp' | 'udp' | 'icmp' | 'other';
+  bytes?: number; // per packet, default 100
+  /** Share of the component's packets carrying each flag counter. */
+  flags?: Partial<TcpFlagRates>;
+  frag?: number;
+  /** TTL values the packets spread over evenly, or 'random' (uniform 0-255). */
+  ttl?: readonly number[] | 'random';
+  /** Heavy sources sharing `sourceShare` of the packets evenly. */
+  sources?: readonly string[];
+  sourceShare?: number;
+  distinct?: number;
+  srcPort?: number;
+  dstPort?: number;
+}
+
+/** Ordinary traffic: mostly established TCP, some DNS answers and pings. */
+export function normal(pps: number, sources = ['192.0.2.10', '192.0.2.11', '192.0.2.12']): Component[] {
+  const ttl = [52, 55, 57, 60, 61, 113, 116, 119, 121, 244];
+  return [
+    { pps: pps * 0.7, proto: 'tcp', bytes: 600, flags: { ack: 0.9, psh: 0.4, syn: 0.05, fin: 0.04 }, ttl, sources, sourceShare: 0.6, distinct: 300, dstPort: 443 },
+    { pps: pps * 0.25, proto: 'udp', bytes: 200, ttl, srcPort: 53, distinct: 20 },
+    { pps: pps * 0.05, proto: 'icmp', bytes: 84, ttl, distinct: 10 },
+  ];
+}
+
+function lenBucket(b: number): number {
+  const edges = [64, 128, 256, 512, 1024, 1500];
+  const i = edges.findIndex((e) => b <= e);
+  return i < 0 ? 6 : i;
+}
+
+export function sample(t: number, comps: readonly Component[], intervalMs = TICK): TrafficSample {
+  const sec = intervalMs / 1000;
+  const s: TrafficSample = {
+    timestampMs: t, intervalMs, pps: 0, bps: 0,
+    protoPps: { tcp: 0, udp: 0, icmp: 0, other: 0 }, protoBps: { tcp: 0, udp: 0, icmp: 0, other: 0 },
+    tcpFlags: { syn: 0, synack: 0, ack: 0, fin: 0, rst: 0, psh: 0, urg: 0, null: 0, xmas: 0 },
+    fragmentsPps: 0, distinctSources: 0, windowMs: 1000,
+    ttlHistogram: [], lengthHistogram: [], topSources: [], topTcpDstPorts: [], topUdpDstPorts: [], topUdpSrcPorts: [],
+  };
+  const ttl = new Array<number>(256).fill(0);
+  const len = new Array<number>(7).fill(0);
+  const srcs = new Map<string, number>();
+  const tcpDst = new Map<number, number>();
+  const udpDst = new Map<number, number>();
+  const udpSrc = new Map<number, number>();
+  const add = <K>(m: Map<K, number>, k: K, v: number): void => { m.set(k, (m.get(k) ?? 0) + v); };
+  for (const c of comps) {
+    const bytes = c.bytes ?? 100;
+    s.pps += c.pps;
+    s.bps += c.pps * bytes * 8;
+    s.protoPps[c.proto] += c.pps;
+    s.protoBps[c.proto] += c.pps * bytes * 8;
+    for (const [k, share] of Object.entries(c.flags ?? {})) s.tcpFlags[k as keyof TcpFlagRates] += c.pps * share;
+    s.fragmentsPps += c.pps * (c.frag ?? 0);
+    s.distinctSources += c.distinct ?? 1;
+    const n = c.pps * sec;
+    if (c.ttl === 'random') for (let i = 0; i < 256; i++) ttl[i] = (ttl[i] ?? 0) + n / 256;
+    else for (const v of c.ttl ?? [60]) ttl[v] = (ttl[v] ?? 0) + n / (c.ttl?.length ?? 1);
+    const lb = lenBucket(bytes);
+    len[lb] = (len[lb] ?? 0) + n;
+    const heavy = c.sources ?? [];
+    for (const ip of heavy) add(srcs, ip, (c.pps * (c.sourceShare ?? 1)) / heavy.length);
+    if (c.proto === 'tcp' && c.dstPort !== undefined) add(tcpDst, c.dstPort, c.pps);
+    if (c.proto === 'udp' && c.dstPort !== undefined) add(udpDst, c.dstPort, c.pps);
+    if (c.proto === 'udp' && c.srcPort !== undefined) add(udpSrc, c.srcPort, c.pps);
+  }
+  const top = <K>(m: Map<K, number>): [K, number][] => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+  s.ttlHistogram = ttl;
+  s.lengthHistogram = len;
+  s.topSources = top(srcs).map(([ip, count]) => ({ ip, count }));
+  const ports = (m: Map<number, number>): PortCount[] => top(m).map(([port, count]) => ({ port, count }));
+  s.topTcpDstPorts = ports(tcpDst);
+  s.topUdpDstPorts = ports(udpDst);
+  s.topUdpSrcPorts = ports(udpSrc);
+  return s;
+}
+
+/** Pushes one tick every TICK ms in (from, to], traffic given by `at(t)`; returns all events. */
+export function run(d: Detector, from: number, to: number, at: (t: number) => Component[]): DetectorEvent[] {
+  const out: DetectorEvent[] = [];
+  for (let t = from + TICK; t <= to; t += TICK) out.push(...d.push(sample(t, at(t))));
+  return out;
+}
+
+export const scale = (comps: Component[], k: number): Component[] => comps.map((c) => ({ ...c, pps: c.pps * k }));
