@@ -31,8 +31,10 @@ export interface Snapshot extends Omit<RawSnapshot, 'hllCurrent' | 'hllPrevious'
 
 export interface AttachOptions {
   mode?: AttachMode;
-  /** bpffs mount; pins go under <pinRoot>/breakwater/<iface>. */
+  /** bpffs mount; pins go under <pinRoot>/breakwater/[netns-<name>/]<iface>. */
   pinRoot?: string;
+  /** Network namespace (a name under /var/run/netns, or a path) holding iface. */
+  netns?: string;
 }
 
 export class Breakwater {
@@ -45,7 +47,7 @@ export class Breakwater {
   /** Attaches to iface, or adopts the program already pinned for it (rules and counters intact). */
   static attach(iface: string, opts: AttachOptions = {}): Breakwater {
     if (!/^[\w.@:-]{1,15}$/.test(iface)) throw new PrefixError(`'${iface}' is not a network interface name`);
-    return new Breakwater(new addon.Program({ iface, mode: opts.mode ?? 'auto', pinRoot: opts.pinRoot }));
+    return new Breakwater(new addon.Program({ iface, mode: opts.mode ?? 'auto', pinRoot: opts.pinRoot, netns: opts.netns }));
   }
 
   /** Loads an unattached instance for BPF_PROG_TEST_RUN (tests and benchmarks). */
@@ -54,8 +56,8 @@ export class Breakwater {
   }
 
   /** Removes Breakwater from iface: program, link and pins. Throws ENOENT if it is not there. */
-  static detachInterface(iface: string, opts: { pinRoot?: string } = {}): void {
-    new addon.Program({ iface, adoptOnly: true, pinRoot: opts.pinRoot }).detach();
+  static detachInterface(iface: string, opts: { pinRoot?: string; netns?: string } = {}): void {
+    new addon.Program({ iface, adoptOnly: true, pinRoot: opts.pinRoot, netns: opts.netns }).detach();
   }
 
   get info(): ProgramInfo {

@@ -6,6 +6,8 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -49,6 +51,34 @@ void EnsureBpfFs(Napi::Env env, const std::string &root) {
              "(mount -t bpf bpf " + root + ")");
 }
 
+// Enters a network namespace for the life of the guard (this thread only),
+// so interface names and XDP attachment resolve inside it.
+class NetnsGuard {
+ public:
+  NetnsGuard(Napi::Env env, const std::string &name) {
+    if (name.empty()) return;
+    std::string path = name.find('/') == std::string::npos ? "/var/run/netns/" + name : name;
+    int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (target < 0) ThrowSys(env, "attach", errno, "no network namespace '" + name + "'");
+    self_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    int err = self_ < 0 || setns(target, CLONE_NEWNET) ? errno : 0;
+    close(target);
+    if (err) {
+      if (self_ >= 0) close(self_);
+      self_ = -1;
+      ThrowSys(env, "attach", err, "cannot enter network namespace '" + name + "'");
+    }
+  }
+  ~NetnsGuard() {
+    if (self_ < 0) return;
+    setns(self_, CLONE_NEWNET);
+    close(self_);
+  }
+
+ private:
+  int self_ = -1;
+};
+
 std::string PinPath(const std::string &dir, const char *name) {
   return dir + "/" + name;
 }
@@ -76,7 +106,7 @@ Napi::Function Program::Init(Napi::Env env) {
   });
 }
 
-// new Program({ iface?, mode?, pinRoot?, adoptOnly?, benchRandomSource? })
+// new Program({ iface?, netns?, mode?, pinRoot?, adoptOnly?, benchRandomSource? })
 // Without iface: a loaded, unattached program for testRun. With iface: adopts
 // the instance pinned for it, or loads, attaches and pins a new one.
 Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(info) {
@@ -100,11 +130,16 @@ Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(inf
   std::string mode = opts.Get("mode").IsString()
                          ? opts.Get("mode").As<Napi::String>().Utf8Value()
                          : "auto";
+  std::string netns = opts.Get("netns").IsString()
+                          ? opts.Get("netns").As<Napi::String>().Utf8Value()
+                          : "";
+  NetnsGuard in_netns(env, netns);
   ifindex_ = if_nametoindex(ifname_.c_str());
   if (!ifindex_)
-    ThrowSys(env, "attach", errno, "no network interface named '" + ifname_ + "'");
+    ThrowSys(env, "attach", errno, "no network interface named '" + ifname_ + "'" +
+                                       (netns.empty() ? "" : " in namespace '" + netns + "'"));
   EnsureBpfFs(env, root);
-  pin_dir_ = root + "/breakwater/" + ifname_;
+  pin_dir_ = root + "/breakwater/" + (netns.empty() ? "" : "netns-" + netns.substr(netns.rfind('/') + 1) + "/") + ifname_;
   if (Adopt(env)) {
     open_ = true;
     return;
@@ -303,6 +338,8 @@ Napi::Value Program::Detach(const Napi::CallbackInfo &info) {
     for (const char *name : kMapNames) unlink(PinPath(pin_dir_, name).c_str());
     for (const char *name : {"prog", "link", "mode"}) unlink(PinPath(pin_dir_, name).c_str());
     rmdir(pin_dir_.c_str());
+    std::string parent = pin_dir_.substr(0, pin_dir_.rfind('/'));
+    if (parent.find("/netns-") != std::string::npos) rmdir(parent.c_str());
   }
   Release();
   return env.Undefined();
