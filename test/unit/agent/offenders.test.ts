@@ -1,0 +1,66 @@
+// Choosing sources for local auto-mitigation, and the memory of normal
+// sources that must never be chosen.
+import test from 'ava';
+import { Detector, pickOffenders, SourceMemory } from '../../../agent/detect/index.ts';
+import { normal, run } from './traffic.ts';
+
+const none = { has: () => false };
+
+test('picks the heaviest sources until they carry the coverage', (t) => {
+  const top = [
+    { ip: '203.0.113.3', count: 100 }, { ip: '203.0.113.1', count: 5_000 },
+    { ip: '203.0.113.2', count: 3_000 }, { ip: '203.0.113.4', count: 1_500 },
+  ];
+  const p = pickOffenders(top, 10_000, none);
+  t.deepEqual(p.sources.map((s) => s.ip), ['203.0.113.1', '203.0.113.2']);
+  t.is(p.share, 0.8);
+  t.true(p.sufficient);
+});
+
+test('never picks a source seen in normal traffic, however heavy', (t) => {
+  const top = [{ ip: '192.0.2.10', count: 6_000 }, { ip: '203.0.113.1', count: 3_000 }];
+  const p = pickOffenders(top, 10_000, new Set(['192.0.2.10']));
+  t.deepEqual(p.sources.map((s) => s.ip), ['203.0.113.1']);
+  t.false(p.sufficient);
+});
+
+test('a distributed attack is not sufficiently covered; tiny sources are ignored', (t) => {
+  const top = Array.from({ length: 50 }, (_, i) => ({ ip: `198.51.100.${i}`, count: 40 }));
+  const p = pickOffenders(top, 100_000, none);
+  t.deepEqual(p.sources, []);
+  t.false(p.sufficient);
+});
+
+test('honours maxSources and rejects a zero attack size', (t) => {
+  const top = Array.from({ length: 50 }, (_, i) => ({ ip: `198.51.100.${i}`, count: 100 }));
+  const p = pickOffenders(top, 5_000, none, { maxSources: 5 });
+  t.is(p.sources.length, 5);
+  t.is(p.share, 0.1);
+  t.deepEqual(pickOffenders(top, 0, none), { sources: [], share: 0, sufficient: false });
+});
+
+test('source memory is bounded, evicts the least recently seen, and round-trips', (t) => {
+  const m = new SourceMemory(3);
+  m.observe('a', 1); m.observe('b', 2); m.observe('c', 3); m.observe('a', 4); m.observe('d', 5);
+  t.false(m.has('b'));
+  t.true(m.has('a') && m.has('c') && m.has('d'));
+  const copy = new SourceMemory(3, JSON.parse(JSON.stringify(m.exportState())));
+  t.deepEqual(copy.exportState(), m.exportState());
+  t.is(new SourceMemory(3, { version: 9 }).size, 0);
+});
+
+test('the detector remembers normal sources, not the attack\'s', (t) => {
+  const d = new Detector({ ppsThreshold: 10_000 });
+  run(d, 0, 30_000, () => normal(2_000, ['192.0.2.10', '192.0.2.11']));
+  const attackers = ['203.0.113.7', '203.0.113.8'];
+  const evs = run(d, 30_000, 40_000, () => [
+    ...normal(2_000, ['192.0.2.10', '192.0.2.11']),
+    { pps: 100_000, proto: 'udp', sources: [...attackers, '192.0.2.10'], distinct: 3 },
+  ]);
+  t.true(d.active);
+  t.false(d.normalSources.has('203.0.113.7'));
+  const top = evs[evs.length - 1]!.incident.top_src_ips;
+  const p = pickOffenders(top, 100_000, d.normalSources);
+  t.deepEqual(p.sources.map((s) => s.ip).sort(), attackers);
+  t.false(p.sufficient); // a third of the flood comes from a known source: not dropped
+});
