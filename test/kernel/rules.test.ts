@@ -1,0 +1,148 @@
+// Drop rules, the allowlist, expiry, log-only rules and the kill switch.
+import test from 'ava';
+import { Breakwater, limits, XDP_DROP, XDP_PASS } from '../../native/index.ts';
+import { eth, icmp, ipv4, ipv6, tcp, udp } from '../helpers/packets.ts';
+import { isRoot, requireOrSkip } from '../helpers/privileged.ts';
+import { canLoadXdp, run } from '../helpers/xdp.ts';
+
+const from = (src: string) => (src.includes(':') ? eth(ipv6(udp(), { src })) : eth(ipv4(udp(), { src })));
+const verdict = (bw: Breakwater, src: string) => bw.testRun(from(src)).retval;
+
+if (requireOrSkip(test, isRoot, canLoadXdp)) {
+  test('IPv4 prefix boundaries: network, broadcast, neighbours, /32', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '198.18.4.0/24' });
+    bw.addRule({ source: '198.19.0.9/32' });
+    t.is(verdict(bw, '198.18.4.0'), XDP_DROP);
+    t.is(verdict(bw, '198.18.4.255'), XDP_DROP);
+    t.is(verdict(bw, '198.18.3.255'), XDP_PASS);
+    t.is(verdict(bw, '198.18.5.0'), XDP_PASS);
+    t.is(verdict(bw, '198.19.0.9'), XDP_DROP);
+    t.is(verdict(bw, '198.19.0.8'), XDP_PASS);
+    t.is(verdict(bw, '198.19.0.10'), XDP_PASS);
+  });
+
+  test('IPv6 prefix boundaries and /128', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '2001:db8:1::/48' });
+    bw.addRule({ source: '2001:db8:2::5/128' });
+    t.is(verdict(bw, '2001:db8:1::'), XDP_DROP);
+    t.is(verdict(bw, '2001:db8:1:ffff:ffff:ffff:ffff:ffff'), XDP_DROP);
+    t.is(verdict(bw, '2001:db8:0:ffff:ffff:ffff:ffff:ffff'), XDP_PASS);
+    t.is(verdict(bw, '2001:db8:2::'), XDP_PASS);
+    t.is(verdict(bw, '2001:db8:2::5'), XDP_DROP);
+    t.is(verdict(bw, '2001:db8:2::4'), XDP_PASS);
+    t.is(verdict(bw, '198.18.0.2'), XDP_PASS, 'IPv6 rules never touch IPv4');
+  });
+
+  test('protocol and port rules, with a broader any-protocol rule still applying', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '198.18.8.0/24', protocol: 'udp', port: 53 });
+    bw.addRule({ source: '198.18.9.0/24', protocol: 'icmp' });
+    bw.addRule({ source: '198.18.0.0/16' , mode: 'log' });
+    bw.addRule({ source: '198.18.8.8/32', protocol: 'tcp' });
+    const src = { src: '198.18.8.1' };
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 53 }), src))).retval, XDP_DROP);
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 54 }), src))).retval, XDP_PASS, 'other port');
+    t.is(bw.testRun(eth(ipv4(tcp({ dport: 53 }), src))).retval, XDP_PASS, 'other protocol');
+    t.is(bw.testRun(eth(ipv4(icmp(), { src: '198.18.9.9' }))).retval, XDP_DROP);
+    t.is(bw.testRun(eth(ipv4(udp(), { src: '198.18.9.9' }))).retval, XDP_PASS);
+    // The /32 tcp rule is the longest match for tcp, yet udp/53 from that host still drops.
+    t.is(bw.testRun(eth(ipv4(tcp(), { src: '198.18.8.8' }))).retval, XDP_DROP);
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 53 }), { src: '198.18.8.8' }))).retval, XDP_DROP);
+    const hits = Object.fromEntries(bw.listRules().map((r) => [`${r.address}/${r.prefixLen}:${r.protocol}:${r.port}`, r.packets]));
+    t.deepEqual(hits, { '198.18.8.0/24:17:53': 2, '198.18.9.0/24:1:0': 1, '198.18.0.0/16:0:0': 3, '198.18.8.8/32:6:0': 1 });
+  });
+
+  test('the allowlist beats drop rules; hit counters count packets and bytes', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '198.18.0.0/15' });
+    bw.allow('198.18.1.0/24');
+    const saved = run(bw, from('198.18.1.7'));
+    t.is(saved.retval, XDP_PASS);
+    t.is(saved.counters.allowlisted, 1);
+    const dropped = run(bw, from('198.18.2.7'));
+    t.is(dropped.retval, XDP_DROP);
+    t.is(dropped.counters.dropped, 1);
+    const [rule] = bw.listRules();
+    t.like(rule, { packets: 1, bytes: from('198.18.2.7').length, mode: 'drop' });
+    t.deepEqual(bw.listAllow(), [{ family: 4, address: '198.18.1.0', prefixLen: 24 }]);
+    t.true(bw.disallow('198.18.1.0/24'));
+    t.is(verdict(bw, '198.18.1.7'), XDP_DROP);
+  });
+
+  test('expiry is enforced in the kernel', async (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '198.18.6.6', expiresAt: Date.now() + 300 });
+    t.is(verdict(bw, '198.18.6.6'), XDP_DROP);
+    await new Promise((r) => setTimeout(r, 400));
+    const d = run(bw, from('198.18.6.6'));
+    t.is(d.retval, XDP_PASS, 'an expired rule stops dropping without user space');
+    t.is(d.counters.ruleExpired, 1);
+    t.true(bw.listRules()[0]?.expired);
+    t.is(bw.pruneExpiredRules().length, 1);
+    t.deepEqual(bw.listRules(), []);
+    t.is(bw.config().ruleClasses, 0, 'no rule shape left: the lookup is skipped');
+  });
+
+  test('log-only rules count and pass; the kill switch stops all dropping', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '198.18.3.0/24', mode: 'log' });
+    bw.addRule({ source: '198.18.4.0/24' });
+    const logged = run(bw, from('198.18.3.3'));
+    t.is(logged.retval, XDP_PASS);
+    t.is(logged.counters.logged, 1);
+    bw.setKillSwitch(true);
+    const killed = run(bw, from('198.18.4.4'));
+    t.is(killed.retval, XDP_PASS);
+    t.deepEqual([killed.counters.logged, killed.counters.dropped, killed.counters.udp], [1, undefined, 1], 'counting goes on');
+    bw.setKillSwitch(false);
+    t.is(verdict(bw, '198.18.4.4'), XDP_DROP);
+    t.deepEqual(bw.listRules().map((r) => r.packets), [1, 2]);
+  });
+
+  test('re-adding a rule updates it in place; delete removes it', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '198.18.5.0/24', mode: 'log' });
+    bw.addRule({ source: '198.18.5.0/24', mode: 'drop', ttlSeconds: 60 });
+    const rules = bw.listRules();
+    t.is(rules.length, 1);
+    t.is(rules[0]?.mode, 'drop');
+    t.true(Math.abs((rules[0]?.expiresAt ?? 0) - (Date.now() + 60_000)) < 1000);
+    t.true(bw.deleteRule({ source: '198.18.5.0/24' }));
+    t.false(bw.deleteRule({ source: '198.18.5.0/24' }));
+    t.is(verdict(bw, '198.18.5.5'), XDP_PASS);
+  });
+
+  test('bad rules are refused with a clear error', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    t.throws(() => bw.addRule({ source: '198.18.5.1/24' }), { code: 'EINVAL', message: /host bits/ });
+    t.throws(() => bw.addRule({ source: 'not-an-ip' }), { code: 'EINVAL', message: /not an IPv4 or IPv6/ });
+    t.throws(() => bw.addRule({ source: '198.18.0.0/33' }), { code: 'EINVAL' });
+    t.throws(() => bw.addRule({ source: '198.18.0.1', port: 80 }), { code: 'EINVAL', message: /needs protocol/ });
+    t.throws(() => bw.addRule({ source: '198.18.0.1', protocol: 'tcp', port: 70000 }), { code: 'EINVAL' });
+    t.deepEqual(bw.listRules(), []);
+  });
+
+  test('a full rule map is refused and leaves every rule in place', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    const max = limits.maxRules;
+    for (let i = 0; i < max; i++) bw.addRule({ source: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` });
+    const err = t.throws(() => bw.addRule({ source: '198.18.9.9' }), { code: 'ENOSPC' });
+    t.regex(err?.message ?? '', new RegExp(`drop-rule map is full \\(${max} rules\\)`));
+    t.is((err as unknown as { operation: string }).operation, 'addRule');
+    t.is(bw.listRules().length, max);
+    t.is(verdict(bw, '10.0.0.0'), XDP_DROP);
+    t.is(verdict(bw, `10.${(max - 1) >> 16}.${((max - 1) >> 8) & 255}.${(max - 1) & 255}`), XDP_DROP);
+    t.is(verdict(bw, '198.18.9.9'), XDP_PASS);
+  });
+}
