@@ -2,6 +2,7 @@
 // Where such a test cannot run it is skipped with the reason, except under
 // CI=true, where a skip would hide a missing install step: there it fails.
 import type { TestFn } from 'ava';
+import { existsSync } from 'node:fs';
 
 export const inCI = process.env.CI === 'true';
 
@@ -28,4 +29,13 @@ export function requireOrSkip<T>(test: TestFn<T>, ...reqs: Requirement[]): boole
     return false;
   }
   return true;
+}
+
+/** The named programs are on PATH. */
+export function commands(...names: string[]): Requirement {
+  return () => {
+    const path = (process.env.PATH ?? '').split(':');
+    const missing = names.filter((n) => !path.some((dir) => existsSync(`${dir}/${n}`)));
+    return missing.length ? `missing ${missing.join(', ')}: run npm run setup (as root)` : null;
+  };
 }
