@@ -1,0 +1,39 @@
+// Administration without HTTP: what the CLI's admin commands and tests use to
+// create a workspace, a node and a token directly in the database.
+import type { Db } from './db.ts';
+import * as nodes from './sql/nodes.ts';
+import * as ws from './sql/workspaces.ts';
+
+export interface Admin {
+  /** A workspace and a first user token (shown once). */
+  createWorkspace(name: string, opts?: { defaultPpsThreshold?: number }): Promise<{ id: number; uuid: string; name: string; token: string }>;
+  /** A node of the workspace (id or uuid); its API key is shown once. */
+  createNode(workspace: number | string, name: string, opts?: { ip?: string; ppsThreshold?: number }): Promise<{ id: number; uuid: string; key: string }>;
+  /** Another user token of the workspace (id or uuid). */
+  createToken(workspace: number | string, name?: string): Promise<{ id: number; token: string }>;
+}
+
+export function admin(db: Db): Admin {
+  const find = async (w: number | string) => {
+    const found = await ws.findWorkspace(db.pool, String(w));
+    if (!found) throw new Error(`no workspace ${w}`);
+    return found;
+  };
+  return {
+    async createWorkspace(name, opts = {}) {
+      return db.withTransaction(async (c) => {
+        const w = await ws.createWorkspace(c, name, opts.defaultPpsThreshold);
+        const t = await ws.createToken(c, w.id, 'initial');
+        return { id: w.id, uuid: w.uuid, name: w.name, token: t.token };
+      });
+    },
+    async createNode(workspace, name, opts = {}) {
+      const w = await find(workspace);
+      return nodes.createNode(db.pool, w.id, { name, ip: opts.ip, pps_threshold: opts.ppsThreshold });
+    },
+    async createToken(workspace, name = '') {
+      const w = await find(workspace);
+      return ws.createToken(db.pool, w.id, name);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// Multipart upload of a capture (busboy): the file streams to a private temp
+// file while PcapCheck reads its headers, so a bad or oversized upload is
+// refused without being kept in memory, and only a checked file reaches the
+// database.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
+import { PcapCheck, type Format } from './pcap-check.ts';
+
+export const MAX_PCAP = 50 * 1024 * 1024;
+
+export interface Upload {
+  fields: Record<string, string>;
+  file: string;
+  format: Format;
+  packets: number;
+  size: number;
+  sha256: string;
+  cleanup(): void;
+}
+
+export async function receivePcap(ctx: Context, maxSize = MAX_PCAP): Promise<Upload> {
+  const type = ctx.get('content-type');
+  if (!type.toLowerCase().startsWith('multipart/form-data')) throw unsupportedMediaType(type.split(';')[0] ?? '', ['multipart/form-data']);
+  if (Number(ctx.get('content-length') || 0) > maxSize + 64 * 1024) throw payloadTooLarge(maxSize);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-pcap-'));
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    return { ...(await parse(ctx, dir, maxSize)), cleanup };
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
+async function parse(ctx: Context, dir: string, maxSize: number) {
+  const bb = busboy({ headers: ctx.req.headers, limits: { fileSize: maxSize, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+  const fields: Record<string, string> = {};
+  const file = path.join(dir, 'upload');
+  let fileDone: Promise<{ format: Format; packets: number; size: number; sha256: string }> | undefined;
+  let failure: Error | undefined;
+
+  bb.on('field', (name, value) => { fields[name] = value; });
+  bb.on('file', (name, stream) => {
+    if (name !== 'file' || fileDone) {
+      stream.resume();
+      failure ??= validationFailed(`file: unexpected file field "${name}"`);
+      return;
+    }
+    const check = new PcapCheck();
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    let tooBig = false;
+    stream.on('limit', () => { tooBig = true; });
+    const inspect = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        hash.update(chunk);
+        const err = check.push(chunk);
+        cb(err ? validationFailed(`file: ${err}`) : null, chunk);
+      },
+    });
+    fileDone = pipeline(stream, inspect, fs.createWriteStream(file, { mode: 0o600 })).then(() => {
+      if (tooBig) throw payloadTooLarge(maxSize);
+      const v = check.end();
+      if ('error' in v) throw validationFailed(`file: ${v.error}`);
+      return { ...v, size, sha256: hash.digest('hex') };
+    });
+    fileDone.catch((err) => {
+      failure ??= err;
+      stream.resume();
+    });
+  });
+  bb.on('partsLimit', () => { failure ??= badRequest('too many form parts'); });
+  bb.on('filesLimit', () => { failure ??= validationFailed('file: only one file per upload'); });
+
+  try {
+    await pipeline(ctx.req, bb);
+  } catch (err) {
+    throw failure ?? badRequest(`malformed multipart body: ${(err as Error).message}`);
+  }
+  const result = fileDone ? await fileDone.catch((err) => { throw failure ?? err; }) : undefined;
+  if (failure) throw failure;
+  if (!result) throw validationFailed('file: missing (a multipart field named "file" is required)');
+  return { fields, file, ...result };
+}

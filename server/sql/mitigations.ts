@@ -1,0 +1,144 @@
+// Mitigation rules (drop rules for one node or every node of a workspace, with
+// a TTL) and the per-node commands that deliver them. State of a rule on a
+// node: withdrawn, else expired (past its TTL), else failed / active (as the
+// agent acknowledged the command), else pending.
+import type pg from 'pg';
+import type { Queryable } from '../db.ts';
+import { renderCommand, type RuleSpec } from '../commands.ts';
+
+export type RuleState = 'pending' | 'active' | 'failed' | 'withdrawn' | 'expired';
+
+const nodeState = `CASE WHEN r.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN r.expires_at <= now() THEN 'expired'
+  WHEN c.status = 'failed' THEN 'failed' WHEN c.status = 'applied' THEN 'active' ELSE 'pending' END`;
+
+/** Rule rows with their aggregate state (failed if a node failed, active when all applied). */
+export const rulesWithState = `
+  SELECT r.*, CASE WHEN r.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN r.expires_at <= now() THEN 'expired'
+    WHEN bool_or(c.status = 'failed') THEN 'failed' WHEN bool_and(c.status = 'applied') THEN 'active'
+    ELSE 'pending' END AS state
+  FROM mitigation_rules r LEFT JOIN node_commands c ON c.rule_id = r.id AND c.op = 'add'
+  GROUP BY r.id`;
+
+export interface NewRule {
+  node_id?: number;
+  source: string;
+  protocol?: 'tcp' | 'udp' | 'icmp';
+  port?: number;
+  ttl_seconds: number;
+  reason?: string;
+}
+
+/** Creates a rule and one pending command per target node; null when node_id is not in the workspace. */
+export async function createRule(client: pg.PoolClient, workspaceId: number, r: NewRule): Promise<number | null> {
+  if (r.node_id !== undefined) {
+    const { rowCount } = await client.query('SELECT 1 FROM nodes WHERE id = $1 AND workspace_id = $2', [r.node_id, workspaceId]);
+    if (rowCount !== 1) return null;
+  }
+  const { rows } = await client.query<{ id: number }>(
+    `INSERT INTO mitigation_rules (workspace_id, node_id, source, protocol, port, ttl_seconds, reason, expires_at)
+     VALUES ($1, $2, $3::cidr, $4, $5, $6::int, $7, now() + make_interval(secs => $6::int)) RETURNING id`,
+    [workspaceId, r.node_id ?? null, r.source, r.protocol ?? null, r.port ?? null, r.ttl_seconds, r.reason ?? ''],
+  );
+  const id = rows[0]!.id;
+  await client.query(
+    `INSERT INTO node_commands (rule_id, node_id, op)
+     SELECT $1, id, 'add' FROM nodes WHERE workspace_id = $2 AND ($3::bigint IS NULL OR id = $3)`,
+    [id, workspaceId, r.node_id ?? null],
+  );
+  return id;
+}
+
+export async function listRules(db: Queryable, workspaceId: number, f: { state?: RuleState; limit: number; before?: number }) {
+  const { rows } = await db.query(
+    `SELECT * FROM (${rulesWithState}) x WHERE workspace_id = $1 AND ($2::text IS NULL OR state = $2)
+     AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4`,
+    [workspaceId, f.state ?? null, f.before ?? null, f.limit],
+  );
+  return rows.map(present);
+}
+
+export async function getRule(db: Queryable, workspaceId: number, id: number) {
+  const { rows } = await db.query(`SELECT * FROM (${rulesWithState}) x WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+  if (!rows[0]) return undefined;
+  const nodes = await db.query(
+    `SELECT c.node_id, ${nodeState} AS state, c.reason, c.acked_at FROM node_commands c
+     JOIN mitigation_rules r ON r.id = c.rule_id WHERE c.rule_id = $1 AND c.op = 'add' ORDER BY c.node_id`,
+    [id],
+  );
+  return { ...present(rows[0]), nodes: nodes.rows };
+}
+
+/** Withdraws a rule: undelivered commands are dropped, applied ones get a 'remove' command. */
+export async function withdrawRule(client: pg.PoolClient, workspaceId: number, id: number): Promise<boolean> {
+  const { rowCount } = await client.query(
+    'UPDATE mitigation_rules SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE workspace_id = $1 AND id = $2',
+    [workspaceId, id],
+  );
+  if (rowCount !== 1) return false;
+  await client.query(
+    `WITH w AS (UPDATE node_commands SET status = 'withdrawn' WHERE rule_id = $1 AND op = 'add' AND status = 'pending' RETURNING 1)
+     INSERT INTO node_commands (rule_id, node_id, op)
+     SELECT rule_id, node_id, 'remove' FROM node_commands c WHERE c.rule_id = $1 AND c.op = 'add' AND c.status = 'applied'
+       AND NOT EXISTS (SELECT 1 FROM node_commands x WHERE x.rule_id = $1 AND x.node_id = c.node_id AND x.op = 'remove')`,
+    [id],
+  );
+  return true;
+}
+
+/** Commands a node still has to apply: not acknowledged, rule not expired (nor withdrawn, for adds). */
+export async function pendingCommands(db: Queryable, nodeId: number) {
+  const { rows } = await db.query<RuleSpec & { id: number; expires_at: Date; rule_id: number }>(
+    `SELECT c.id, c.rule_id, c.op, r.action, r.source::text AS source, r.protocol, r.port, r.expires_at
+     FROM node_commands c JOIN mitigation_rules r ON r.id = c.rule_id
+     WHERE c.node_id = $1 AND c.status = 'pending' AND r.expires_at > now()
+       AND (c.op = 'remove' OR r.withdrawn_at IS NULL)
+     ORDER BY c.id`,
+    [nodeId],
+  );
+  const now = Date.now();
+  return rows.map((c) => ({
+    id: c.id,
+    command: renderCommand(c),
+    // Extension: the structured form, with the time left to live.
+    rule: {
+      rule_id: c.rule_id, op: c.op, action: c.action, source: c.source, protocol: c.protocol, port: c.port,
+      ttl: Math.max(1, Math.ceil((c.expires_at.getTime() - now) / 1000)), expires_at: c.expires_at,
+    },
+  }));
+}
+
+/** Records the agent's answer; 'gone' when the command is not this node's, 'conflict' when already answered otherwise. */
+export async function ackCommand(
+  db: Queryable,
+  nodeId: number,
+  id: number,
+  status: 'applied' | 'failed',
+  reason: string | null,
+): Promise<'ok' | 'gone' | 'conflict'> {
+  const { rows } = await db.query<{ status: string }>(
+    `UPDATE node_commands SET status = CASE WHEN status = 'pending' THEN $3 ELSE status END,
+       reason = CASE WHEN status = 'pending' THEN $4 ELSE reason END,
+       acked_at = CASE WHEN status = 'pending' THEN now() ELSE acked_at END
+     WHERE id = $2 AND node_id = $1 RETURNING status`,
+    [nodeId, id, status, reason],
+  );
+  if (!rows[0]) return 'gone';
+  if (rows[0].status === 'withdrawn' && status === 'applied') {
+    // Delivered, then withdrawn before the agent answered: the rule is in place, so it must be removed.
+    await db.query(`UPDATE node_commands SET status = 'applied', acked_at = now() WHERE id = $1`, [id]);
+    await db.query(
+      `INSERT INTO node_commands (rule_id, node_id, op) SELECT rule_id, node_id, 'remove' FROM node_commands WHERE id = $1 AND op = 'add'`,
+      [id],
+    );
+    return 'ok';
+  }
+  return rows[0].status === status ? 'ok' : 'conflict';
+}
+
+function present(r: Record<string, any>) {
+  return {
+    id: r.id, node_id: r.node_id, scope: r.node_id === null ? 'workspace' : 'node', action: r.action,
+    source: r.source, protocol: r.protocol, port: r.port, ttl_seconds: r.ttl_seconds, reason: r.reason,
+    state: r.state as RuleState, created_at: r.created_at, expires_at: r.expires_at, withdrawn_at: r.withdrawn_at,
+  };
+}

@@ -1,0 +1,92 @@
+// Nodes: identity, key hash, threshold, last heartbeat. Status is derived:
+// under_attack (an open incident), else online (a heartbeat or a sample within
+// the online window, 90 s by default), else offline. The three are exclusive.
+import crypto from 'node:crypto';
+import type { Queryable } from '../db.ts';
+import { hashSecret, newSecret } from '../secrets.ts';
+
+export type NodeStatus = 'online' | 'offline' | 'under_attack';
+
+export interface NodeRow {
+  id: number;
+  uuid: string;
+  workspace_id: number;
+  name: string;
+  ip: string;
+  pps_threshold: number | null;
+  effective_pps_threshold: number;
+  agent_version: string | null;
+  os: string | null;
+  uptime: number | null;
+  last_seen_at: Date | null;
+  created_at: Date;
+  status: NodeStatus;
+}
+
+/** SQL of a node's derived status; $online is the parameter holding the online window in seconds. */
+export const statusSql = (n: string, online: string) => `CASE
+  WHEN EXISTS (SELECT 1 FROM incidents i WHERE i.node_id = ${n}.id AND i.status = 'open') THEN 'under_attack'
+  WHEN greatest(${n}.last_seen_at, (SELECT l.received_at FROM node_last_sample l WHERE l.node_id = ${n}.id))
+       > now() - make_interval(secs => ${online}) THEN 'online'
+  ELSE 'offline' END`;
+
+const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_threshold,
+  coalesce(n.pps_threshold, w.default_pps_threshold) AS effective_pps_threshold,
+  n.agent_version, n.os, n.uptime, n.last_seen_at, n.created_at, ${statusSql('n', '$1::float8')} AS status
+  FROM nodes n JOIN workspaces w ON w.id = n.workspace_id`;
+
+export async function createNode(
+  db: Queryable,
+  workspaceId: number,
+  input: { name: string; ip?: string; pps_threshold?: number | null },
+): Promise<{ id: number; uuid: string; key: string }> {
+  const key = newSecret();
+  const uuid = crypto.randomUUID();
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO nodes (uuid, workspace_id, name, ip, key_hash, pps_threshold)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [uuid, workspaceId, input.name, input.ip ?? '', hashSecret(key), input.pps_threshold ?? null],
+  );
+  return { id: rows[0]!.id, uuid, key };
+}
+
+export async function listNodes(db: Queryable, workspaceId: number, onlineSeconds: number): Promise<NodeRow[]> {
+  const { rows } = await db.query<NodeRow>(`${select} WHERE n.workspace_id = $2 ORDER BY n.id`, [onlineSeconds, workspaceId]);
+  return rows;
+}
+
+export async function getNode(db: Queryable, workspaceId: number, id: number, onlineSeconds: number): Promise<NodeRow | undefined> {
+  const { rows } = await db.query<NodeRow>(`${select} WHERE n.workspace_id = $2 AND n.id = $3`, [onlineSeconds, workspaceId, id]);
+  return rows[0];
+}
+
+export async function deleteNode(db: Queryable, workspaceId: number, id: number): Promise<boolean> {
+  const r = await db.query('DELETE FROM nodes WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+  return r.rowCount === 1;
+}
+
+export async function setThreshold(db: Queryable, workspaceId: number, id: number, pps: number | null): Promise<boolean> {
+  const r = await db.query('UPDATE nodes SET pps_threshold = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, pps]);
+  return r.rowCount === 1;
+}
+
+/** What agent authentication needs, looked up by the X-Node-UUID header. */
+export async function nodeCredentials(
+  db: Queryable,
+  uuid: string,
+): Promise<{ id: number; workspace_id: number; key_hash: Buffer } | undefined> {
+  const { rows } = await db.query('SELECT id, workspace_id, key_hash FROM nodes WHERE uuid = $1', [uuid]);
+  return rows[0];
+}
+
+export async function recordHeartbeat(
+  db: Queryable,
+  id: number,
+  hb: { agent_version?: string; uptime?: number; os?: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE nodes SET last_seen_at = now(), agent_version = coalesce($2, agent_version),
+       uptime = coalesce($3, uptime), os = coalesce($4, os) WHERE id = $1`,
+    [id, hb.agent_version ?? null, hb.uptime ?? null, hb.os ?? null],
+  );
+}

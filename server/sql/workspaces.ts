@@ -1,0 +1,83 @@
+// Workspaces and their user tokens.
+import crypto from 'node:crypto';
+import type { Queryable } from '../db.ts';
+import { hashSecret, newToken } from '../secrets.ts';
+
+export interface Workspace {
+  id: number;
+  uuid: string;
+  name: string;
+  default_pps_threshold: number;
+  ioc_patterns: unknown[];
+  created_at: Date;
+}
+
+const cols = 'id, uuid, name, default_pps_threshold, ioc_patterns, created_at';
+
+export async function createWorkspace(db: Queryable, name: string, defaultPpsThreshold?: number): Promise<Workspace> {
+  const { rows } = await db.query<Workspace>(
+    `INSERT INTO workspaces (uuid, name, default_pps_threshold) VALUES ($1, $2, coalesce($3, 50000)) RETURNING ${cols}`,
+    [crypto.randomUUID(), name, defaultPpsThreshold ?? null],
+  );
+  return rows[0]!;
+}
+
+export async function getWorkspace(db: Queryable, id: number): Promise<Workspace | undefined> {
+  const { rows } = await db.query<Workspace>(`SELECT ${cols} FROM workspaces WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export async function findWorkspace(db: Queryable, idOrUuid: string): Promise<Workspace | undefined> {
+  const byId = /^\d+$/.test(idOrUuid);
+  const { rows } = await db.query<Workspace>(
+    `SELECT ${cols} FROM workspaces WHERE ${byId ? 'id = $1::bigint' : 'uuid::text = $1'}`,
+    [idOrUuid],
+  );
+  return rows[0];
+}
+
+export async function updateWorkspace(
+  db: Queryable,
+  id: number,
+  patch: { name?: string; default_pps_threshold?: number; ioc_patterns?: unknown[] },
+): Promise<Workspace | undefined> {
+  const { rows } = await db.query<Workspace>(
+    `UPDATE workspaces SET name = coalesce($2, name),
+       default_pps_threshold = coalesce($3, default_pps_threshold),
+       ioc_patterns = coalesce($4::jsonb, ioc_patterns)
+     WHERE id = $1 RETURNING ${cols}`,
+    [id, patch.name ?? null, patch.default_pps_threshold ?? null, patch.ioc_patterns ? JSON.stringify(patch.ioc_patterns) : null],
+  );
+  return rows[0];
+}
+
+/** Creates a token; the returned string is shown once and never stored. */
+export async function createToken(db: Queryable, workspaceId: number, name = ''): Promise<{ id: number; token: string }> {
+  const t = newToken();
+  const { rows } = await db.query<{ id: number }>(
+    'INSERT INTO tokens (public_id, workspace_id, name, secret_hash) VALUES ($1, $2, $3, $4) RETURNING id',
+    [t.publicId, workspaceId, name, hashSecret(t.secret)],
+  );
+  return { id: rows[0]!.id, token: t.token };
+}
+
+export async function tokenByPublicId(
+  db: Queryable,
+  publicId: string,
+): Promise<{ id: number; workspace_id: number; secret_hash: Buffer } | undefined> {
+  const { rows } = await db.query('SELECT id, workspace_id, secret_hash FROM tokens WHERE public_id = $1', [publicId]);
+  return rows[0];
+}
+
+export async function listTokens(db: Queryable, workspaceId: number) {
+  const { rows } = await db.query(
+    'SELECT id, public_id, name, created_at FROM tokens WHERE workspace_id = $1 ORDER BY id',
+    [workspaceId],
+  );
+  return rows as { id: number; public_id: string; name: string; created_at: Date }[];
+}
+
+export async function deleteToken(db: Queryable, workspaceId: number, id: number): Promise<boolean> {
+  const r = await db.query('DELETE FROM tokens WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+  return r.rowCount === 1;
+}
