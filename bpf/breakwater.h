@@ -39,6 +39,7 @@
 #define BW_RINGBUF_BYTES (1 << 20)
 #endif
 
+#define BW_TALKER_ADMIT 4
 #define BW_HLL_BITS 12		/* 4096 registers: ~1.6% standard error */
 #define BW_HLL_REGS (1 << BW_HLL_BITS)
 #define BW_SAMPLE_BYTES 128	/* packet head copied into a sample */
@@ -110,19 +111,29 @@ struct bw_config {
 	__u32 kill_switch;		/* non-zero: never drop, keep counting */
 	__u32 sample_period;		/* 1 in N packets sampled to the ring buffer; 0 = off */
 	__u32 sample_max_per_sec;	/* per-CPU cap on samples; 0 = no cap */
-	__u32 talker_sample_period;	/* 1 in N packets updates the talker tables; power of 2 */
+	__u32 talker_sample_period;	/* 1 in N packets updates the talker tables; power of 2.
+					 * Above 1, a sample of a key not yet in a table is
+					 * admitted 1 time in BW_TALKER_ADMIT (and weighted
+					 * up), so a spoofed flood rarely pays an insert. */
 	__u32 epoch;			/* window number; talkers and hll roll over with it */
-	__u32 rule_classes;		/* BW_CLASS_* bits: which rule shapes exist */
+	__u32 rule_classes;		/* BW_CLASS_BIT()s: which rule shapes exist */
+	__u32 allow_families;		/* bit 0: IPv4 allowlist non-empty; bit 1: IPv6 */
+	__u32 reserved;
 };
 
-/* Rule shapes. A packet is looked up once per shape present. */
+/*
+ * Rule shapes. A packet is looked up once per shape present, and per kind:
+ * single-host rules (/32, /128) live in a hash, shorter prefixes in an LPM
+ * trie, because a trie walk to a host costs several times a hash lookup.
+ */
 enum bw_rule_class {
 	BW_CLASS_ANY = 0,		/* prefix only */
 	BW_CLASS_PROTO = 1,		/* prefix and protocol */
 	BW_CLASS_PORT = 2,		/* prefix, protocol and destination port */
 	BW_CLASS_MAX = 3,
 };
-#define BW_CLASS_BIT(family6, class) (1u << ((class) + ((family6) ? BW_CLASS_MAX : 0)))
+#define BW_CLASS_BIT(family6, host, class) \
+	(1u << ((class) + BW_CLASS_MAX * (((family6) ? 2 : 0) + ((host) ? 1 : 0))))
 
 enum bw_rule_mode {
 	BW_MODE_DROP = 0,
@@ -132,7 +143,8 @@ enum bw_rule_mode {
 /*
  * LPM_TRIE "rules_v4" / "rules_v6". The matched bits are protocol, port, then
  * the source address: prefixlen = 24 + source prefix length. Protocol 0 and
- * port 0 mean any, and are looked up as such.
+ * port 0 mean any, and are looked up as such. HASH "hosts_v4" / "hosts_v6"
+ * use the same key, always with the full prefix length, for host rules.
  */
 #define BW_RULE_KEY_FIXED_BITS 24
 struct bw_rule_key4 {
@@ -224,7 +236,7 @@ struct bw_sample {
 	__u8 data[BW_SAMPLE_BYTES];
 };
 
-_Static_assert(sizeof(struct bw_config) == 24, "bw_config size");
+_Static_assert(sizeof(struct bw_config) == 32, "bw_config size");
 _Static_assert(sizeof(struct bw_rule_key4) == 12, "bw_rule_key4 size");
 _Static_assert(sizeof(struct bw_rule_key6) == 24, "bw_rule_key6 size");
 _Static_assert(sizeof(struct bw_rule) == 16, "bw_rule size");

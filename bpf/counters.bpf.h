@@ -132,15 +132,17 @@ static __always_inline void hll_add(struct bw_config *cfg, struct bw_pkt *p)
 }
 
 static __always_inline void talker_add(void *map, void *key, __u32 epoch,
-				       __u64 pkts, __u64 bytes)
+				       __u64 pkts, __u64 bytes, int admit)
 {
 	struct bw_talker *t = bpf_map_lookup_elem(map, key);
 	struct bw_talker fresh = {};
 
 	if (!t) {
+		if (admit <= 0)
+			return;
 		fresh.epoch = epoch;
-		fresh.cur_packets = pkts;
-		fresh.cur_bytes = bytes;
+		fresh.cur_packets = pkts * admit;
+		fresh.cur_bytes = bytes * admit;
 		bpf_map_update_elem(map, key, &fresh, BPF_NOEXIST);
 		return;
 	}
@@ -172,11 +174,18 @@ static __always_inline void talkers_add(struct bw_config *cfg,
 	__u32 period = cfg->talker_sample_period;
 	struct bw_addr src = {};
 	struct bw_port_key pk = {};
+	__u32 rnd;
+	int admit = 1;
 
-	if (period > 1 && (bpf_get_prandom_u32() & (period - 1)))
-		return;
-	if (period < 1)
+	if (period > 1) {
+		rnd = bpf_get_prandom_u32();
+		if (rnd & (period - 1))
+			return;
+		/* New keys: admitted 1 in BW_TALKER_ADMIT, weighted to match. */
+		admit = (rnd >> 24) % BW_TALKER_ADMIT ? 0 : BW_TALKER_ADMIT;
+	} else {
 		period = 1;
+	}
 	if (p->family == 4) {
 		src.addr[10] = 0xff;
 		src.addr[11] = 0xff;
@@ -184,20 +193,20 @@ static __always_inline void talkers_add(struct bw_config *cfg,
 	} else {
 		__builtin_memcpy(src.addr, p->saddr6, 16);
 	}
-	talker_add(&src_talkers, &src, cfg->epoch, period, len * period);
+	talker_add(&src_talkers, &src, cfg->epoch, period, len * period, admit);
 	if (!p->l4)
 		return;
 	if (p->ip_proto == IPPROTO_TCP) {
 		pk.kind = BW_PORT_TCP_DST;
 		pk.port = p->dport;
-		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period);
+		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period, admit);
 	} else if (p->ip_proto == IPPROTO_UDP) {
 		pk.kind = BW_PORT_UDP_DST;
 		pk.port = p->dport;
-		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period);
+		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period, admit);
 		pk.kind = BW_PORT_UDP_SRC;
 		pk.port = p->sport;
-		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period);
+		talker_add(&port_talkers, &pk, cfg->epoch, period, len * period, admit);
 	}
 }
 

@@ -48,6 +48,21 @@ struct {
 	__type(value, struct bw_rule);
 } rules_v6 SEC(".maps");
 
+/* Host rules (/32, /128): the same keys, found by hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_MAX_RULES);
+	__type(key, struct bw_rule_key4);
+	__type(value, struct bw_rule);
+} hosts_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_MAX_RULES);
+	__type(key, struct bw_rule_key6);
+	__type(value, struct bw_rule);
+} hosts_v6 SEC(".maps");
+
 /* Hits per rule slot; slots are handed out by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

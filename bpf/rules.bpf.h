@@ -30,6 +30,31 @@ static __always_inline void consider(struct bw_match *m, struct bw_rule *r,
 		m->rule = r;
 }
 
+/* Looks k up in the host hash and the prefix trie, where that shape exists. */
+static __always_inline void lookup_shape(struct bw_match *m, void *hosts,
+					 void *prefixes, void *k,
+					 __u32 classes, int v6, int cls,
+					 __u64 *now)
+{
+	if (classes & BW_CLASS_BIT(v6, 1, cls))
+		consider(m, bpf_map_lookup_elem(hosts, k), now);
+	if (classes & BW_CLASS_BIT(v6, 0, cls))
+		consider(m, bpf_map_lookup_elem(prefixes, k), now);
+}
+
+/* Fills k's protocol and port for a shape; returns 0 if the shape cannot match. */
+#define SET_SHAPE(k, p, cls)						\
+	({								\
+		int ok = 1;						\
+		(k).proto = (cls) == BW_CLASS_ANY ? 0 : (p)->ip_proto;	\
+		(k).port[0] = (cls) == BW_CLASS_PORT ? (p)->dport >> 8 : 0; \
+		(k).port[1] = (cls) == BW_CLASS_PORT ? (p)->dport & 0xff : 0; \
+		if ((cls) == BW_CLASS_PORT && !((p)->l4 &&		\
+		    ((p)->ip_proto == IPPROTO_TCP || (p)->ip_proto == IPPROTO_UDP))) \
+			ok = 0;						\
+		ok;							\
+	})
+
 /* Looks the packet up once per rule shape present, most specific first. */
 static __always_inline void match_rules4(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
@@ -39,23 +64,12 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 	__u64 now = 0;
 
 	__builtin_memcpy(k.addr, &p->saddr4, 4);
-	if ((classes & BW_CLASS_BIT(0, BW_CLASS_PORT)) && p->l4 &&
-	    (p->ip_proto == IPPROTO_TCP || p->ip_proto == IPPROTO_UDP)) {
-		k.proto = p->ip_proto;
-		k.port[0] = p->dport >> 8;
-		k.port[1] = p->dport & 0xff;
-		consider(m, bpf_map_lookup_elem(&rules_v4, &k), &now);
-	}
-	if (classes & BW_CLASS_BIT(0, BW_CLASS_PROTO)) {
-		k.proto = p->ip_proto;
-		k.port[0] = k.port[1] = 0;
-		consider(m, bpf_map_lookup_elem(&rules_v4, &k), &now);
-	}
-	if (classes & BW_CLASS_BIT(0, BW_CLASS_ANY)) {
-		k.proto = 0;
-		k.port[0] = k.port[1] = 0;
-		consider(m, bpf_map_lookup_elem(&rules_v4, &k), &now);
-	}
+	if (SET_SHAPE(k, p, BW_CLASS_PORT))
+		lookup_shape(m, &hosts_v4, &rules_v4, &k, classes, 0, BW_CLASS_PORT, &now);
+	if (SET_SHAPE(k, p, BW_CLASS_PROTO))
+		lookup_shape(m, &hosts_v4, &rules_v4, &k, classes, 0, BW_CLASS_PROTO, &now);
+	if (SET_SHAPE(k, p, BW_CLASS_ANY))
+		lookup_shape(m, &hosts_v4, &rules_v4, &k, classes, 0, BW_CLASS_ANY, &now);
 }
 
 static __always_inline void match_rules6(struct bw_config *cfg,
@@ -66,23 +80,12 @@ static __always_inline void match_rules6(struct bw_config *cfg,
 	__u64 now = 0;
 
 	__builtin_memcpy(k.addr, p->saddr6, 16);
-	if ((classes & BW_CLASS_BIT(1, BW_CLASS_PORT)) && p->l4 &&
-	    (p->ip_proto == IPPROTO_TCP || p->ip_proto == IPPROTO_UDP)) {
-		k.proto = p->ip_proto;
-		k.port[0] = p->dport >> 8;
-		k.port[1] = p->dport & 0xff;
-		consider(m, bpf_map_lookup_elem(&rules_v6, &k), &now);
-	}
-	if (classes & BW_CLASS_BIT(1, BW_CLASS_PROTO)) {
-		k.proto = p->ip_proto;
-		k.port[0] = k.port[1] = 0;
-		consider(m, bpf_map_lookup_elem(&rules_v6, &k), &now);
-	}
-	if (classes & BW_CLASS_BIT(1, BW_CLASS_ANY)) {
-		k.proto = 0;
-		k.port[0] = k.port[1] = 0;
-		consider(m, bpf_map_lookup_elem(&rules_v6, &k), &now);
-	}
+	if (SET_SHAPE(k, p, BW_CLASS_PORT))
+		lookup_shape(m, &hosts_v6, &rules_v6, &k, classes, 1, BW_CLASS_PORT, &now);
+	if (SET_SHAPE(k, p, BW_CLASS_PROTO))
+		lookup_shape(m, &hosts_v6, &rules_v6, &k, classes, 1, BW_CLASS_PROTO, &now);
+	if (SET_SHAPE(k, p, BW_CLASS_ANY))
+		lookup_shape(m, &hosts_v6, &rules_v6, &k, classes, 1, BW_CLASS_ANY, &now);
 }
 
 static __always_inline int allowlisted(struct bw_pkt *p)
@@ -120,8 +123,9 @@ static __always_inline enum bw_verdict apply_rules(struct bw_config *cfg,
 			st->counters[BW_C_RULE_EXPIRED]++;
 		return BW_VERDICT_PASS;
 	}
-	/* The allowlist is consulted only when a rule would act. */
-	if (allowlisted(p))
+	/* The allowlist is consulted only when a rule would act, and only if
+	 * it holds a prefix of this family. */
+	if ((cfg->allow_families & (p->family == 4 ? 1 : 2)) && allowlisted(p))
 		return BW_VERDICT_ALLOW;
 	slot = m.rule->slot;
 	rs = bpf_map_lookup_elem(&rule_stats, &slot);

@@ -1,7 +1,12 @@
 // The addon's entry: the Program class and the limits of this build.
+#include <bpf/bpf.h>
 #include <napi.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "breakwater.h"
+#include "errors.h"
 #include "program.h"
 
 namespace {
@@ -12,7 +17,31 @@ const char *const kCounterNames[BW_C_MAX] = {
 #undef BW_COUNTER_NAME
 };
 
+// testRunPinned(path, packet, repeat): BPF_PROG_TEST_RUN on any pinned XDP
+// program, so benchmarks measure other programs with the same harness.
+Napi::Value TestRunPinned(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsBuffer() || !info[2].IsNumber())
+    bw::ThrowArg(env, "testRunPinned", "expected (path, Buffer, repeat)");
+  std::string path = info[0].As<Napi::String>();
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) bw::ThrowSys(env, "testRunPinned", errno, "no pinned program at " + path);
+  Napi::Buffer<uint8_t> pkt = info[1].As<Napi::Buffer<uint8_t>>();
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  opts.data_in = pkt.Data();
+  opts.data_size_in = pkt.Length();
+  opts.repeat = info[2].As<Napi::Number>().Uint32Value();
+  int err = bpf_prog_test_run_opts(fd, &opts) ? errno : 0;
+  close(fd);
+  if (err) bw::ThrowSys(env, "testRunPinned", err, "BPF_PROG_TEST_RUN failed");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("retval", opts.retval);
+  out.Set("durationNs", opts.duration);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("testRunPinned", Napi::Function::New(env, TestRunPinned));
   exports.Set("Program", bw::Program::Init(env));
   Napi::Object limits = Napi::Object::New(env);
   limits.Set("maxRules", BW_MAX_RULES);

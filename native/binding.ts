@@ -54,6 +54,7 @@ export interface KernelConfig {
   talkerSamplePeriod: number;
   epoch: number;
   ruleClasses: number;
+  allowFamilies: number;
 }
 
 export interface Sample {
@@ -112,6 +113,7 @@ interface Addon {
     maxVlanTags: number; maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
   };
   counterNames: string[];
+  testRunPinned(path: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

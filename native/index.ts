@@ -42,6 +42,7 @@ export class Breakwater {
 
   private constructor(private readonly prog: RawProgram) {
     this.rules = new RuleBook(prog, addon.limits.maxRules);
+    this.syncAllowFamilies();
   }
 
   /** Attaches to iface, or adopts the program already pinned for it (rules and counters intact). */
@@ -125,10 +126,20 @@ export class Breakwater {
 
   allow(source: string): void {
     this.prog.putAllow(parsePrefix(source));
+    this.syncAllowFamilies();
   }
 
   disallow(source: string): boolean {
-    return this.prog.deleteAllow(parsePrefix(source));
+    const existed = this.prog.deleteAllow(parsePrefix(source));
+    this.syncAllowFamilies();
+    return existed;
+  }
+
+  /** Tells the kernel which families have an allowlist, so others skip the lookup. */
+  private syncAllowFamilies(): void {
+    let bits = 0;
+    for (const a of this.prog.listAllow()) bits |= a.family === 4 ? 1 : 2;
+    this.prog.setConfig({ allowFamilies: bits });
   }
 
   listAllow(): AllowEntry[] {
@@ -156,6 +167,11 @@ export class Breakwater {
   close(): void {
     this.prog.close();
   }
+}
+
+/** BPF_PROG_TEST_RUN on another pinned XDP program (benchmarks compare with the same harness). */
+export function testRunPinned(path: string, packet: Buffer, repeat = 1): { retval: number; durationNs: number } {
+  return addon.testRunPinned(path, packet, repeat);
 }
 
 export const XDP_PASS = 2;

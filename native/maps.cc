@@ -147,6 +147,7 @@ Napi::Value Program::GetConfig(const Napi::CallbackInfo &info) {
   out.Set("talkerSamplePeriod", cfg.talker_sample_period);
   out.Set("epoch", cfg.epoch);
   out.Set("ruleClasses", cfg.rule_classes);
+  out.Set("allowFamilies", cfg.allow_families);
   return out;
 }
 
@@ -169,6 +170,7 @@ Napi::Value Program::SetConfig(const Napi::CallbackInfo &info) {
   u32("talkerSamplePeriod", cfg.talker_sample_period);
   u32("epoch", cfg.epoch);
   u32("ruleClasses", cfg.rule_classes);
+  u32("allowFamilies", cfg.allow_families);
   if (cfg.talker_sample_period & (cfg.talker_sample_period - 1))
     ThrowArg(env, "setConfig", "talkerSamplePeriod must be a power of two");
   __u32 key = 0;

@@ -23,8 +23,8 @@
 namespace bw {
 
 const char *const kMapNames[kMapCount] = {
-    "stats", "hll", "config", "rules_v4", "rules_v6", "rule_stats",
-    "allow_v4", "allow_v6", "src_talkers", "port_talkers", "samples"};
+    "stats", "hll", "config", "rules_v4", "rules_v6", "hosts_v4", "hosts_v6",
+    "rule_stats", "allow_v4", "allow_v6", "src_talkers", "port_talkers", "samples"};
 
 namespace {
 
@@ -78,6 +78,16 @@ class NetnsGuard {
  private:
   int self_ = -1;
 };
+
+// The skeleton's maps in MapId order.
+void SkelMaps(breakwater_bpf *s, struct bpf_map *out[kMapCount]) {
+  struct bpf_map *maps[kMapCount] = {
+      s->maps.stats, s->maps.hll, s->maps.config, s->maps.rules_v4,
+      s->maps.rules_v6, s->maps.hosts_v4, s->maps.hosts_v6, s->maps.rule_stats,
+      s->maps.allow_v4, s->maps.allow_v6, s->maps.src_talkers,
+      s->maps.port_talkers, s->maps.samples};
+  for (int i = 0; i < kMapCount; i++) out[i] = maps[i];
+}
 
 std::string PinPath(const std::string &dir, const char *name) {
   return dir + "/" + name;
@@ -172,11 +182,8 @@ void Program::Load(Napi::Env env, bool bench_random_src) {
     ThrowSys(env, "load", err, hint);
   }
   prog_fd_ = bpf_program__fd(skel_->progs.breakwater);
-  struct bpf_map *maps[kMapCount] = {
-      skel_->maps.stats, skel_->maps.hll, skel_->maps.config,
-      skel_->maps.rules_v4, skel_->maps.rules_v6, skel_->maps.rule_stats,
-      skel_->maps.allow_v4, skel_->maps.allow_v6, skel_->maps.src_talkers,
-      skel_->maps.port_talkers, skel_->maps.samples};
+  struct bpf_map *maps[kMapCount];
+  SkelMaps(skel_, maps);
   for (int i = 0; i < kMapCount; i++) map_fd_[i] = bpf_map__fd(maps[i]);
 
   struct bw_config cfg = {};
@@ -205,11 +212,9 @@ bool Program::Adopt(Napi::Env env) {
   prog_fd_ = bpf_obj_get(PinPath(pin_dir_, "prog").c_str());
   // The layout of each pinned map must be the one this build expects.
   breakwater_bpf *shape = breakwater_bpf__open();
-  struct bpf_map *maps[kMapCount] = {
-      shape->maps.stats, shape->maps.hll, shape->maps.config,
-      shape->maps.rules_v4, shape->maps.rules_v6, shape->maps.rule_stats,
-      shape->maps.allow_v4, shape->maps.allow_v6, shape->maps.src_talkers,
-      shape->maps.port_talkers, shape->maps.samples};
+  if (!shape) ThrowSys(env, "attach", errno, "could not open the embedded BPF object");
+  struct bpf_map *maps[kMapCount];
+  SkelMaps(shape, maps);
   std::string bad;
   for (int i = 0; i < kMapCount; i++) {
     map_fd_[i] = bpf_obj_get(PinPath(pin_dir_, kMapNames[i]).c_str());
@@ -338,8 +343,11 @@ Napi::Value Program::Detach(const Napi::CallbackInfo &info) {
     for (const char *name : kMapNames) unlink(PinPath(pin_dir_, name).c_str());
     for (const char *name : {"prog", "link", "mode"}) unlink(PinPath(pin_dir_, name).c_str());
     rmdir(pin_dir_.c_str());
+    // Then the per-namespace and top folders, if this was their last entry.
     std::string parent = pin_dir_.substr(0, pin_dir_.rfind('/'));
-    if (parent.find("/netns-") != std::string::npos) rmdir(parent.c_str());
+    if (parent.find("/netns-") != std::string::npos && rmdir(parent.c_str()) == 0)
+      parent = parent.substr(0, parent.rfind('/'));
+    rmdir(parent.c_str());
   }
   Release();
   return env.Undefined();

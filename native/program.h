@@ -13,7 +13,7 @@ namespace bw {
 
 // Map file descriptors by role; the order matches kMapNames in program.cc.
 enum MapId {
-  kStats, kHll, kConfig, kRulesV4, kRulesV6, kRuleStats,
+  kStats, kHll, kConfig, kRulesV4, kRulesV6, kHostsV4, kHostsV6, kRuleStats,
   kAllowV4, kAllowV6, kSrcTalkers, kPortTalkers, kSamples, kMapCount
 };
 extern const char *const kMapNames[kMapCount];

@@ -154,10 +154,10 @@ Napi::Value Program::PutRule(const Napi::CallbackInfo &info) {
   int err;
   if (p.family == 4) {
     auto k = RuleKey<bw_rule_key4>(p, proto, port);
-    err = bpf_map_update_elem(map_fd_[kRulesV4], &k, &rule, BPF_ANY);
+    err = bpf_map_update_elem(map_fd_[p.len == 32 ? kHostsV4 : kRulesV4], &k, &rule, BPF_ANY);
   } else {
     auto k = RuleKey<bw_rule_key6>(p, proto, port);
-    err = bpf_map_update_elem(map_fd_[kRulesV6], &k, &rule, BPF_ANY);
+    err = bpf_map_update_elem(map_fd_[p.len == 128 ? kHostsV6 : kRulesV6], &k, &rule, BPF_ANY);
   }
   if (err) {
     int e = errno;
@@ -181,10 +181,10 @@ Napi::Value Program::DeleteRule(const Napi::CallbackInfo &info) {
   int err;
   if (p.family == 4) {
     auto k = RuleKey<bw_rule_key4>(p, proto, port);
-    err = bpf_map_delete_elem(map_fd_[kRulesV4], &k);
+    err = bpf_map_delete_elem(map_fd_[p.len == 32 ? kHostsV4 : kRulesV4], &k);
   } else {
     auto k = RuleKey<bw_rule_key6>(p, proto, port);
-    err = bpf_map_delete_elem(map_fd_[kRulesV6], &k);
+    err = bpf_map_delete_elem(map_fd_[p.len == 128 ? kHostsV6 : kRulesV6], &k);
   }
   if (err && errno != ENOENT) ThrowSys(env, "deleteRule", errno);
   return Napi::Boolean::New(env, err == 0);
@@ -194,7 +194,9 @@ Napi::Value Program::ListRules(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "listRules");
   Napi::Array out = Napi::Array::New(env);
+  ListFamily<bw_rule_key4>(env, map_fd_[kHostsV4], map_fd_[kRuleStats], 4, out);
   ListFamily<bw_rule_key4>(env, map_fd_[kRulesV4], map_fd_[kRuleStats], 4, out);
+  ListFamily<bw_rule_key6>(env, map_fd_[kHostsV6], map_fd_[kRuleStats], 6, out);
   ListFamily<bw_rule_key6>(env, map_fd_[kRulesV6], map_fd_[kRuleStats], 6, out);
   return out;
 }

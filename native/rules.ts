@@ -33,8 +33,9 @@ function classOf(protocol: number, port: number): number {
   return port ? CLASS_PORT : protocol ? CLASS_PROTO : CLASS_ANY;
 }
 
-function classBit(family: 4 | 6, cls: number): number {
-  return 1 << (cls + (family === 6 ? 3 : 0));
+/** BW_CLASS_BIT() of bpf/breakwater.h: shape bits per family and kind (host or prefix). */
+function classBit(family: 4 | 6, host: boolean, cls: number): number {
+  return 1 << (cls + 3 * ((family === 6 ? 2 : 0) + (host ? 1 : 0)));
 }
 
 export function toMatch(spec: RuleSpec, operation: string): RawRuleMatch & Prefix {
@@ -72,7 +73,7 @@ export class RuleBook {
   constructor(private readonly prog: RawProgram, private readonly maxRules: number) {
     for (const r of prog.listRules()) {
       const p = parsePrefix(`${r.address}/${r.prefixLen}`);
-      this.track(keyOf(r.family, p.address, r.prefixLen, r.protocol, r.port), r.family, r.protocol, r.port, r.slot, +1);
+      this.track(keyOf(r.family, p.address, r.prefixLen, r.protocol, r.port), r.family, r.prefixLen, r.protocol, r.port, r.slot, +1);
     }
     this.syncClasses();
   }
@@ -97,7 +98,7 @@ export class RuleBook {
     }
     this.prog.putRule({ ...m, mode, expiresAt, slot, resetStats: fresh });
     if (fresh) {
-      this.track(key, m.family, m.protocol ?? 0, m.port ?? 0, slot, +1);
+      this.track(key, m.family, m.prefixLen, m.protocol ?? 0, m.port ?? 0, slot, +1);
       this.syncClasses();
     }
   }
@@ -108,7 +109,7 @@ export class RuleBook {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
     this.prog.deleteRule(m);
-    this.track(key, m.family, m.protocol ?? 0, m.port ?? 0, slot, -1);
+    this.track(key, m.family, m.prefixLen, m.protocol ?? 0, m.port ?? 0, slot, -1);
     this.syncClasses();
     return true;
   }
@@ -119,7 +120,7 @@ export class RuleBook {
     for (const r of gone) {
       const p = parsePrefix(`${r.address}/${r.prefixLen}`);
       this.prog.deleteRule({ ...p, protocol: r.protocol, port: r.port });
-      this.track(keyOf(r.family, p.address, r.prefixLen, r.protocol, r.port), r.family, r.protocol, r.port, r.slot, -1);
+      this.track(keyOf(r.family, p.address, r.prefixLen, r.protocol, r.port), r.family, r.prefixLen, r.protocol, r.port, r.slot, -1);
     }
     if (gone.length) this.syncClasses();
     return gone;
@@ -130,7 +131,7 @@ export class RuleBook {
     return this.nextSlot;
   }
 
-  private track(key: string, family: 4 | 6, protocol: number, port: number, slot: number, delta: 1 | -1): void {
+  private track(key: string, family: 4 | 6, prefixLen: number, protocol: number, port: number, slot: number, delta: 1 | -1): void {
     if (delta > 0) {
       this.used.add(slot);
       this.slots.set(key, slot);
@@ -138,7 +139,7 @@ export class RuleBook {
       this.used.delete(slot);
       this.slots.delete(key);
     }
-    const bit = classBit(family, classOf(protocol, port));
+    const bit = classBit(family, prefixLen === (family === 4 ? 32 : 128), classOf(protocol, port));
     this.perClass.set(bit, (this.perClass.get(bit) ?? 0) + delta);
   }
 
