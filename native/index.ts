@@ -12,6 +12,7 @@
 import { addon, type AllowEntry, type AttachMode, type KernelConfig, type ProgramInfo, type RawProgram,
   type RawSnapshot, type RuleEntry, type Sample } from './binding.ts';
 import { estimateDistinct } from './hll.ts';
+import { checkKernel } from './kernel.ts';
 import { parsePrefix, PrefixError } from './prefix.ts';
 import { RuleBook, RuleError, type RuleSpec } from './rules.ts';
 
@@ -21,6 +22,7 @@ export { COUNTER_NAMES } from './binding.ts';
 export { parsePrefix, PrefixError, type Prefix } from './prefix.ts';
 export { RuleError, type RuleSpec, type Protocol } from './rules.ts';
 export { estimateDistinct } from './hll.ts';
+export { checkKernel, MIN_KERNEL, type KernelCheck } from './kernel.ts';
 
 export const limits = addon.limits;
 
@@ -48,6 +50,12 @@ export class Breakwater {
   /** Attaches to iface, or adopts the program already pinned for it (rules and counters intact). */
   static attach(iface: string, opts: AttachOptions = {}): Breakwater {
     if (!/^[\w.@:-]{1,15}$/.test(iface)) throw new PrefixError(`'${iface}' is not a network interface name`);
+    const kernel = checkKernel();
+    if (!kernel.ok) {
+      const err = new Error(`attach: this host cannot run Breakwater: ${kernel.problems.join('; ')}`) as NodeJS.ErrnoException;
+      err.code = 'EKERNEL';
+      throw err;
+    }
     return new Breakwater(new addon.Program({ iface, mode: opts.mode ?? 'auto', pinRoot: opts.pinRoot, netns: opts.netns }));
   }
 
