@@ -100,10 +100,10 @@ function main(): void {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const med = samples.map(median);
   const empty = med[0]!;
-  const row = (a: string, b: string, c: string) => `| ${a.padEnd(38)} | ${b.padStart(9)} | ${c.padStart(13)} |`;
+  const row = (a: string, b: string, c: string) => `| ${a.padEnd(42)} | ${b.padStart(9)} | ${c.padStart(13)} |`;
   console.log(`BPF_PROG_TEST_RUN, 64-byte UDP frame, median of ${ROUNDS} rounds x ${REPEAT.toLocaleString('en')} runs, kernel ${sh('uname', ['-r']).trim()}\n`);
   console.log(row('case', 'ns/packet', 'net of empty'));
-  console.log(row('-'.repeat(38), '-'.repeat(9), '-'.repeat(13)));
+  console.log(row('-'.repeat(42), '-'.repeat(9), '-'.repeat(13)));
   cases.forEach(([name], i) => console.log(row(name, med[i]!.toFixed(0), i ? (med[i]! - empty).toFixed(0) : '-')));
   const net = (i: number) => med[i]! - empty;
   const worstBw = Math.max(net(1), net(2), net(3));

@@ -100,7 +100,8 @@ int breakwater(struct xdp_md *ctx)
 	st->len_hist[len_bucket(len)]++;
 
 	parsed = parse_packet(ctx, &p);
-	st->counters[BW_C_VLAN] += p.vlan;
+	if (p.vlan)
+		st->counters[BW_C_VLAN]++;
 	if (parsed == BW_PARSED_NON_IP) {
 		st->counters[BW_C_NON_IP]++;
 		goto out;

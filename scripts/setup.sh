@@ -49,8 +49,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 elif [ ! -f build/Release/breakwater.node ] || [ -n "$(find bpf native binding.gyp -newer build/Release/breakwater.node -print -quit)" ]; then
   say "building the native addon"
-  npx --no-install node-gyp build --loglevel=error >/dev/null 2>build/setup-build.log || {
-    cat build/setup-build.log >&2; die "native build failed"; }
+  log=$(mktemp)
+  npm run build --silent >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; die "native build failed"; }
+  rm -f "$log"
 fi
 
 if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then
