@@ -1,0 +1,260 @@
+/**
+ * The agent runtime: attaches (or adopts) the XDP program, then every tick
+ * reads one snapshot, turns counter deltas into a TrafficSample for the
+ * detector, rotates the talker window once a second and spools one metrics
+ * sample a second; incident events are spooled too. Besides the tick: the
+ * outbox delivers the spool, a heartbeat loop (30 s) and a config loop (60 s,
+ * 10 s during an attack, at once at onset) that turns pending commands into
+ * rules and acknowledges each. stop() is the first stage of shutdown.
+ */
+import dns from 'node:dns/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Breakwater, type Snapshot } from '../native/index.ts';
+import { Backoff, retry } from './backoff.ts';
+import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
+import type { AgentConfig } from './config.ts';
+import { Detector, type DetectorEvent, type TrafficSample } from './detect/index.ts';
+import { AgentClient, HttpError } from './http.ts';
+import type { Logger } from './log.ts';
+import { AutoMitigation } from './mitigate.ts';
+import { Outbox, type SpoolRecord } from './outbox.ts';
+import { connCount, hostView, procNetDir } from './procnet.ts';
+import { toMetricSample, toTrafficSample } from './rates.ts';
+import { applyCommand, type PendingCommand } from './rules.ts';
+import { Spool } from './spool.ts';
+import { IncidentIds, readJson, writeJsonAtomic } from './state.ts';
+import { Loop } from './sync.ts';
+import { startTicker, type Ticker } from './ticker.ts';
+
+export const AGENT_VERSION = '0.1.0';
+
+interface ServerConfigReply {
+  pps_threshold?: number | null;
+  baseline?: { mean_pps: number; p95_pps?: number; p99_pps: number } | null;
+  pending_commands?: PendingCommand[];
+}
+
+function osName(): string {
+  const text = (() => {
+    try {
+      return fs.readFileSync('/etc/os-release', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text);
+  return m?.[1] ?? `${os.type()} ${os.release()}`;
+}
+
+export class Agent {
+  readonly bw: Breakwater;
+  readonly detector: Detector;
+  readonly client: AgentClient;
+  readonly outbox: Outbox;
+  private readonly spool: Spool<SpoolRecord>;
+  private readonly policy: CommandPolicy;
+  private readonly auto: AutoMitigation | null;
+  private readonly bootKey = Date.now().toString(36);
+  private readonly startedAt = Date.now();
+  private readonly heartbeat: Loop;
+  private readonly configLoop: Loop;
+  private ticker: Ticker | null = null;
+  private protect: ProtectedEntry[] = [];
+  private serverAddrs: string[] = [];
+  private prev: { snap: Snapshot; at: number } | null = null;
+  private metricBase: { snap: Snapshot; at: number } | null = null;
+  private windowStart = 0;
+  private lastSample: TrafficSample | null = null;
+  private lastSave = 0;
+  private lastPrune = 0;
+  private nsCache: { pid?: string } = {};
+  readonly stats = { ticks: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
+
+  constructor(readonly cfg: AgentConfig, private readonly log: Logger) {
+    this.policy = resolvePolicy({
+      defaultTtlSeconds: cfg.ruleTtlDefault, maxTtlSeconds: cfg.ruleTtlMax,
+      minPrefixV4: cfg.minPrefixV4, minPrefixV6: cfg.minPrefixV6,
+    });
+    this.client = new AgentClient({ server: cfg.server, nodeUuid: cfg.nodeUuid, apiKey: cfg.apiKey, timeoutMs: 5_000 });
+    this.spool = new Spool<SpoolRecord>(cfg.spoolDir, cfg.spoolMaxBytes);
+    this.outbox = new Outbox(this.spool, this.client, new IncidentIds(path.join(cfg.stateDir, 'incidents.json')), log);
+    this.detector = new Detector({}, readJson(this.stateFile));
+    this.auto = cfg.autoMitigate
+      ? new AutoMitigation({ ttlSeconds: cfg.autoMitigateTtl, maxPerIncident: cfg.autoMitigateMax, maxRules: cfg.maxRules, policy: this.policy })
+      : null;
+    this.bw = Breakwater.attach(cfg.iface, { mode: (cfg.mode ?? 'auto') as 'auto', ...(cfg.netns ? { netns: cfg.netns } : {}) });
+    const info = this.bw.info;
+    log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
+      iface: cfg.iface, netns: cfg.netns, mode: info.mode, rules: this.bw.ruleCount, spooled: this.spool.length,
+    });
+    const warn = (what: string) => (e: unknown, retryInMs: number) =>
+      log.warn(`${what} failed`, { error: (e as Error).message, retryInMs });
+    this.heartbeat = new Loop(() => this.sendHeartbeat(), () => cfg.heartbeatMs, warn('heartbeat'));
+    this.configLoop = new Loop(() => this.pollConfig(), () => (this.detector.active ? cfg.configAttackMs : cfg.configMs), warn('config poll'));
+  }
+
+  private get stateFile(): string {
+    return path.join(this.cfg.stateDir, 'detector.json');
+  }
+
+  async start(): Promise<void> {
+    this.syncAllowlist();
+    await this.refreshProtected();
+    this.outbox.start();
+    this.heartbeat.start();
+    this.configLoop.start();
+    this.ticker = startTicker(this.cfg.tickMs, () => this.tick(), (e) => this.log.error('tick failed', { error: (e as Error).message }));
+  }
+
+  /** The kernel allowlist is exactly the configured local allowlist. */
+  private syncAllowlist(): void {
+    const want = new Set(this.cfg.allowlist.map((a) => (a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`)));
+    for (const a of this.bw.listAllow()) {
+      const key = `${a.address}/${a.prefixLen}`;
+      if (!want.delete(key)) this.bw.disallow(key);
+    }
+    for (const a of want) this.bw.allow(a);
+  }
+
+  /** Addresses no rule may drop: the server's, the host's, the gateways, the allowlist. */
+  private async refreshProtected(): Promise<void> {
+    const host = new URL(this.cfg.server).hostname.replace(/^\[|\]$/g, '');
+    try {
+      this.serverAddrs = (await dns.lookup(host, { all: true })).map((a) => a.address);
+    } catch (e) {
+      this.log.warn('cannot resolve the server name; keeping the last addresses', { host, error: (e as Error).message });
+    }
+    const view = hostView(this.cfg.netns);
+    if (!view.complete) this.log.debug('no process lives in the namespace: only the agent namespace addresses and gateways are protected', { netns: this.cfg.netns });
+    this.protect = protectedEntries({
+      server: this.serverAddrs, host: view.addresses, gateway: view.gateways, allowlist: this.cfg.allowlist,
+    });
+  }
+
+  private tick(): void {
+    const at = performance.now();
+    const snap = this.bw.snapshot(32);
+    this.stats.ticks++;
+    if (this.prev) {
+      const sample = toTrafficSample(this.prev.snap, snap, {
+        timestampMs: at, intervalMs: at - this.prev.at, windowMs: at - this.windowStart,
+      });
+      this.lastSample = sample;
+      for (const ev of this.detector.push(sample)) this.onEvent(ev);
+      if (this.auto && this.detector.active) this.autoStep(sample);
+    } else {
+      this.windowStart = at;
+      this.metricBase = { snap, at };
+    }
+    this.prev = { snap, at };
+    const half = this.cfg.tickMs / 2;
+    if (at - this.windowStart >= 1000 - half) {
+      this.bw.rotateWindow();
+      this.windowStart = at;
+    }
+    if (this.metricBase && at - this.metricBase.at >= this.cfg.metricsMs - half) {
+      const conn = connCount(procNetDir(this.cfg.netns, this.nsCache));
+      const m = toMetricSample(this.metricBase.snap, snap, at - this.metricBase.at, new Date(), conn);
+      this.outbox.push({ k: 'm', s: m });
+      this.metricBase = { snap, at };
+    }
+    const wall = Date.now();
+    if (wall - this.lastPrune >= 10_000) {
+      this.lastPrune = wall;
+      this.bw.pruneExpiredRules();
+    }
+    if (wall - this.lastSave >= 60_000 && !this.detector.active) this.saveState(wall);
+  }
+
+  private saveState(wall = Date.now()): void {
+    this.lastSave = wall;
+    try {
+      writeJsonAtomic(this.stateFile, this.detector.exportState());
+    } catch (e) {
+      this.log.warn('cannot save the detector state', { error: (e as Error).message });
+    }
+  }
+
+  private onEvent(ev: DetectorEvent): void {
+    this.stats.events++;
+    const key = `${this.bootKey}-${ev.extension.seq}`;
+    this.outbox.push({ k: 'i', key, type: ev.type, fields: ev.incident });
+    const info = {
+      family: ev.incident.attack_family, subtype: ev.extension.attack_subtype, severity: ev.incident.severity,
+      peak_pps: ev.incident.peak_pps,
+    };
+    if (ev.type === 'opened') {
+      this.log.warn('attack detected', info);
+      this.auto?.reset();
+      this.configLoop.kick();
+    } else if (ev.type === 'resolved') {
+      this.log.info('attack over', info);
+    }
+  }
+
+  private autoStep(s: TrafficSample): void {
+    const windowPackets = (s.pps * s.windowMs) / 1000;
+    const added = this.auto!.step(s.topSources, windowPackets, this.detector.normalSources, this.protect, this.bw);
+    if (added.length) {
+      this.stats.autoDropped += added.length;
+      this.log.warn('auto-mitigation dropped sources', { sources: added, ttl: this.cfg.autoMitigateTtl });
+    }
+  }
+
+  private async sendHeartbeat(): Promise<void> {
+    await this.client.request('POST', '/heartbeat', {
+      agent_version: AGENT_VERSION, uptime: Math.floor((Date.now() - this.startedAt) / 1000), os: osName(),
+    });
+  }
+
+  private async pollConfig(): Promise<void> {
+    const c = await this.client.request<ServerConfigReply>('GET', '/config');
+    const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
+    this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base });
+    const pending = c.pending_commands ?? [];
+    if (pending.length === 0) return;
+    await this.refreshProtected();
+    for (const cmd of pending) {
+      const out = applyCommand(cmd, { policy: this.policy, protect: this.protect, maxRules: this.cfg.maxRules, table: this.bw });
+      if (out.status === 'applied') {
+        this.stats.commandsApplied++;
+        this.log.info('command applied', { id: cmd.id, command: cmd.command, rule: out.rule });
+      } else {
+        this.stats.commandsFailed++;
+        this.log.warn('command refused', { id: cmd.id, command: cmd.command, reason: out.reason });
+      }
+      const body = out.status === 'applied' ? { status: 'applied' } : { status: 'failed', reason: out.reason.slice(0, 1000) };
+      try {
+        await retry(() => this.client.request('POST', `/commands/${cmd.id}/ack`, body), {
+          backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }), maxTries: 4,
+          retryable: (e) => e instanceof HttpError && e.retryable,
+          retryAfter: (e) => (e instanceof HttpError ? e.retryAfterMs : null),
+        });
+      } catch (e) {
+        // 409: answered or withdrawn meanwhile. Otherwise the command stays pending and comes back next poll.
+        if (!(e instanceof HttpError && (e.status === 409 || e.status === 404))) throw e;
+      }
+    }
+  }
+
+  /** First stage of shutdown: stop the tick and loops, flush, save, close the spool and the addon. */
+  async stop(flushMs = 3_000): Promise<void> {
+    await this.ticker?.stop();
+    await Promise.all([this.heartbeat.stop(), this.configLoop.stop()]);
+    await this.outbox.stop(Date.now() + flushMs);
+    this.saveState();
+    this.spool.close();
+    if (this.cfg.detachOnExit) {
+      this.bw.detach();
+      this.log.info('detached: program and rules removed', { iface: this.cfg.iface });
+    }
+    this.bw.close();
+  }
+
+  get spooled(): number {
+    return this.spool.length;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The agent's client of /api/v1/agent: auth headers, MessagePack (JSON until
+ * the server has shown it speaks MessagePack, and again if it stops), and
+ * errors that carry the status and Retry-After for the backoff helper.
+ */
+import { Packr } from 'msgpackr';
+import { parseRetryAfter } from './backoff.ts';
+
+const MSGPACK = 'application/msgpack';
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+  }
+
+  /** Worth retrying: network errors, 5xx, 408, 429, and auth (a key may be fixed server-side). */
+  get retryable(): boolean {
+    return this.status === 0 || this.status >= 500 || [401, 403, 408, 429].includes(this.status);
+  }
+}
+
+export interface ClientOptions {
+  server: string;
+  nodeUuid: string;
+  apiKey: string;
+  timeoutMs?: number;
+  /** 'auto' (default): MessagePack once the server answered in it; 'json'; 'msgpack'. */
+  format?: 'auto' | 'json' | 'msgpack';
+}
+
+export class AgentClient {
+  private readonly base: string;
+  private msgpack: boolean;
+  private readonly format: 'auto' | 'json' | 'msgpack';
+
+  constructor(private readonly o: ClientOptions) {
+    this.base = `${o.server.replace(/\/+$/, '')}/api/v1/agent`;
+    this.format = o.format ?? 'auto';
+    this.msgpack = this.format === 'msgpack';
+  }
+
+  get usingMsgpack(): boolean {
+    return this.msgpack;
+  }
+
+  async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.o.apiKey}`,
+      'x-node-uuid': this.o.nodeUuid,
+      accept: this.format === 'json' ? 'application/json' : `${MSGPACK}, application/json;q=0.5`,
+    };
+    let payload: Uint8Array<ArrayBuffer> | string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = this.msgpack ? MSGPACK : 'application/json';
+      payload = this.msgpack ? new Uint8Array(packr.pack(body)) : JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { method, headers, body: payload, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
+    } catch (e) {
+      throw new HttpError(0, `${method} ${path}: ${(e as Error).message}`);
+    }
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const raw = Buffer.from(await res.arrayBuffer());
+    if (this.format === 'auto') {
+      if (type === MSGPACK) this.msgpack = true;
+      else if (res.status === 415) this.msgpack = false; // the server stopped accepting it: retry as JSON
+    }
+    let value: unknown = undefined;
+    if (raw.length) {
+      try {
+        value = type === MSGPACK ? packr.unpack(raw) : type.includes('json') ? JSON.parse(raw.toString('utf8')) : raw.toString('utf8');
+      } catch {
+        value = undefined;
+      }
+    }
+    if (!res.ok) {
+      const err = (value as { error?: { message?: string } } | undefined)?.error?.message ?? res.statusText;
+      throw new HttpError(res.status, `${method} ${path}: ${res.status} ${err}`, parseRetryAfter(res.headers.get('retry-after'), Date.now()));
+    }
+    return value as T;
+  }
+}

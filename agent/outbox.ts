@@ -1,0 +1,134 @@
+/**
+ * Delivery of spooled records to the server, in spool order: runs of metric
+ * samples go as one batch (POST /metrics with an array, the server's
+ * extension), incident events one by one (open, update with incident_id,
+ * resolve through /incident/resolve). A record leaves the spool only once the
+ * server took it; on a network error, 5xx, 429 or auth error the head is
+ * retried with the backoff helper (honouring Retry-After), so nothing is lost
+ * and order holds. A record the server rejects as invalid (other 4xx) can
+ * never succeed: it is logged and dropped so it cannot block the queue.
+ */
+import { Backoff, sleep } from './backoff.ts';
+import { HttpError, type AgentClient } from './http.ts';
+import type { Logger } from './log.ts';
+import type { MetricSample } from './rates.ts';
+import type { Spool, SpoolEntry } from './spool.ts';
+import type { IncidentIds } from './state.ts';
+import type { DetectorEventType, IncidentFields } from './detect/index.ts';
+
+export type SpoolRecord =
+  | { k: 'm'; s: MetricSample }
+  | { k: 'i'; key: string; type: DetectorEventType; fields: IncidentFields };
+
+export const MAX_BATCH = 600;
+
+export class Outbox {
+  private wake: (() => void) | null = null;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+  sent = { samples: 0, incidents: 0, dropped: 0 };
+
+  constructor(
+    private readonly spool: Spool<SpoolRecord>,
+    private readonly client: AgentClient,
+    private readonly ids: IncidentIds,
+    private readonly log: Logger,
+    private readonly backoff = new Backoff({ baseMs: 500, maxMs: 30_000 }),
+  ) {}
+
+  /** Spools a record and wakes the sender. */
+  push(record: SpoolRecord): void {
+    this.spool.append(record);
+    this.wake?.();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const ok = await this.sendHead();
+      if (this.stopped) break;
+      if (ok === 'empty') {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+      } else if (ok === 'retry') {
+        await sleep(this.backoff.next(this.lastRetryAfter), this.abort.signal);
+      }
+    }
+  }
+
+  private lastRetryAfter: number | null = null;
+
+  /** Sends the head of the spool once. */
+  async sendHead(): Promise<'empty' | 'sent' | 'retry'> {
+    const head = this.spool.peek(MAX_BATCH);
+    const first = head[0];
+    if (!first) return 'empty';
+    let run: SpoolEntry<SpoolRecord>[] = [first];
+    if (first.record.k === 'm') {
+      const stop = head.findIndex((e) => e.record.k !== 'm');
+      run = stop < 0 ? head : head.slice(0, stop);
+    }
+    try {
+      if (first.record.k === 'm') {
+        await this.client.request('POST', '/metrics', run.map((e) => (e.record as { s: MetricSample }).s));
+        this.sent.samples += run.length;
+      } else {
+        await this.sendIncident(first.record);
+        this.sent.incidents++;
+      }
+      this.backoff.reset();
+      for (const e of run) this.spool.remove(e.seq);
+      return 'sent';
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(0, (e as Error).message);
+      if (err.retryable) {
+        this.lastRetryAfter = err.retryAfterMs;
+        if (this.backoff.failures === 0 || this.backoff.failures % 10 === 0)
+          this.log.warn('server unreachable, spooling', { error: err.message, spooled: this.spool.length });
+        return 'retry';
+      }
+      this.log.error('server refused a spooled record; dropped', { error: err.message, kind: first.record.k });
+      for (const x of run) this.spool.remove(x.seq);
+      this.sent.dropped += run.length;
+      return 'sent';
+    }
+  }
+
+  private async sendIncident(r: Extract<SpoolRecord, { k: 'i' }>): Promise<void> {
+    let id = this.ids.get(r.key);
+    if (id === undefined) {
+      const res = await this.client.request<{ incident_id: number }>('POST', '/incident', r.fields);
+      id = res.incident_id;
+      this.ids.set(r.key, id);
+    } else if (r.type !== 'opened') {
+      try {
+        await this.client.request('POST', '/incident', { ...r.fields, incident_id: id });
+      } catch (e) {
+        if (!(e instanceof HttpError && e.status === 409)) throw e; // 409: already resolved
+      }
+    }
+    if (r.type === 'resolved') {
+      try {
+        await this.client.request('POST', '/incident/resolve', { incident_id: id });
+      } catch (e) {
+        if (!(e instanceof HttpError && e.status === 409)) throw e;
+      }
+    }
+  }
+
+  /** Sends what it can before `deadlineMs` (one try per head, no backoff), then stops the loop. */
+  async stop(deadlineMs: number): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.loop;
+    while (Date.now() < deadlineMs) {
+      const r = await Promise.race([this.sendHead(), sleep(Math.max(0, deadlineMs - Date.now())).then(() => 'retry' as const)]);
+      if (r !== 'sent') break;
+    }
+  }
+}
