@@ -22,9 +22,12 @@
 #include "samples.bpf.h"
 
 
-/* Benchmark only: rewrite the IPv4 source with a random one (a spoofed
- * flood from one test packet). Set before load; 0 removes the code. */
+/* Benchmark only: draw a random number per packet and replace the IPv4
+ * source bits under bench_src_mask with it (all ones: a spoofed flood from
+ * one test packet; zero: the same work, a single source). Set before load;
+ * bench_random_src 0 removes the code. */
 const volatile __u32 bench_random_src = 0;
+const volatile __u32 bench_src_mask = 0;
 
 enum bw_parsed {
 	BW_PARSED_MALFORMED = -1,
@@ -110,7 +113,8 @@ int breakwater(struct xdp_md *ctx)
 		goto malformed;
 
 	if (bench_random_src && p.family == 4)
-		p.saddr4 = bpf_get_prandom_u32();
+		p.saddr4 = (bpf_get_prandom_u32() & bench_src_mask) |
+			   (p.saddr4 & ~bench_src_mask);
 
 	st->counters[p.family == 4 ? BW_C_IPV4 : BW_C_IPV6]++;
 	st->ttl_hist[p.ttl]++;
@@ -121,7 +125,7 @@ int breakwater(struct xdp_md *ctx)
 	if (p.l4)
 		count_l4(st, &p, len);
 	hll_add(cfg, &p);
-	talkers_add(cfg, &p, len);
+	talkers_add(cfg, st, &p, len);
 	verdict = apply_rules(cfg, st, &p, len);
 	goto out;
 

@@ -99,6 +99,7 @@ struct bw_stats {
 	__u64 ttl_hist[BW_TTL_BUCKETS];
 	__u64 sample_window_ns;	/* sample rate limiter, kernel-private */
 	__u64 sample_window_count;
+	__u64 talker_countdown;	/* packets to the next talker sample, kernel-private */
 };
 
 /* PERCPU_ARRAY "hll", two entries indexed by (epoch & 1): HyperLogLog of sources. */
@@ -164,7 +165,7 @@ struct bw_rule_key6 {
 };
 
 struct bw_rule {
-	__u64 expires_ns;	/* CLOCK_BOOTTIME; 0 = never */
+	__u64 expires_ns;	/* CLOCK_MONOTONIC (read coarse: one tick); 0 = never */
 	__u32 slot;		/* index into "rule_stats" */
 	__u8 mode;		/* enum bw_rule_mode */
 	__u8 pad[3];

@@ -169,6 +169,7 @@ static __always_inline void talker_add(void *map, void *key, __u32 epoch,
  * only, while a heavy hitter is sampled in proportion to its share.
  */
 static __always_inline void talkers_add(struct bw_config *cfg,
+					struct bw_stats *st,
 					struct bw_pkt *p, __u64 len)
 {
 	__u32 period = cfg->talker_sample_period;
@@ -178,9 +179,15 @@ static __always_inline void talkers_add(struct bw_config *cfg,
 	int admit = 1;
 
 	if (period > 1) {
-		rnd = bpf_get_prandom_u32();
-		if (rnd & (period - 1))
+		/* A per-CPU countdown, reloaded at random in [1, 2 x period - 1]:
+		 * 1 in period on average, no periodic pattern to hide behind, and
+		 * no helper call on the packets that are not sampled. */
+		if (st->talker_countdown > 1) {
+			st->talker_countdown--;
 			return;
+		}
+		rnd = bpf_get_prandom_u32();
+		st->talker_countdown = (rnd & (2 * period - 2)) + 1;
 		/* New keys: admitted 1 in BW_TALKER_ADMIT, weighted to match. */
 		admit = (rnd >> 24) % BW_TALKER_ADMIT ? 0 : BW_TALKER_ADMIT;
 	} else {

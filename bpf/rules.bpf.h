@@ -20,7 +20,7 @@ static __always_inline void consider(struct bw_match *m, struct bw_rule *r,
 		return;
 	if (r->expires_ns) {
 		if (!*now)
-			*now = bpf_ktime_get_boot_ns();
+			*now = bpf_ktime_get_coarse_ns();
 		if (*now >= r->expires_ns) {
 			m->expired = 1;
 			return;

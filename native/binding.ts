@@ -106,7 +106,7 @@ export type CounterName = (typeof COUNTER_NAMES)[number];
 
 interface Addon {
   Program: new (opts: {
-    iface?: string; netns?: string; mode?: AttachMode; pinRoot?: string; adoptOnly?: boolean; benchRandomSource?: boolean;
+    iface?: string; netns?: string; mode?: AttachMode; pinRoot?: string; adoptOnly?: boolean; benchSourceMask?: number;
   }) => RawProgram;
   limits: {
     maxRules: number; maxAllow: number; maxSourceTalkers: number; maxPortTalkers: number;

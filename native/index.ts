@@ -59,9 +59,13 @@ export class Breakwater {
     return new Breakwater(new addon.Program({ iface, mode: opts.mode ?? 'auto', pinRoot: opts.pinRoot, netns: opts.netns }));
   }
 
-  /** Loads an unattached instance for BPF_PROG_TEST_RUN (tests and benchmarks). */
-  static loadForTest(opts: { benchRandomSource?: boolean } = {}): Breakwater {
-    return new Breakwater(new addon.Program({ benchRandomSource: opts.benchRandomSource ?? false }));
+  /**
+   * Loads an unattached instance for BPF_PROG_TEST_RUN (tests and benchmarks).
+   * benchSourceMask: benchmark builds draw a random number per packet and put
+   * it into the IPv4 source bits under the mask (0xffffffff: spoofed flood).
+   */
+  static loadForTest(opts: { benchSourceMask?: number } = {}): Breakwater {
+    return new Breakwater(new addon.Program({ benchSourceMask: opts.benchSourceMask }));
   }
 
   /** Removes Breakwater from iface: program, link and pins. Throws ENOENT if it is not there. */

@@ -53,6 +53,7 @@ Napi::Array TopTalkers(Napi::Env env, int fd, __u32 max, __u32 epoch, size_t n,
                        const char *operation, Fill fill) {
   std::vector<K> keys;
   std::vector<bw_talker> vals;
+  if (n == 0) return Napi::Array::New(env, 0);  // counters only: skip the tables
   if (int err = ReadAll(fd, max, keys, vals)) ThrowSys(env, operation, err);
   std::vector<std::pair<__u64, size_t>> order;
   for (size_t i = 0; i < keys.size(); i++) {
@@ -99,6 +100,7 @@ Napi::Buffer<uint8_t> HllRegisters(Napi::Env env, int fd, __u32 parity) {
 }  // namespace
 
 // snapshot(topN = 32): every counter and distribution, summed over CPUs.
+// topN = 0 leaves the talker tables unread (the cheap read for every tick).
 Napi::Value Program::Snapshot(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "snapshot");

@@ -116,7 +116,7 @@ Napi::Function Program::Init(Napi::Env env) {
   });
 }
 
-// new Program({ iface?, netns?, mode?, pinRoot?, adoptOnly?, benchRandomSource? })
+// new Program({ iface?, netns?, mode?, pinRoot?, adoptOnly?, benchSourceMask? })
 // Without iface: a loaded, unattached program for testRun. With iface: adopts
 // the instance pinned for it, or loads, attaches and pins a new one.
 Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(info) {
@@ -125,11 +125,12 @@ Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(inf
   if (info.Length() < 1 || !info[0].IsObject())
     ThrowArg(env, "open", "expected an options object");
   Napi::Object opts = info[0].As<Napi::Object>();
-  bool bench = opts.Get("benchRandomSource").ToBoolean();
+  bool bench = !opts.Get("benchSourceMask").IsUndefined();
+  uint32_t mask = bench ? opts.Get("benchSourceMask").ToNumber().Uint32Value() : 0;
   CaptureLibbpfLog();
 
   if (!opts.Get("iface").IsString()) {
-    Load(env, bench);
+    Load(env, bench, mask);
     open_ = true;
     return;
   }
@@ -157,7 +158,7 @@ Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(inf
   if (opts.Get("adoptOnly").ToBoolean())
     ThrowSys(env, "detach", ENOENT, "Breakwater is not attached to '" + ifname_ + "'");
   try {
-    Load(env, bench);
+    Load(env, bench, mask);
     Attach(env, mode);
     PinAll(env);
   } catch (...) {
@@ -169,10 +170,11 @@ Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(inf
 
 Program::~Program() { Release(); }
 
-void Program::Load(Napi::Env env, bool bench_random_src) {
+void Program::Load(Napi::Env env, bool bench_random_src, uint32_t bench_src_mask) {
   skel_ = breakwater_bpf__open();
   if (!skel_) ThrowSys(env, "load", errno, "could not open the embedded BPF object");
   skel_->rodata->bench_random_src = bench_random_src ? 1 : 0;
+  skel_->rodata->bench_src_mask = bench_src_mask;
   int err = breakwater_bpf__load(skel_);
   if (err) {
     std::string hint = err == -EPERM

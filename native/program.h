@@ -28,7 +28,7 @@ class Program : public Napi::ObjectWrap<Program> {
 
  private:
   // Lifecycle (program.cc)
-  void Load(Napi::Env env, bool bench_random_src);
+  void Load(Napi::Env env, bool bench_random_src, uint32_t bench_src_mask);
   bool Adopt(Napi::Env env);
   void Attach(Napi::Env env, const std::string &mode);
   void PinAll(Napi::Env env);

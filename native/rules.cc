@@ -46,15 +46,15 @@ __u64 ClockNs(clockid_t id) {
   return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-// Wall-clock milliseconds <-> CLOCK_BOOTTIME nanoseconds (what the kernel checks).
-__u64 WallMsToBoot(double ms) {
+// Wall-clock milliseconds <-> CLOCK_MONOTONIC nanoseconds (what the kernel checks).
+__u64 WallMsToMono(double ms) {
   double delta_ns = (ms - ClockNs(CLOCK_REALTIME) / 1e6) * 1e6;
-  double boot = ClockNs(CLOCK_BOOTTIME) + delta_ns;
-  return boot < 1 ? 1 : static_cast<__u64>(boot);
+  double mono = ClockNs(CLOCK_MONOTONIC) + delta_ns;
+  return mono < 1 ? 1 : static_cast<__u64>(mono);
 }
 
-double BootToWallMs(__u64 boot_ns) {
-  return ClockNs(CLOCK_REALTIME) / 1e6 + (static_cast<double>(boot_ns) - ClockNs(CLOCK_BOOTTIME)) / 1e6;
+double MonoToWallMs(__u64 mono_ns) {
+  return ClockNs(CLOCK_REALTIME) / 1e6 + (static_cast<double>(mono_ns) - ClockNs(CLOCK_MONOTONIC)) / 1e6;
 }
 
 // A rule key is protocol, port and address, with the prefix counted after the
@@ -84,7 +84,7 @@ void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &ou
   Key key, next;
   Key *prev = nullptr;
   std::vector<bw_rule_stats> hits;
-  __u64 boot_now = ClockNs(CLOCK_BOOTTIME);
+  __u64 mono_now = ClockNs(CLOCK_MONOTONIC);
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     key = next;
     prev = &key;
@@ -100,8 +100,8 @@ void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &ou
     o.Set("protocol", key.proto);
     o.Set("port", (key.port[0] << 8) | key.port[1]);
     o.Set("mode", rule.mode == BW_MODE_LOG ? "log" : "drop");
-    o.Set("expiresAt", rule.expires_ns ? BootToWallMs(rule.expires_ns) : 0);
-    o.Set("expired", rule.expires_ns != 0 && boot_now >= rule.expires_ns);
+    o.Set("expiresAt", rule.expires_ns ? MonoToWallMs(rule.expires_ns) : 0);
+    o.Set("expired", rule.expires_ns != 0 && mono_now >= rule.expires_ns);
     o.Set("slot", rule.slot);
     o.Set("packets", static_cast<double>(packets));
     o.Set("bytes", static_cast<double>(bytes));
@@ -141,7 +141,7 @@ Napi::Value Program::PutRule(const Napi::CallbackInfo &info) {
   if (mode != "drop" && mode != "log") ThrowArg(env, "putRule", "mode must be 'drop' or 'log'");
   rule.mode = mode == "log" ? BW_MODE_LOG : BW_MODE_DROP;
   double expires = o.Get("expiresAt").IsNumber() ? o.Get("expiresAt").ToNumber().DoubleValue() : 0;
-  rule.expires_ns = expires > 0 ? WallMsToBoot(expires) : 0;
+  rule.expires_ns = expires > 0 ? WallMsToMono(expires) : 0;
   rule.slot = o.Get("slot").ToNumber().Uint32Value();
   if (rule.slot >= BW_MAX_RULES) ThrowArg(env, "putRule", "slot out of range");
 
