@@ -1,0 +1,142 @@
+// Harness of the agent's integration tests: an in-process server (embedded
+// database), the veth lab of test/helpers/netns.ts, and the agent as a child
+// process (so it can be SIGTERMed, SIGKILLed and restarted) attached to the
+// victim's interface inside the victim namespace. Teardown removes the
+// program, pins, namespaces and temp dirs even when a test fails.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { Breakwater } from '../../native/index.ts';
+import { startServer, silentLogger, type RunningServer } from '../../server/index.ts';
+import { createLab, type Lab } from '../helpers/netns.ts';
+import { freshDataDir } from '../server/_harness.ts';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export interface World {
+  srv: RunningServer;
+  lab: Lab;
+  ws: { id: number; token: string };
+  node: { id: number; uuid: string; key: string };
+  dir: string;
+  /** User API call with the workspace token. */
+  user(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
+  startAgent(extra?: string[]): AgentProc;
+}
+
+export interface AgentProc {
+  child: ChildProcess;
+  log: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when a log line matches. */
+  waitLog(re: RegExp, ms?: number): Promise<string>;
+}
+
+export async function world(t: ExecutionContext, id: string, subnet: number, serverOpts: { port?: number } = {}): Promise<World> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-agent-it-'));
+  const dataDir = await freshDataDir();
+  const srv = await startServer({ port: serverOpts.port ?? 0, host: '127.0.0.1', dataDir, log: silentLogger, maintenanceIntervalSeconds: 0 });
+  const lab = createLab(id, subnet);
+  const procs: AgentProc[] = [];
+  t.teardown(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    try {
+      Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs });
+    } catch {
+      /* not attached */
+    }
+    lab.destroy();
+    await w.srv.close().catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const ws = await srv.admin.createWorkspace(`lab-${id}`);
+  const node = await srv.admin.createNode(ws.id, `victim-${id}`);
+  const w: World = {
+    srv, lab, ws, node, dir,
+    async user(method, p, body) {
+      const res = await fetch(`${w.srv.url}/api/v1${p}`, {
+        method, headers: { authorization: `Bearer ${ws.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    startAgent(extra = []) {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent',
+        '--iface', lab.victimIf, '--netns', lab.victimNs, '--server', w.srv.url,
+        '--spool-dir', path.join(dir, 'spool'), '--state-dir', path.join(dir, 'state'),
+        '--log-level', 'debug', ...extra], {
+        env: { ...process.env, BREAKWATER_NODE_UUID: node.uuid, BREAKWATER_API_KEY: node.key },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const log: string[] = [];
+      const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+      let buf = '';
+      const onData = (d: Buffer) => {
+        buf += d.toString();
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          log.push(line);
+          if (process.env.BW_AGENT_LOG) console.error(`[agent] ${line}`);
+          for (const wt of [...waiters]) if (wt.re.test(line)) { waiters.splice(waiters.indexOf(wt), 1); wt.resolve(line); }
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+      const p: AgentProc = {
+        child, log, exited,
+        waitLog(re, ms = 15_000) {
+          const found = log.find((l) => re.test(l));
+          if (found) return Promise.resolve(found);
+          return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no log line ${re} in ${ms} ms; log:\n${log.slice(-20).join('\n')}`)), ms);
+            waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+          });
+        },
+      };
+      procs.push(p);
+      return p;
+    },
+  };
+  return w;
+}
+
+/**
+ * A UDP flood from the attacker namespace: `pps` packets a second for
+ * `seconds`, bounded by count and a timeout. `spoofed`: sources random in
+ * 198.19.0.0/16 (inside the lab range; the victim's blackhole route eats any
+ * answer). Returns the number of packets sent.
+ */
+export function floodUdp(lab: Lab, o: { pps: number; seconds: number; spoofed?: boolean; dport?: number }): Promise<number> {
+  const count = Math.round(o.pps * o.seconds);
+  const src = o.spoofed ? 'saddr=198.19.0.1, saddr[2:2]=drnd()' : `saddr=${lab.attackerIp}`;
+  const conf = `{ eth(da=${lab.victimMac}, type=0x0800), ipv4(${src}, daddr=${lab.victimIp}, ttl=64), udp(sp=40000, dp=${o.dport ?? 9}), fill(0x41, 18) }`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', lab.attackerNs, 'timeout', String(Math.ceil(o.seconds) + 10), 'trafgen', '--dev', lab.attackerIf,
+      '--in', '-', '-n', String(count), '-b', `${o.pps}pps`, '-P', '1', '--no-sock-mem'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdin.end(conf);
+    child.on('exit', (code) => (code === 0 ? resolve(count) : reject(new Error(`trafgen exited ${code}: ${err}`))));
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a truthy value or ms pass. */
+export async function until<T>(fn: () => Promise<T | undefined | null | false>, ms: number, every = 200): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) return undefined;
+    await sleep(every);
+  }
+}
