@@ -79,6 +79,20 @@ class NetnsGuard {
   int self_ = -1;
 };
 
+// Deletes every pin of one interface and its now-empty folders. Returns
+// whether anything was pinned there.
+bool RemovePins(const std::string &dir) {
+  bool any = false;
+  for (const char *name : kMapNames) any |= unlink((dir + "/" + name).c_str()) == 0;
+  for (const char *name : {"prog", "link", "mode"}) any |= unlink((dir + "/" + name).c_str()) == 0;
+  rmdir(dir.c_str());
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  if (parent.find("/netns-") != std::string::npos && rmdir(parent.c_str()) == 0)
+    parent = parent.substr(0, parent.rfind('/'));
+  rmdir(parent.c_str());
+  return any;
+}
+
 // The skeleton's maps in MapId order.
 void SkelMaps(breakwater_bpf *s, struct bpf_map *out[kMapCount]) {
   struct bpf_map *maps[kMapCount] = {
@@ -145,12 +159,17 @@ Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(inf
                           ? opts.Get("netns").As<Napi::String>().Utf8Value()
                           : "";
   NetnsGuard in_netns(env, netns);
-  ifindex_ = if_nametoindex(ifname_.c_str());
-  if (!ifindex_)
-    ThrowSys(env, "attach", errno, "no network interface named '" + ifname_ + "'" +
-                                       (netns.empty() ? "" : " in namespace '" + netns + "'"));
-  EnsureBpfFs(env, root);
   pin_dir_ = root + "/breakwater/" + (netns.empty() ? "" : "netns-" + netns.substr(netns.rfind('/') + 1) + "/") + ifname_;
+  ifindex_ = if_nametoindex(ifname_.c_str());
+  if (!ifindex_) {
+    int err = errno;
+    std::string where = netns.empty() ? "" : " in namespace '" + netns + "'";
+    if (opts.Get("adoptOnly").ToBoolean() && RemovePins(pin_dir_))
+      ThrowSys(env, "detach", err, "no network interface named '" + ifname_ + "'" + where +
+                                       "; its stale pins were removed");
+    ThrowSys(env, "attach", err, "no network interface named '" + ifname_ + "'" + where);
+  }
+  EnsureBpfFs(env, root);
   if (Adopt(env)) {
     open_ = true;
     return;
@@ -205,9 +224,7 @@ bool Program::Adopt(Napi::Env env) {
   __u32 len = sizeof li;
   if (bpf_obj_get_info_by_fd(link, &li, &len) || li.xdp.ifindex != (__u32)ifindex_) {
     close(link);  // the interface went away: start again
-    for (const char *name : kMapNames) unlink(PinPath(pin_dir_, name).c_str());
-    unlink(PinPath(pin_dir_, "prog").c_str());
-    unlink(PinPath(pin_dir_, "link").c_str());
+    RemovePins(pin_dir_);
     return false;
   }
   link_fd_ = link;
@@ -341,16 +358,7 @@ Napi::Value Program::Detach(const Napi::CallbackInfo &info) {
   RequireOpen(env, "detach");
   if (link_fd_ >= 0 && bpf_link_detach(link_fd_) && errno != ENOLINK && errno != EINVAL)
     ThrowSys(env, "detach", errno, "could not detach XDP from '" + ifname_ + "'");
-  if (!pin_dir_.empty()) {
-    for (const char *name : kMapNames) unlink(PinPath(pin_dir_, name).c_str());
-    for (const char *name : {"prog", "link", "mode"}) unlink(PinPath(pin_dir_, name).c_str());
-    rmdir(pin_dir_.c_str());
-    // Then the per-namespace and top folders, if this was their last entry.
-    std::string parent = pin_dir_.substr(0, pin_dir_.rfind('/'));
-    if (parent.find("/netns-") != std::string::npos && rmdir(parent.c_str()) == 0)
-      parent = parent.substr(0, parent.rfind('/'));
-    rmdir(parent.c_str());
-  }
+  if (!pin_dir_.empty()) RemovePins(pin_dir_);
   Release();
   return env.Undefined();
 }

@@ -72,6 +72,18 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     });
   }
 
+  test.serial('pins of an interface that vanished are removed by detach', (t) => {
+    const lab = createLab(`${process.pid % 10000}9`, 29);
+    t.teardown(() => lab.destroy());
+    const bw = Breakwater.attach(lab.victimIf, { netns: lab.victimNs, mode: 'generic' });
+    const pinDir = bw.info.pinDir!;
+    bw.close();
+    // The namespace can still be entered; only the interface is gone.
+    lab.exec(lab.victimNs, ['ip', 'link', 'del', lab.victimIf]);
+    t.throws(() => Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs }), { code: 'ENODEV', message: /stale pins were removed/ });
+    t.false(existsSync(pinDir));
+  });
+
   test.serial('clear errors: missing interface, missing namespace, nothing to detach', (t) => {
     t.throws(() => Breakwater.attach('bwnosuch0'), { code: 'ENODEV', message: /no network interface named 'bwnosuch0'/ });
     t.throws(() => Breakwater.attach('lo', { netns: 'bw-no-such-ns' }), { code: 'ENOENT', message: /no network namespace/ });
