@@ -311,15 +311,7 @@ void Program::PinAll(Napi::Env env) {
 
 // Drops this object's hold on the kernel objects. Pinned ones stay attached.
 void Program::Release() {
-  if (poll_) {
-    uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t *>(poll_),
-             [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
-    poll_ = nullptr;
-  }
-  if (ring_) ring_buffer__free(ring_);
-  ring_ = nullptr;
-  if (!sample_cb_.IsEmpty()) sample_cb_.Reset();
+  StopSampling();
   if (skel_) {
     breakwater_bpf__destroy(skel_);  // closes the program and map fds it owns
     skel_ = nullptr;

@@ -55,6 +55,7 @@ class Program : public Napi::ObjectWrap<Program> {
   // Samples (samples.cc)
   Napi::Value StartSamples(const Napi::CallbackInfo &info);
   Napi::Value StopSamples(const Napi::CallbackInfo &info);
+  void StopSampling();
   static int OnSample(void *ctx, void *data, size_t size);
   static void OnPoll(uv_poll_t *handle, int status, int events);
 

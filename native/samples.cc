@@ -34,7 +34,8 @@ Napi::Value Program::StartSamples(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-Napi::Value Program::StopSamples(const Napi::CallbackInfo &info) {
+// Idempotent; also called when the program is released.
+void Program::StopSampling() {
   if (poll_) {
     uv_poll_stop(poll_);
     uv_close(reinterpret_cast<uv_handle_t *>(poll_),
@@ -44,6 +45,10 @@ Napi::Value Program::StopSamples(const Napi::CallbackInfo &info) {
   if (ring_) ring_buffer__free(ring_);
   ring_ = nullptr;
   if (!sample_cb_.IsEmpty()) sample_cb_.Reset();
+}
+
+Napi::Value Program::StopSamples(const Napi::CallbackInfo &info) {
+  StopSampling();
   return info.Env().Undefined();
 }
 
