@@ -71,7 +71,7 @@ export class Agent {
   private lastSave = 0;
   private lastPrune = 0;
   private nsCache: { pid?: string } = {};
-  readonly stats = { ticks: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
+  readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
   constructor(readonly cfg: AgentConfig, private readonly log: Logger) {
     this.policy = resolvePolicy({
@@ -159,6 +159,7 @@ export class Agent {
       const conn = connCount(procNetDir(this.cfg.netns, this.nsCache));
       const m = toMetricSample(this.metricBase.snap, snap, at - this.metricBase.at, new Date(), conn);
       this.outbox.push({ k: 'm', s: m });
+      this.stats.samples++;
       this.metricBase = { snap, at };
     }
     const wall = Date.now();

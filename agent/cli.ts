@@ -77,7 +77,7 @@ export async function runAgentCli(argv: string[]): Promise<number> {
     await agent.start();
     await stopped;
     await agent.stop();
-    log.info('stopped', { spooled: agent.spooled });
+    log.info('stopped', { spooled: agent.spooled, ...agent.stats, delivered: agent.outbox.sent });
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     return 128 + (os.constants.signals[signalled as unknown as NodeJS.Signals] ?? 15);

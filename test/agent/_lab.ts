@@ -24,6 +24,9 @@ export interface World {
   /** User API call with the workspace token. */
   user(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
   startAgent(extra?: string[]): AgentProc;
+  /** Stops the server (agents see connection refused) / starts it again on the same port and database. */
+  stopServer(): Promise<void>;
+  restartServer(): Promise<void>;
 }
 
 export interface AgentProc {
@@ -57,6 +60,12 @@ export async function world(t: ExecutionContext, id: string, subnet: number, ser
   const node = await srv.admin.createNode(ws.id, `victim-${id}`);
   const w: World = {
     srv, lab, ws, node, dir,
+    async stopServer() {
+      await w.srv.close();
+    },
+    async restartServer() {
+      w.srv = await startServer({ port: w.srv.port, host: '127.0.0.1', dataDir, log: silentLogger, maintenanceIntervalSeconds: 0 });
+    },
     async user(method, p, body) {
       const res = await fetch(`${w.srv.url}/api/v1${p}`, {
         method, headers: { authorization: `Bearer ${ws.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },

@@ -1,0 +1,45 @@
+// The server down for a while loses no sample: the agent spools every sample
+// on disk and replays them in order when the server is back. The spool and
+// replay do not depend on how long the outage lasts (records wait on disk,
+// the backoff only paces retries), so a 10 s outage stands for a minute's.
+import test from 'ava';
+import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
+import { canLoadXdp } from '../helpers/xdp.ts';
+import { sleep, until, world } from './_lab.ts';
+
+if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
+  test.serial('a server outage loses no sample: spooled on disk, replayed in order', async (t) => {
+    const w = await world(t, `o${process.pid % 1000}`, 42);
+    const agent = w.startAgent(['--heartbeat-ms', '2000', '--config-ms', '2000']);
+    await agent.waitLog(/"msg":"attached"/);
+    const series = async () => (await w.user('GET', `/nodes/${w.node.id}/metrics?limit=10000`)).body.samples as { t: string }[];
+    t.truthy(await until(async () => (await series()).length >= 2, 10_000));
+
+    const down = Date.now();
+    await w.stopServer();
+    await agent.waitLog(/"msg":"server unreachable, spooling"/, 5_000);
+    await sleep(10_000);
+    await w.restartServer();
+    const up = Date.now();
+
+    // Replayed: samples recorded during the outage arrive after it.
+    const during = await until(async () => {
+      const s = (await series()).filter((x) => Date.parse(x.t) > down + 500 && Date.parse(x.t) < up - 500);
+      return s.length >= 8 ? s : undefined;
+    }, 30_000);
+    t.truthy(during, 'samples of the outage reached the server');
+
+    await sleep(1_500);
+    agent.child.kill('SIGTERM');
+    const exit = await agent.exited;
+    t.is(exit.code, 143);
+    const stopped = JSON.parse(await agent.waitLog(/"msg":"stopped"/));
+    const all = await series();
+    t.log(`agent made ${stopped.samples} samples, server holds ${all.length}, left in spool ${stopped.spooled}; outage ${up - down} ms`);
+    t.is(stopped.spooled, 0, 'spool drained');
+    t.is(all.length, stopped.samples, 'every sample the agent made is at the server, none twice');
+    const times = all.map((x) => Date.parse(x.t)).sort((a, b) => a - b);
+    const gaps = times.slice(1).map((x, i) => x - times[i]!);
+    t.true(Math.max(...gaps) < 1_600, `largest gap between consecutive samples ${Math.max(...gaps)} ms`);
+  });
+}
