@@ -1,0 +1,64 @@
+// kill -9 of the agent keeps the rules enforcing (they live in the kernel,
+// pinned), a restarted agent adopts the program with its rules, and
+// `agent detach` removes everything.
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Breakwater } from '../../native/index.ts';
+import { sendUdp, udpDelivered } from '../helpers/netns.ts';
+import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
+import { canLoadXdp } from '../helpers/xdp.ts';
+import { until, world } from './_lab.ts';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
+  test.serial('kill -9 and restart: the rules keep enforcing, the new agent adopts them; detach removes all', async (t) => {
+    const w = await world(t, `k${process.pid % 1000}`, 43);
+    const first = w.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
+    await first.waitLog(/"msg":"attached"/);
+    const made = await w.user('POST', '/mitigations', { node_id: w.node.id, source: '198.19.0.0/17', protocol: 'udp', ttl_seconds: 600 });
+    t.is(made.status, 201);
+    t.truthy(await until(async () => (await w.user('GET', `/mitigations/${made.body.id}`)).body.state === 'active', 15_000));
+
+    const check = (label: string) => {
+      let before = udpDelivered(w.lab);
+      sendUdp(w.lab, { count: 1000, srcIp: '198.19.1.1' });
+      t.is(udpDelivered(w.lab) - before, 0, `${label}: dropped`);
+      before = udpDelivered(w.lab);
+      sendUdp(w.lab, { count: 50 });
+      t.is(udpDelivered(w.lab) - before, 50, `${label}: other sources pass`);
+    };
+    check('agent running');
+
+    first.child.kill('SIGKILL');
+    const gone = await first.exited;
+    t.is(gone.signal, 'SIGKILL');
+    check('no agent at all');
+
+    const second = w.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
+    const adopted = JSON.parse(await second.waitLog(/"msg":"adopted the pinned program"/));
+    t.is(adopted.rules, 1, 'the rule is still in the kernel');
+    check('restarted agent');
+
+    // SIGTERM leaves program and rules in place (no --detach-on-exit).
+    second.child.kill('SIGTERM');
+    t.is((await second.exited).code, 143);
+    check('after a clean stop');
+
+    // The local allowlist went into the kernel's allowlist.
+    const bw = Breakwater.attach(w.lab.victimIf, { netns: w.lab.victimNs });
+    t.deepEqual(bw.listAllow().map((a) => `${a.address}/${a.prefixLen}`), ['198.19.200.0/24']);
+    bw.close();
+
+    const pins = `/sys/fs/bpf/breakwater/netns-${w.lab.victimNs}/${w.lab.victimIf}`;
+    t.true(existsSync(pins), pins);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent', 'detach', '--iface', w.lab.victimIf, '--netns', w.lab.victimNs], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    t.false(existsSync(pins), 'pins removed');
+    const before = udpDelivered(w.lab);
+    sendUdp(w.lab, { count: 100, srcIp: '198.19.1.1' });
+    t.is(udpDelivered(w.lab) - before, 100, 'nothing drops after detach');
+  });
+}
