@@ -123,10 +123,11 @@ export async function world(t: ExecutionContext, id: string, subnet: number, ser
  * 198.19.0.0/16 (inside the lab range; the victim's blackhole route eats any
  * answer). Returns the number of packets sent.
  */
-export function floodUdp(lab: Lab, o: { pps: number; seconds: number; spoofed?: boolean; dport?: number }): Promise<number> {
+export function floodUdp(lab: Lab, o: { pps: number; seconds: number; spoofed?: boolean; dport?: number; sources?: string[] }): Promise<number> {
   const count = Math.round(o.pps * o.seconds);
-  const src = o.spoofed ? 'saddr=198.19.0.1, saddr[2:2]=drnd()' : `saddr=${lab.attackerIp}`;
-  const conf = `{ eth(da=${lab.victimMac}, type=0x0800), ipv4(${src}, daddr=${lab.victimIp}, ttl=64), udp(sp=40000, dp=${o.dport ?? 9}), fill(0x41, 18) }`;
+  const srcs = o.spoofed ? ['saddr=198.19.0.1, saddr[2:2]=drnd()'] : (o.sources ?? [lab.attackerIp]).map((a) => `saddr=${a}`);
+  // One packet template per source: trafgen sends them in turn.
+  const conf = srcs.map((src) => `{ eth(da=${lab.victimMac}, type=0x0800), ipv4(${src}, daddr=${lab.victimIp}, ttl=64), udp(sp=40000, dp=${o.dport ?? 9}), fill(0x41, 18) }`).join('\n');
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', lab.attackerNs, 'timeout', String(Math.ceil(o.seconds) + 10), 'trafgen', '--dev', lab.attackerIf,
       '--in', '-', '-n', String(count), '-b', `${o.pps}pps`, '-P', '1', '--no-sock-mem'], { stdio: ['pipe', 'ignore', 'pipe'] });
