@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
@@ -55,27 +54,41 @@ async function parse(ctx: Context, dir: string, maxSize: number) {
     }
     const check = new PcapCheck();
     const hash = crypto.createHash('sha256');
+    const out = fs.createWriteStream(file, { mode: 0o600 });
     let size = 0;
     let tooBig = false;
-    stream.on('limit', () => { tooBig = true; });
-    const inspect = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        hash.update(chunk);
-        const err = check.push(chunk);
-        cb(err ? validationFailed(`file: ${err}`) : null, chunk);
-      },
-    });
-    fileDone = pipeline(stream, inspect, fs.createWriteStream(file, { mode: 0o600 })).then(() => {
-      if (tooBig) throw payloadTooLarge(maxSize);
-      const v = check.end();
-      if ('error' in v) throw validationFailed(`file: ${v.error}`);
-      return { ...v, size, sha256: hash.digest('hex') };
-    });
-    fileDone.catch((err) => {
-      failure ??= err;
+    let bad: Error | undefined;
+    // After a failure the rest of the part is read and dropped, so that busboy
+    // (and the request) run to their end and the reply can be sent.
+    const stop = (err: Error) => {
+      bad ??= err;
+      out.destroy();
       stream.resume();
+    };
+    stream.on('limit', () => { tooBig = true; });
+    stream.on('data', (chunk: Buffer) => {
+      if (bad) return;
+      size += chunk.length;
+      hash.update(chunk);
+      const err = check.push(chunk);
+      if (err) return stop(validationFailed(`file: ${err}`));
+      if (!out.write(chunk)) {
+        stream.pause();
+        out.once('drain', () => stream.resume());
+      }
     });
+    out.on('error', (err) => stop(err));
+    fileDone = new Promise((resolve, reject) => {
+      stream.on('error', (err) => reject(bad ?? err));
+      stream.on('end', () => {
+        if (tooBig) return reject(payloadTooLarge(maxSize));
+        if (bad) return reject(bad);
+        const v = check.end();
+        if ('error' in v) return reject(validationFailed(`file: ${v.error}`));
+        out.end(() => resolve({ ...v, size, sha256: hash.digest('hex') }));
+      });
+    });
+    fileDone.catch((err) => { failure ??= err; });
   });
   bb.on('partsLimit', () => { failure ??= badRequest('too many form parts'); });
   bb.on('filesLimit', () => { failure ??= validationFailed('file: only one file per upload'); });

@@ -1,0 +1,164 @@
+// Capture uploads: the header checker on its own (pcap in both byte orders and
+// with ns timestamps, pcapng, random bytes, truncation), then the upload route
+// on both databases: stored, downloadable byte for byte, bad files and
+// oversize uploads refused with nothing stored.
+import crypto from 'node:crypto';
+import test from 'ava';
+import { checkCapture, PcapCheck } from '../../server/pcap-check.ts';
+import { MAX_PCAP } from '../../server/pcap-upload.ts';
+import { count, setup, withServers } from './_harness.ts';
+import { agentHeaders, bearer, request } from '../helpers/http.ts';
+
+function pcap(packets: number, opts: { be?: boolean; nanos?: boolean; size?: number } = {}): Buffer {
+  const size = opts.size ?? 60;
+  const out = Buffer.alloc(24 + packets * (16 + size));
+  const w32 = (v: number, o: number) => (opts.be ? out.writeUInt32BE(v, o) : out.writeUInt32LE(v, o));
+  const w16 = (v: number, o: number) => (opts.be ? out.writeUInt16BE(v, o) : out.writeUInt16LE(v, o));
+  w32(opts.nanos ? 0xa1b23c4d : 0xa1b2c3d4, 0);
+  w16(2, 4); w16(4, 6); w32(0, 8); w32(0, 12); w32(65535, 16); w32(1, 20);
+  for (let i = 0, o = 24; i < packets; i++, o += 16 + size) {
+    w32(1700000000 + i, o); w32((i * 1000) % 1_000_000, o + 4); w32(size, o + 8); w32(size, o + 12);
+    crypto.randomFillSync(out, o + 16, size);
+  }
+  return out;
+}
+
+function pcapng(packets: number): Buffer {
+  const block = (type: number, body: Buffer) => {
+    const len = 12 + body.length + ((4 - (body.length % 4)) % 4);
+    const b = Buffer.alloc(len);
+    b.writeUInt32LE(type, 0); b.writeUInt32LE(len, 4); body.copy(b, 8); b.writeUInt32LE(len, len - 4);
+    return b;
+  };
+  const shb = Buffer.alloc(16);
+  shb.writeUInt32LE(0x1a2b3c4d, 0); shb.writeUInt16LE(1, 4); shb.writeUInt16LE(0, 6); shb.writeBigInt64LE(-1n, 8);
+  const idb = Buffer.alloc(8);
+  idb.writeUInt16LE(1, 0); idb.writeUInt32LE(65535, 4);
+  const epbs = Array.from({ length: packets }, (_, i) => {
+    const data = crypto.randomBytes(61);
+    const body = Buffer.alloc(20 + 64);
+    body.writeUInt32LE(0, 0); body.writeUInt32LE(0, 4); body.writeUInt32LE(i, 8); body.writeUInt32LE(61, 12); body.writeUInt32LE(61, 16);
+    data.copy(body, 20);
+    return block(6, body);
+  });
+  return Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb), ...epbs]);
+}
+
+test('checker: valid pcap (LE, BE, ns) and pcapng, also fed byte by byte', (t) => {
+  t.deepEqual(checkCapture(pcap(5)), { format: 'pcap', packets: 5 });
+  t.deepEqual(checkCapture(pcap(3, { be: true })), { format: 'pcap', packets: 3 });
+  t.deepEqual(checkCapture(pcap(2, { nanos: true })), { format: 'pcap', packets: 2 });
+  t.deepEqual(checkCapture(pcapng(4)), { format: 'pcapng', packets: 4 });
+  for (const file of [pcap(3), pcapng(3)]) {
+    const c = new PcapCheck();
+    for (let i = 0; i < file.length; i++) t.is(c.push(file.subarray(i, i + 1)), null);
+    t.like(c.end(), { packets: 3 });
+  }
+});
+
+test('checker: random bytes, truncated records, bad headers, empty captures', (t) => {
+  const err = (b: Buffer) => {
+    const v = checkCapture(b);
+    return 'error' in v ? v.error : 'accepted';
+  };
+  t.regex(err(crypto.randomBytes(4096)), /unknown magic/);
+  t.regex(err(pcap(3).subarray(0, 24 + 16 + 60 + 10)), /truncated/);
+  t.regex(err(pcap(3).subarray(0, 24 + 16 + 60 + 8)), /truncated/); // inside a record header
+  t.regex(err(pcapng(3).subarray(0, pcapng(3).length - 2)), /truncated/);
+  t.regex(err(pcap(0)), /no packets/);
+  t.regex(err(Buffer.from([0xa1, 0xb2])), /too short|truncated/);
+  const badLen = pcap(2);
+  badLen.writeUInt32LE(70000, 24 + 8); // incl_len > snaplen
+  t.regex(err(badLen), /exceeds snaplen/);
+  const badTs = pcap(2);
+  badTs.writeUInt32LE(2_000_000, 24 + 4);
+  t.regex(err(badTs), /timestamp/);
+  const badNg = pcapng(2);
+  badNg.writeUInt32LE(13, badNg.length - 4); // trailing length of the last block
+  t.regex(err(badNg), /trailing length/);
+  const notFirst = pcapng(1).subarray(28); // starts with the IDB
+  t.regex(err(notFirst), /unknown magic|section header/);
+});
+
+const each = withServers(test);
+
+async function upload(url: string, node: { uuid: string; key: string }, fields: Record<string, string>, file?: Buffer, name = 'capture.pcap') {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  if (file) form.set("file", new Blob([file as unknown as BlobPart]), name);
+  const res = await fetch(url + '/api/v1/agent/pcap', { method: 'POST', headers: agentHeaders(node), body: form });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function openIncident(url: string, node: { uuid: string; key: string }) {
+  const r = await request(url, 'POST', '/api/v1/agent/incident', { headers: agentHeaders(node), json: { attack_family: 'udp_flood', severity: 'high' } });
+  return r.body.incident_id as number;
+}
+
+each('upload pcap and pcapng, then download them byte for byte', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const incident = await openIncident(srv.url, node);
+  for (const file of [pcap(50, { size: 1500 }), pcapng(20)]) {
+    const up = await upload(srv.url, node, { incident_id: String(incident) }, file, '../../etc/passwd');
+    t.is(up.status, 201, JSON.stringify(up.body));
+    t.is(up.body.size, file.length);
+    t.regex(up.body.uuid, /^[0-9a-f-]{36}$/);
+    const down = await request(srv.url, 'GET', `/api/v1/pcaps/${up.body.uuid}`, { headers: bearer(ws.token) });
+    t.is(down.status, 200);
+    t.true(Buffer.compare(down.raw, file) === 0);
+    t.regex(down.headers.get('content-disposition')!, new RegExp(`incident-${incident}-${up.body.uuid}\\.pcap`));
+  }
+  // A 3 MB capture spans several stored chunks.
+  const big = pcap(2000, { size: 1500 });
+  const up = await upload(srv.url, node, { incident_id: String(incident) }, big);
+  const down = await request(srv.url, 'GET', `/api/v1/pcaps/${up.body.pcap_id}`, { headers: bearer(ws.token) });
+  t.is(crypto.createHash('sha256').update(down.raw).digest('hex'), up.body.sha256);
+  const inc = await request(srv.url, 'GET', `/api/v1/incidents/${incident}`, { headers: bearer(ws.token) });
+  t.is(inc.body.pcaps.length, 3);
+  t.true(inc.body.timeline.some((e: { kind: string }) => e.kind === 'pcap'));
+});
+
+each('refused uploads: random bytes, truncated, missing fields, foreign incident, oversize', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const other = await setup(srv, 'other');
+  const incident = await openIncident(srv.url, node);
+  const foreign = await openIncident(srv.url, other.node);
+  const id = { incident_id: String(incident) };
+  const cases: [string, Record<string, string>, Buffer | undefined, number, RegExp][] = [
+    ['random bytes', id, crypto.randomBytes(10_000), 400, /^file: not a pcap/],
+    ['truncated record', id, pcap(10).subarray(0, 500), 400, /^file: truncated/],
+    ['no file', id, undefined, 400, /^file: missing/],
+    ['no incident_id', {}, pcap(1), 400, /^incident_id: required/],
+    ['bad incident_id', { incident_id: '1; drop' }, pcap(1), 400, /^incident_id:/],
+    ['incident of another node', { incident_id: String(foreign) }, pcap(1), 404, /incident not found/],
+  ];
+  for (const [what, fields, file, status, msg] of cases) {
+    const r = await upload(srv.url, node, fields, file);
+    t.is(r.status, status, what);
+    t.regex(r.body.error.message, msg, what);
+  }
+  // Oversize, declared: refused from Content-Length before reading.
+  const huge = pcap(Math.ceil(MAX_PCAP / 1516) + 10, { size: 1500 });
+  t.true(huge.length > MAX_PCAP);
+  const declared = await upload(srv.url, node, id, huge);
+  t.is(declared.status, 413);
+  // Oversize, streamed without Content-Length: refused once 50 MB have passed.
+  const boundary = 'bwtestboundary';
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const parts = [head, huge, tail];
+  const stream = new ReadableStream({
+    pull(c) {
+      const p = parts.shift();
+      if (!p) return c.close();
+      for (let o = 0; o < p.length; o += 1 << 20) c.enqueue(p.subarray(o, o + (1 << 20)));
+    },
+  });
+  const res = await fetch(srv.url + '/api/v1/agent/pcap', {
+    method: 'POST', headers: { ...agentHeaders(node), 'content-type': `multipart/form-data; boundary=${boundary}` }, body: stream, duplex: 'half',
+  } as RequestInit).catch((e: Error) => ({ status: -1, json: async () => ({ e: e.message }) }));
+  t.is(res.status, 413);
+  t.is(await count(srv, 'SELECT count(*) FROM pcaps p JOIN incidents i ON i.id = p.incident_id WHERE i.node_id = $1', [node.id]), 0);
+  t.is((await request(srv.url, 'GET', '/api/v1/pcaps/1', { headers: bearer(other.ws.token) })).status, 404);
+  void ws;
+});
