@@ -1,0 +1,87 @@
+// Rollups, retention and baselines (run on demand), and the migration runner,
+// on both databases.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { runMaintenance } from '../../server/maintenance.ts';
+import { migrate, migrationsDir } from '../../server/migrate.ts';
+import { openDb } from '../../server/db.ts';
+import { silentLogger } from '../../server/log.ts';
+import { count, setup, withServers } from './_harness.ts';
+import { agentHeaders, request } from '../helpers/http.ts';
+
+const each = withServers(test);
+
+async function insertAt(srv: Parameters<Parameters<typeof each>[1]>[1], nodeId: number, agoSeconds: number[], pps: (i: number) => number) {
+  await srv.db.query(
+    `INSERT INTO metrics_raw (node_id, recorded_at, pps, bps)
+     SELECT $1, now() - make_interval(secs => a), p, p * 8 FROM unnest($2::float8[], $3::bigint[]) AS t(a, p)`,
+    [nodeId, agoSeconds, agoSeconds.map((_, i) => pps(i))],
+  );
+}
+
+each('rollups per minute, raw retention and rollup retention are enforced', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const cfg = { ...srv.config, rawRetentionHours: 2, rollupRetentionDays: 1 };
+  // 3 hours ago (past raw retention): 60 samples in one minute; 10 minutes ago: 30 samples; 2 days ago: 5 samples.
+  const old = Array.from({ length: 60 }, (_, i) => 3 * 3600 + 30 - i * 0.5);
+  await insertAt(srv, node.id, old, (i) => i);
+  const recentStart = Math.floor(Date.now() / 60000) * 60000 - 10 * 60000; // start of the minute 10 min ago
+  const recent = Array.from({ length: 30 }, (_, i) => (Date.now() - recentStart) / 1000 - i * 2);
+  await insertAt(srv, node.id, recent, (i) => 100 + i);
+  await insertAt(srv, node.id, [2 * 86400, 2 * 86400 + 1], () => 5);
+  const r = await runMaintenance(srv.db, { ...cfg, maintenanceIntervalSeconds: 900 });
+  t.true(r.ran);
+  t.is(r.rawDeleted, 62);
+  t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 30);
+  // The old raw minute(s) survive as rollups; the 2-day-old rollup is past rollup retention.
+  t.is(await count(srv, "SELECT count(*) FROM metrics_minute WHERE node_id = $1 AND minute < now() - interval '1 day'", [node.id]), 0);
+  t.is(await count(srv, "SELECT sum(samples) FROM metrics_minute WHERE node_id = $1 AND minute < now() - interval '2 hours'", [node.id]), 60);
+  const { rows } = await srv.db.query('SELECT samples, pps_avg, pps_max FROM metrics_minute WHERE node_id = $1 AND minute = to_timestamp($2 / 1000.0)', [node.id, recentStart]);
+  t.deepEqual(rows[0], { samples: 30, pps_avg: 114.5, pps_max: 129 });
+  // Served by the user API at minute resolution.
+  const series = await request(srv.url, 'GET', `/api/v1/nodes/${node.id}/metrics?resolution=minute&from=${new Date(Date.now() - 4 * 3600_000).toISOString()}`, { headers: { authorization: `Bearer ${ws.token}` } });
+  t.is(series.status, 200);
+  t.true(series.body.samples.length >= 2);
+});
+
+each('baseline: mean, p95, p99 from samples outside incidents', async (t, srv) => {
+  const { node } = await setup(srv);
+  // 200 normal samples (pps 1..200) over the last 20 minutes, then an attack at 1e6 pps inside an incident.
+  await insertAt(srv, node.id, Array.from({ length: 200 }, (_, i) => 1200 - i * 5), (i) => i + 1);
+  const inc = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: agentHeaders(node), json: { attack_family: 'udp_flood', severity: 'critical' } });
+  t.is(inc.status, 201);
+  await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: Array.from({ length: 20 }, () => ({ pps: 1_000_000, bps: 1 })) });
+  await runMaintenance(srv.db, srv.config);
+  const { rows } = await srv.db.query('SELECT round(mean_pps::numeric, 3)::float8 AS mean_pps, round(p95_pps::numeric, 3)::float8 AS p95_pps, round(p99_pps::numeric, 3)::float8 AS p99_pps, samples FROM baselines WHERE node_id = $1', [node.id]);
+  t.deepEqual(rows[0], { mean_pps: 100.5, p95_pps: 190.05, p99_pps: 198.01, samples: 200 });
+});
+
+each('migrations: applied once, recorded with hashes, an edited migration is refused', async (t, srv, kind) => {
+  const { rows } = await srv.db.query('SELECT id, name, hash FROM schema_migrations ORDER BY id');
+  t.true(rows.length >= 1);
+  t.is(rows[0].name, '001_init.sql');
+  t.regex(rows[0].hash, /^[0-9a-f]{64}$/);
+  t.deepEqual(await migrate(srv.db, silentLogger), []);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-mig-'));
+  try {
+    for (const f of fs.readdirSync(migrationsDir)) fs.copyFileSync(path.join(migrationsDir, f), path.join(dir, f));
+    fs.appendFileSync(path.join(dir, '001_init.sql'), '\n-- edited\n');
+    await t.throwsAsync(migrate(srv.db, silentLogger, dir), { message: /001_init.sql was changed after it was applied/ });
+    fs.copyFileSync(path.join(migrationsDir, '001_init.sql'), path.join(dir, '001_init.sql'));
+    fs.writeFileSync(path.join(dir, '999_broken.sql'), 'CREATE TABLE t_ok (x int); SELECT no_such_function();');
+    await t.throwsAsync(migrate(srv.db, silentLogger, dir), { message: /999_broken.sql failed/ });
+    t.is(await count(srv, "SELECT count(*) FROM pg_tables WHERE tablename = 't_ok'"), 0, 'a failed migration leaves nothing behind');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (kind === 'postgres') {
+    // Several processes starting at once on a fresh database: each migration runs once.
+    const url = await each.servers.pg!.createDatabase('concurrent_migrate');
+    const dbs = await Promise.all([1, 2, 3].map(() => openDb({ databaseUrl: url, dataDir: '', poolSize: 2, log: silentLogger })));
+    const applied = await Promise.all(dbs.map((db) => migrate(db, silentLogger)));
+    t.is(applied.flat().length, fs.readdirSync(migrationsDir).length);
+    await Promise.all(dbs.map((db) => db.close()));
+  }
+});
