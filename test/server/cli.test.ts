@@ -1,0 +1,72 @@
+// The `breakwater` CLI as a user runs it (a child process): admin commands,
+// then the server, an agent call and a ?token= scrape; the logs are JSON and
+// hold neither the token nor the node key. Both databases.
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { freshDataDir } from './_harness.ts';
+import { canRunPostgres, startPostgres } from '../helpers/postgres.ts';
+import { requireOrSkip } from '../helpers/privileged.ts';
+import { agentHeaders, request } from '../helpers/http.ts';
+
+const cli = new URL('../../scripts/breakwater.mjs', import.meta.url).pathname;
+const run = promisify(execFile);
+
+async function scenario(t: import('ava').ExecutionContext, db: string[]) {
+  const env = { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'debug' };
+  const ws = JSON.parse((await run('node', [cli, 'workspace', 'create', '--name', 'demo', ...db], { env })).stdout);
+  const node = JSON.parse((await run('node', [cli, 'node', 'create', '--workspace', ws.uuid, '--name', 'edge-1', '--ip', '192.0.2.1', ...db], { env })).stdout);
+  t.regex(ws.token, /^bwt_/);
+  t.regex(node.uuid, /^[0-9a-f-]{36}$/);
+  const bad = await run('node', [cli, 'node', 'create', '--workspace', '424242', '--name', 'x', ...db], { env }).catch((e) => e);
+  t.is(bad.code, 1);
+
+  const child = spawn('node', [cli, 'server', '--port', '0', '--host', '127.0.0.1', ...db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stderr.on('data', (c) => (logs += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 30_000);
+      child.stderr.on('data', () => {
+        const m = /"msg":"server listening","port":(\d+)/.exec(logs);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+    });
+    const url = `http://127.0.0.1:${port}`;
+    t.is((await request(url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: { pps: 5, bps: 40 } })).status, 200);
+    const m = await request(url, 'GET', `/api/metrics?token=${ws.token}`);
+    t.is(m.status, 200);
+    t.regex(m.body, /breakwater_node_pps\{[^}]*node="edge-1"[^}]*\} 5/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  t.is(await exited, 0);
+  const lines = logs.trim().split('\n');
+  for (const l of lines) t.notThrows(() => JSON.parse(l), l);
+  t.true(logs.includes('token=REDACTED'));
+  t.false(logs.includes(ws.token.split('_')[2]), 'token secret in the logs');
+  t.false(logs.includes(node.key), 'node key in the logs');
+  t.true(lines.some((l) => JSON.parse(l).msg === 'server stopped'));
+}
+
+test('CLI on the embedded database', async (t) => {
+  const dir = await freshDataDir();
+  try {
+    await scenario(t, ['--data-dir', dir]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+if (requireOrSkip(test, canRunPostgres)) {
+  test('CLI on PostgreSQL', async (t) => {
+    const pg = await startPostgres();
+    try {
+      await scenario(t, ['--database-url', pg.url]);
+    } finally {
+      await pg.stop();
+    }
+  });
+}
