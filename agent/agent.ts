@@ -70,7 +70,7 @@ export class Agent {
   private lastSample: TrafficSample | null = null;
   private lastSave = 0;
   private lastPrune = 0;
-  private nsCache: { pid?: string } = {};
+  private nsCache: { pid?: string; missUntil?: number } = {};
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
   constructor(readonly cfg: AgentConfig, private readonly log: Logger) {

@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 
 /** '/proc/net' (own namespace), '/proc/PID/net' for a named one, or null when none is reachable. */
-export function procNetDir(netns?: string, cache: { pid?: string } = {}): string | null {
+export function procNetDir(netns?: string, cache: { pid?: string; missUntil?: number } = {}): string | null {
   if (!netns) return '/proc/net';
+  if (cache.missUntil !== undefined && Date.now() < cache.missUntil) return null; // a /proc scan costs: not every second
   let ino: number;
   try {
     ino = fs.statSync(netns.includes('/') ? netns : `/var/run/netns/${netns}`).ino;
@@ -32,6 +33,7 @@ export function procNetDir(netns?: string, cache: { pid?: string } = {}): string
       return `/proc/${pid}/net`;
     }
   }
+  cache.missUntil = Date.now() + 30_000;
   return null;
 }
 

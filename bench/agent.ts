@@ -1,0 +1,99 @@
+// The agent's own cost: CPU (share of one core, from /proc/PID/stat) and
+// memory (VmRSS, VmHWM) of an agent process attached to the victim side of
+// the veth lab, reporting to an in-process server (embedded database):
+//   idle: no traffic, the agent ticking at 100 ms, metrics every second;
+//   flood: the highest rate trafgen reaches in the lab (TX_RING, one CPU),
+//          a spoofed UDP flood from 198.19.0.0/16, bounded in packets and time.
+// Bar: under 2% of a core and 80 MB RSS at idle. Needs root and trafgen.
+// Usage: npm run bench:agent [-- --idle 20 --flood 8]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Breakwater } from '../native/index.ts';
+import { startServer, silentLogger } from '../server/index.ts';
+import { createLab } from '../test/helpers/netns.ts';
+import { freshDataDir } from '../test/server/_harness.ts';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const IDLE_S = arg('idle', 20);
+const FLOOD_S = arg('flood', 8);
+const HZ = 100; // USER_HZ (sysconf(_SC_CLK_TCK)) on Linux
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime
+}
+
+function memKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+async function measure(pid: number, seconds: number, during?: Promise<unknown>) {
+  const c0 = cpuTicks(pid), t0 = process.hrtime.bigint();
+  await (during ? Promise.all([during, sleep(seconds * 1000)]) : sleep(seconds * 1000));
+  const c1 = cpuTicks(pid), t1 = process.hrtime.bigint();
+  const wall = Number(t1 - t0) / 1e9;
+  return { cpuPct: ((c1 - c0) / HZ / wall) * 100, rssMb: memKb(pid, 'VmRSS') / 1024, hwmMb: memKb(pid, 'VmHWM') / 1024, wall };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-bench-agent-'));
+const dataDir = await freshDataDir();
+const srv = await startServer({ port: 0, host: '127.0.0.1', dataDir, log: silentLogger, maintenanceIntervalSeconds: 0 });
+const lab = createLab(`b${process.pid % 1000}`, 45);
+let agent: ReturnType<typeof spawn> | undefined;
+try {
+  const ws = await srv.admin.createWorkspace('bench');
+  const node = await srv.admin.createNode(ws.id, 'victim');
+  agent = spawn(process.execPath, ['--import', 'tsx', 'agent/cli.ts', 'agent', '--iface', lab.victimIf, '--netns', lab.victimNs,
+    '--server', srv.url, '--spool-dir', path.join(dir, 'spool'), '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], {
+    env: { ...process.env, BREAKWATER_NODE_UUID: node.uuid, BREAKWATER_API_KEY: node.key }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const pid = agent.pid!;
+  await sleep(5000); // start-up (tsx compile, attach) is not steady state
+  const idle = await measure(pid, IDLE_S);
+
+  // The highest rate: trafgen on its TX_RING without a rate limit, bounded in packets and seconds.
+  const bwSeen = Breakwater.attach(lab.victimIf, { netns: lab.victimNs });
+  const p0 = bwSeen.snapshot(0).counters.packets;
+  const conf = `{ eth(da=${lab.victimMac}, type=0x0800), ipv4(saddr=198.19.0.1, saddr[2:2]=drnd(), daddr=${lab.victimIp}, ttl=64), udp(sp=40000, dp=9), fill(0x41, 18) }`;
+  const gen = new Promise<void>((resolve) => {
+    const g = spawn('ip', ['netns', 'exec', lab.attackerNs, 'timeout', String(FLOOD_S), 'trafgen', '--dev', lab.attackerIf, '--in', '-',
+      '-n', String(FLOOD_S * 3_000_000), '-P', '1', '--no-sock-mem'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    g.stdin.end(conf);
+    g.on('exit', () => resolve());
+  });
+  const t0 = Date.now();
+  const flood = await measure(pid, FLOOD_S - 1, gen);
+  const pps = (bwSeen.snapshot(0).counters.packets - p0) / ((Date.now() - t0) / 1000);
+  bwSeen.close();
+
+  const row = (name: string, m: { cpuPct: number; rssMb: number; hwmMb: number; wall: number }, rate: string) =>
+    `| ${name} | ${rate} | ${m.cpuPct.toFixed(2)} % | ${m.rssMb.toFixed(1)} MB | ${m.hwmMb.toFixed(1)} MB | ${m.wall.toFixed(1)} s |`;
+  console.log(`\nagent cost on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}`);
+  console.log('| load | packets/s at the victim | CPU (one core = 100 %) | RSS | peak RSS | measured over |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(row('idle', idle, '0'));
+  console.log(row('spoofed UDP flood', flood, Math.round(pps).toLocaleString('en')));
+  const ok = idle.cpuPct < 2 && idle.rssMb < 80;
+  console.log(`\nidle bar (< 2 % of a core, < 80 MB RSS): ${ok ? 'met' : 'NOT met'}`);
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  agent?.kill('SIGTERM');
+  if (agent) await new Promise((r) => agent!.once('exit', r));
+  try {
+    Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs });
+  } catch {
+    /* not attached */
+  }
+  lab.destroy();
+  await srv.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
