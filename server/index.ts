@@ -55,7 +55,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   let server: http.Server | undefined;
   try {
     await migrate(db, log);
-    const writer = new MetricsWriter(db, log, db.kind === 'embedded' ? 1 : Math.max(1, Math.floor(config.poolSize / 2)));
+    // Two statements in flight at most: bigger batches, fewer commits, less database CPU.
+    const writer = new MetricsWriter(db, log, db.kind === 'embedded' ? 1 : Math.min(2, config.poolSize));
     const app = createApp({ db, cfg: config, log, writer });
     server = http.createServer(app.callback());
     server.keepAliveTimeout = 65_000;

@@ -3,7 +3,7 @@
 // are set inside collect() from one read of the database (shared by all
 // gauges of that scrape), so nothing is kept between scrapes and any server
 // process answers the same. Every series carries tenant_id (the workspace
-// UUID); per-node series carry node (name), node_uuid and ip. Until BGP
+// UUID); per-node series carry node (its name, unique in a workspace) and ip. Until BGP
 // adapters exist each node's XDP enforcement is its adapter: type="xdp",
 // healthy while the node reports (heard from within the online window).
 import { Gauge, Registry } from 'prom-client';
@@ -59,8 +59,9 @@ async function snapshot(db: Db, workspaceId: number, onlineSeconds: number): Pro
   }
 }
 
-type NodeLabel = 'tenant_id' | 'node' | 'node_uuid' | 'ip';
-const nodeLabels: NodeLabel[] = ['tenant_id', 'node', 'node_uuid', 'ip'];
+// Node names are unique within a workspace, so `node` identifies the series.
+type NodeLabel = 'tenant_id' | 'node' | 'ip';
+const nodeLabels: NodeLabel[] = ['tenant_id', 'node', 'ip'];
 
 /** Renders the exposition text of one workspace. */
 export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix: string; onlineSeconds: number }): Promise<{ text: string; contentType: string }> {
@@ -84,7 +85,7 @@ export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix:
         const s = await load();
         for (const n of s.nodes) {
           const v = value(n);
-          if (v !== null && v !== undefined) this.set({ tenant_id: s.tenant, node: n.name, node_uuid: n.uuid, ip: n.ip }, Number(v));
+          if (v !== null && v !== undefined) this.set({ tenant_id: s.tenant, node: n.name, ip: n.ip }, Number(v));
         }
       },
     });

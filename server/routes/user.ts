@@ -3,7 +3,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../app.ts';
-import { userAuth, type UserState } from '../auth.ts';
+import { forgetNode, userAuth, type UserState } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
 import { parseSource } from '../commands.ts';
 import { notFound, validationFailed } from '../errors.ts';
@@ -59,7 +59,9 @@ export function userRoutes({ db, cfg }: Deps): Router {
     reply(ctx, 200, { ...n, last_sample: rows[0] ?? null, baseline: (await getBaseline(db.pool, n.id)) ?? null });
   });
   r.delete('/nodes/:id', auth, noBody, async (ctx) => {
-    if (!(await nodes.deleteNode(db.pool, wsId(ctx), idOf(ctx)))) throw notFound('node');
+    const uuid = await nodes.deleteNode(db.pool, wsId(ctx), idOf(ctx));
+    if (!uuid) throw notFound('node');
+    forgetNode(uuid);
     ctx.status = 204;
   });
   r.put('/nodes/:id/threshold', auth, body(4 * KB), validate(S.setThreshold), async (ctx) => {

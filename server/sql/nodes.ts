@@ -60,9 +60,10 @@ export async function getNode(db: Queryable, workspaceId: number, id: number, on
   return rows[0];
 }
 
-export async function deleteNode(db: Queryable, workspaceId: number, id: number): Promise<boolean> {
-  const r = await db.query('DELETE FROM nodes WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
-  return r.rowCount === 1;
+/** Deletes a node; returns its UUID, or undefined when there was none. */
+export async function deleteNode(db: Queryable, workspaceId: number, id: number): Promise<string | undefined> {
+  const r = await db.query<{ uuid: string }>('DELETE FROM nodes WHERE workspace_id = $1 AND id = $2 RETURNING uuid', [workspaceId, id]);
+  return r.rows[0]?.uuid;
 }
 
 export async function setThreshold(db: Queryable, workspaceId: number, id: number, pps: number | null): Promise<boolean> {

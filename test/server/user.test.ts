@@ -141,7 +141,7 @@ each('workspace isolation: a token never sees another workspace', async (t, srv)
   t.is(await count(srv, "SELECT count(*) FROM node_commands c JOIN mitigation_rules r ON r.id = c.rule_id WHERE c.node_id = $1 AND r.source = '10.1.1.1'", [b.node.id]), 0);
   const metrics = (await request(srv.url, 'GET', '/api/metrics', { headers: ua })).body as string;
   t.false(metrics.includes('31337'));
-  t.false(metrics.includes(b.node.uuid));
+  t.false(metrics.includes(b.ws.uuid));
   t.regex(metrics, new RegExp(`breakwater_nodes_total\\{tenant_id="${a.ws.uuid}"\\} 1`));
   t.deepEqual((await request(srv.url, 'GET', '/api/v1/workspace', { headers: ua })).body.uuid, a.ws.uuid);
 });
