@@ -51,7 +51,8 @@ let agent: ReturnType<typeof spawn> | undefined;
 try {
   const ws = await srv.admin.createWorkspace('bench');
   const node = await srv.admin.createNode(ws.id, 'victim');
-  agent = spawn(process.execPath, ['--import', 'tsx', 'agent/cli.ts', 'agent', '--iface', lab.victimIf, '--netns', lab.victimNs,
+  // The agent as it runs on a host: the bundle the set-up builds (no tsx in the process).
+  agent = spawn(process.execPath, ['dist/agent.mjs', 'agent', '--iface', lab.victimIf, '--netns', lab.victimNs,
     '--server', srv.url, '--spool-dir', path.join(dir, 'spool'), '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], {
     env: { ...process.env, BREAKWATER_NODE_UUID: node.uuid, BREAKWATER_API_KEY: node.key }, stdio: ['ignore', 'ignore', 'inherit'],
   });

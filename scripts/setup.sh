@@ -5,7 +5,7 @@
 #   2. npm packages when node_modules is missing or stale (npm install, which
 #      keeps package-lock.json: 'npm ci' refuses a lock that lists no entry for
 #      optional packages of other platforms that this registry does not carry)
-#   3. the native addon and its BPF object (node-gyp, incremental)
+#   3. the native addon and its BPF object (node-gyp), and the agent's bundle
 #   4. a bpffs at /sys/fs/bpf for the pins
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +54,12 @@ elif [ ! -f build/Release/breakwater.node ] || [ -n "$(find bpf native binding.g
   log=$(mktemp)
   npm run build --silent >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; die "native build failed"; }
   rm -f "$log"
+fi
+
+# The agent's bundle (dist/agent.mjs): rebuilt when any TypeScript it may include changed.
+if [ ! -f dist/agent.mjs ] || [ -n "$(find agent native -name '*.ts' -newer dist/agent.mjs -print -quit)" ]; then
+  say "bundling the agent"
+  npm run build:agent --silent
 fi
 
 if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then
