@@ -172,15 +172,16 @@ export class Agent {
 
   /**
    * Counters every tick; the talker tables (the costly part of a read) only
-   * when they matter: during an attack, when the rate nears the threshold,
-   * and once a second for the detector's memory of normal sources.
+   * when there is IP traffic to attribute, and once a second regardless. An
+   * idle host then pays for counters alone; any traffic keeps the detector's
+   * memory of normal sources fed on every tick.
    */
   private readSnapshot(at: number): Snapshot {
     const snap = this.bw.snapshot(0);
     const prev = this.prev;
     const dueWindow = at - this.windowStart >= 1000 - this.cfg.tickMs * 1.5;
-    const pps = prev ? ((snap.counters.packets - prev.snap.counters.packets) * 1000) / Math.max(1, at - prev.at) : 0;
-    if (!prev || dueWindow || this.detector.active || pps >= this.detector.thresholds().pps / 2) return this.bw.snapshot(32);
+    const ip = (s: Snapshot) => s.counters.ipv4 + s.counters.ipv6;
+    if (!prev || dueWindow || ip(snap) !== ip(prev.snap)) return this.bw.snapshot(32);
     return snap;
   }
 
