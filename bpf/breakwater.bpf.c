@@ -51,7 +51,7 @@ __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 	c.pos = (void *)(long)ctx->data;
 	c.end = (void *)(long)ctx->data_end;
 	c.l4_len = 0;
-	proto = parse_eth(&c, p, &vlan);
+	proto = parse_eth(&c, &vlan);
 	p->vlan = vlan;
 	if (proto == ETH_P_IP)
 		proto = parse_ipv4(&c, p);

@@ -51,8 +51,7 @@ struct bw_vlan_hdr {
 	__be16 proto;
 };
 
-static __always_inline int parse_eth(struct bw_cursor *c, struct bw_pkt *p,
-				     __u64 *vlan)
+static __always_inline int parse_eth(struct bw_cursor *c, __u64 *vlan)
 {
 	struct ethhdr *eth = c->pos;
 	__u16 proto;

@@ -110,6 +110,14 @@ void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &ou
 }
 
 template <class Key>
+Key AllowKey(const Prefix &p) {
+  Key k = {};
+  k.prefixlen = p.len;
+  memcpy(k.addr, p.addr, sizeof k.addr);
+  return k;
+}
+
+template <class Key>
 void ListAllowFamily(Napi::Env env, int fd, int family, Napi::Array &out) {
   Key key, next;
   Key *prev = nullptr;
@@ -210,12 +218,10 @@ Napi::Value Program::PutAllow(const Napi::CallbackInfo &info) {
   __u32 one = 1;
   int err;
   if (p.family == 4) {
-    bw_allow_key4 k = {p.len, {}};
-    memcpy(k.addr, p.addr, 4);
+    auto k = AllowKey<bw_allow_key4>(p);
     err = bpf_map_update_elem(map_fd_[kAllowV4], &k, &one, BPF_ANY);
   } else {
-    bw_allow_key6 k = {p.len, {}};
-    memcpy(k.addr, p.addr, 16);
+    auto k = AllowKey<bw_allow_key6>(p);
     err = bpf_map_update_elem(map_fd_[kAllowV6], &k, &one, BPF_ANY);
   }
   if (err) {
@@ -234,12 +240,10 @@ Napi::Value Program::DeleteAllow(const Napi::CallbackInfo &info) {
   Prefix p = ReadPrefix(env, info[0].As<Napi::Object>(), "deleteAllow");
   int err;
   if (p.family == 4) {
-    bw_allow_key4 k = {p.len, {}};
-    memcpy(k.addr, p.addr, 4);
+    auto k = AllowKey<bw_allow_key4>(p);
     err = bpf_map_delete_elem(map_fd_[kAllowV4], &k);
   } else {
-    bw_allow_key6 k = {p.len, {}};
-    memcpy(k.addr, p.addr, 16);
+    auto k = AllowKey<bw_allow_key6>(p);
     err = bpf_map_delete_elem(map_fd_[kAllowV6], &k);
   }
   if (err && errno != ENOENT) ThrowSys(env, "deleteAllow", errno);
