@@ -35,8 +35,9 @@ export function agentRoutes({ db, cfg, writer }: Deps): Router {
     const now = Date.now();
     const samples: Sample[] = list.map((s, i) => ({
       node_id: node(ctx).id,
-      // Without recorded_at, samples of one batch get distinct times (1 ms apart, the last one now).
-      recorded_at: s.recorded_at ?? new Date(now - (list.length - 1 - i)),
+      // Without recorded_at, samples of one batch get distinct times, 1 ms apart from the
+      // arrival on: never before it, so never before an incident opened earlier.
+      recorded_at: s.recorded_at ?? new Date(now + i),
       pps: s.pps, bps: s.bps, tcp_pct: s.tcp_pct ?? null, udp_pct: s.udp_pct ?? null,
       icmp_pct: s.icmp_pct ?? null, conn_count: s.conn_count ?? null,
     }));
