@@ -78,11 +78,7 @@ export class Breakwater {
   }
 
   snapshot(topN = 32): Snapshot {
-    const { hllCurrent, hllPrevious, ...rest } = this.prog.snapshot(topN);
-    return {
-      ...rest,
-      distinctSources: { current: estimateDistinct(hllCurrent), previous: estimateDistinct(hllPrevious) },
-    };
+    return toSnapshot(this.prog.snapshot(topN));
   }
 
   /** Starts a new window for the talker tables and the source estimator. */
@@ -176,6 +172,37 @@ export class Breakwater {
   }
 
   /** Lets go of the kernel objects; an attached program keeps running. Idempotent. */
+  close(): void {
+    this.prog.close();
+  }
+}
+
+function toSnapshot(raw: RawSnapshot): Snapshot {
+  const { hllCurrent, hllPrevious, ...rest } = raw;
+  return { ...rest, distinctSources: { current: estimateDistinct(hllCurrent), previous: estimateDistinct(hllPrevious) } };
+}
+
+/**
+ * A read-only view of the program pinned for an interface, for a second
+ * process beside the agent (the lab's live view): counters and rules. It
+ * never writes to the kernel, so it cannot race the agent's own updates.
+ */
+export class PinnedView {
+  private constructor(private readonly prog: RawProgram) {}
+
+  /** Throws ENOENT when nothing is pinned for iface. */
+  static open(iface: string, opts: { pinRoot?: string; netns?: string } = {}): PinnedView {
+    return new PinnedView(new addon.Program({ iface, adoptOnly: true, pinRoot: opts.pinRoot, netns: opts.netns }));
+  }
+
+  snapshot(topN = 0): Snapshot {
+    return toSnapshot(this.prog.snapshot(topN));
+  }
+
+  listRules(): RuleEntry[] {
+    return this.prog.listRules();
+  }
+
   close(): void {
     this.prog.close();
   }

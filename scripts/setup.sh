@@ -16,7 +16,7 @@ die() { say "$*"; exit 1; }
 # Build toolchain and libraries, then the tools the tests and the lab drive.
 PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool linux-libc-dev
-  iproute2 xdp-tools netsniff-ng hping3 tcpreplay tshark
+  iproute2 iputils-ping xdp-tools netsniff-ng hping3 tcpreplay tshark
   postgresql prometheus
 )
 

@@ -3,12 +3,13 @@
 // process (so it can be SIGTERMed, SIGKILLed and restarted) attached to the
 // victim's interface inside the victim namespace. Teardown removes the
 // program, pins, namespaces and temp dirs even when a test fails.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Breakwater } from '../../native/index.ts';
+import { spawnAgent, type AgentProc } from '../../scripts/lab/agent-process.ts';
+import { ipv4Packet, SPOOFED_SOURCES, trafgen } from '../../scripts/lab/traffic.ts';
 import { startServer, silentLogger, type RunningServer } from '../../server/index.ts';
 import { createLab, type Lab } from '../helpers/netns.ts';
 import { freshDataDir } from '../server/_harness.ts';
@@ -29,13 +30,7 @@ export interface World {
   restartServer(): Promise<void>;
 }
 
-export interface AgentProc {
-  child: ChildProcess;
-  log: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves when a log line matches. */
-  waitLog(re: RegExp, ms?: number): Promise<string>;
-}
+export type { AgentProc };
 
 export async function world(t: ExecutionContext, id: string, subnet: number, serverOpts: { port?: number } = {}): Promise<World> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-agent-it-'));
@@ -75,41 +70,11 @@ export async function world(t: ExecutionContext, id: string, subnet: number, ser
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     startAgent(extra = []) {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent',
+      const p = spawnAgent(['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent',
         '--iface', lab.victimIf, '--netns', lab.victimNs, '--server', w.srv.url,
         '--spool-dir', path.join(dir, 'spool'), '--state-dir', path.join(dir, 'state'),
-        '--log-level', 'debug', ...extra], {
-        env: { ...process.env, BREAKWATER_NODE_UUID: node.uuid, BREAKWATER_API_KEY: node.key },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const log: string[] = [];
-      const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-      let buf = '';
-      const onData = (d: Buffer) => {
-        buf += d.toString();
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          log.push(line);
-          if (process.env.BW_AGENT_LOG) console.error(`[agent] ${line}`);
-          for (const wt of [...waiters]) if (wt.re.test(line)) { waiters.splice(waiters.indexOf(wt), 1); wt.resolve(line); }
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-      const p: AgentProc = {
-        child, log, exited,
-        waitLog(re, ms = 15_000) {
-          const found = log.find((l) => re.test(l));
-          if (found) return Promise.resolve(found);
-          return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`no log line ${re} in ${ms} ms; log:\n${log.slice(-20).join('\n')}`)), ms);
-            waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
-          });
-        },
-      };
+        '--log-level', 'debug', ...extra], { ...process.env, BREAKWATER_NODE_UUID: node.uuid, BREAKWATER_API_KEY: node.key });
+      if (process.env.BW_AGENT_LOG) p.onLine = (line) => console.error(`[agent] ${line}`);
       procs.push(p);
       return p;
     },
@@ -123,19 +88,12 @@ export async function world(t: ExecutionContext, id: string, subnet: number, ser
  * 198.19.0.0/16 (inside the lab range; the victim's blackhole route eats any
  * answer). Returns the number of packets sent.
  */
-export function floodUdp(lab: Lab, o: { pps: number; seconds: number; spoofed?: boolean; dport?: number; sources?: string[] }): Promise<number> {
-  const count = Math.round(o.pps * o.seconds);
-  const srcs = o.spoofed ? ['saddr=198.19.0.1, saddr[2:2]=drnd()'] : (o.sources ?? [lab.attackerIp]).map((a) => `saddr=${a}`);
+export async function floodUdp(lab: Lab, o: { pps: number; seconds: number; spoofed?: boolean; dport?: number; sources?: string[] }): Promise<number> {
+  const srcs = o.spoofed ? [SPOOFED_SOURCES] : (o.sources ?? [lab.attackerIp]).map((a) => `saddr=${a}`);
   // One packet template per source: trafgen sends them in turn.
-  const conf = srcs.map((src) => `{ eth(da=${lab.victimMac}, type=0x0800), ipv4(${src}, daddr=${lab.victimIp}, ttl=64), udp(sp=40000, dp=${o.dport ?? 9}), fill(0x41, 18) }`).join('\n');
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', lab.attackerNs, 'timeout', String(Math.ceil(o.seconds) + 10), 'trafgen', '--dev', lab.attackerIf,
-      '--in', '-', '-n', String(count), '-b', `${o.pps}pps`, '-P', '1', '--no-sock-mem'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.stdin.end(conf);
-    child.on('exit', (code) => (code === 0 ? resolve(count) : reject(new Error(`trafgen exited ${code}: ${err}`))));
-  });
+  const packets = srcs.map((src) => ipv4Packet(lab, { src, proto: 'udp', l4: `udp(sp=40000, dp=${o.dport ?? 9})`, payload: 'fill(0x41, 18)' }));
+  await trafgen(lab, packets, o.pps, o.seconds).done;
+  return Math.round(o.pps * o.seconds);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

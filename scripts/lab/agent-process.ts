@@ -1,0 +1,47 @@
+// The agent as a child process whose JSON log lines are kept and can be
+// awaited: used by the lab, the demo and the agent's integration tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface AgentProc {
+  child: ChildProcess;
+  log: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line (past or future) matching re. */
+  waitLog(re: RegExp, ms?: number): Promise<string>;
+  /** Called with every log line as it arrives. */
+  onLine?: (line: string) => void;
+}
+
+export function spawnAgent(argv: string[], env: NodeJS.ProcessEnv): AgentProc {
+  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  let buf = '';
+  const onData = (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      log.push(line);
+      if (log.length > 20_000) log.splice(0, 10_000);
+      p.onLine?.(line);
+      for (const w of [...waiters]) if (w.re.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const p: AgentProc = {
+    child, log, exited,
+    waitLog(re, ms = 15_000) {
+      const found = log.find((l) => re.test(l));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no log line ${re} in ${ms} ms; log:\n${log.slice(-20).join('\n')}`)), ms);
+        waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      });
+    },
+  };
+  return p;
+}

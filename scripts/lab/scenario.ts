@@ -1,0 +1,144 @@
+// Plays one attack in a running lab and measures it from outside Breakwater:
+// onset and drop from the victim's own counters (observer.ts, timing.ts),
+// the incident from the server's user API, polled every 20 ms.
+import type { Attack } from './attacks.ts';
+import type { LabRun } from './index.ts';
+import { between, findDrop, findOnset } from './timing.ts';
+
+export type Mitigation =
+  /** An operator (this code) creates the attack's drop rule through the user API as soon as the incident shows. */
+  | 'api'
+  /** The agent's own auto-mitigation (the lab must have been started with it). */
+  | 'auto'
+  | 'none';
+
+export interface AttackResult {
+  attack: Attack['key'];
+  expectedFamily: string;
+  pps: number;
+  /** Family, sub-type and severity the server holds for the incident. */
+  family?: string;
+  severity?: string;
+  incidentId?: number;
+  /** ms from onset: incident visible at the server, flood dropped (>= 90% of packets), incident resolved. */
+  toIncidentMs?: number;
+  toDropMs?: number;
+  toResolvedMs?: number;
+  /** Measured from the victim's interface between onset and the flood's end. */
+  receivedPackets: number;
+  droppedPackets: number;
+  measuredPps: number;
+  ruleId?: number;
+  /** Why a value is missing. */
+  notes: string[];
+}
+
+export interface PlayOptions {
+  pps: number;
+  seconds: number;
+  mitigation: Mitigation;
+  /** Wait for the incident to resolve at the server (the agent's 10 s hold after the flood). */
+  waitResolved?: boolean;
+  /** Drop rule TTL when mitigation is 'api', s. */
+  ruleTtlSeconds?: number;
+  signal?: AbortSignal;
+  /** Called every poll with what is known so far. */
+  onProgress?: (r: AttackResult) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): Promise<AttackResult> {
+  const r: AttackResult = { attack: attack.key, expectedFamily: attack.family, pps: o.pps, receivedPackets: 0, droppedPackets: 0, measuredPps: 0, notes: [] };
+  // Each attack starts on a calm node: the previous incident resolved.
+  for (let i = 0; i < 400 && !o.signal?.aborted; i++) {
+    const open = (await run.user('GET', `/incidents?node_id=${run.node.id}&status=open&limit=1`)).body?.incidents ?? [];
+    if (!open.length) break;
+    await sleep(100);
+  }
+  const known = new Set<number>(((await run.user('GET', `/incidents?node_id=${run.node.id}&limit=100`)).body?.incidents ?? []).map((i: any) => i.id));
+  const t0 = Date.now();
+  const flow = attack.start(run.net, o.pps, o.seconds);
+  let ended = false;
+  let endedAt = 0;
+  flow.done.finally(() => { ended = true; endedAt = Date.now(); }).catch(() => {});
+  let seenAt: number | undefined;
+  let ruleAsked = false;
+  try {
+    while (!ended && !o.signal?.aborted) {
+      if (seenAt === undefined) {
+        const list = (await run.user('GET', `/incidents?node_id=${run.node.id}&status=open&limit=10`)).body?.incidents ?? [];
+        const inc = list.find((i: any) => !known.has(i.id));
+        if (inc) {
+          seenAt = Date.now();
+          r.incidentId = inc.id;
+          r.family = inc.attack_family;
+          r.severity = inc.severity;
+        }
+      }
+      if (seenAt !== undefined && o.mitigation === 'api' && !ruleAsked) {
+        ruleAsked = true;
+        const made = await run.user('POST', '/mitigations', { node_id: run.node.id, ...attack.rule, ttl_seconds: o.ruleTtlSeconds ?? 120, reason: `lab: ${attack.title}` });
+        if (made.status === 201) r.ruleId = made.body.id;
+        else r.notes.push(`rule refused: ${JSON.stringify(made.body)}`);
+      }
+      o.onProgress?.(r);
+      await sleep(20);
+    }
+  } finally {
+    if (o.signal?.aborted) flow.stop();
+    await flow.done.catch((e) => r.notes.push(String(e.message ?? e)));
+  }
+  await sleep(100); // the observer's last readings
+  const series = run.observer.series;
+  const onset = findOnset(series, t0 - 50, Math.max(5, o.pps * 0.1 * 0.5));
+  if (onset === undefined) {
+    r.notes.push('no onset seen at the victim');
+    return r;
+  }
+  const drop = findDrop(series, onset, Math.max(5, o.pps * 0.05 * 0.3));
+  const span = between(series, onset, endedAt || Date.now());
+  r.receivedPackets = span.received;
+  r.droppedPackets = span.dropped;
+  r.measuredPps = Math.round((span.received * 1000) / Math.max(1, (endedAt || Date.now()) - onset));
+  if (seenAt !== undefined) r.toIncidentMs = seenAt - onset;
+  else r.notes.push('no incident during the flood');
+  if (drop !== undefined) r.toDropMs = drop - onset;
+  else if (o.mitigation !== 'none') r.notes.push('the flood was not dropped');
+  if (r.incidentId !== undefined) {
+    const inc = (await run.user('GET', `/incidents/${r.incidentId}`)).body;
+    r.family = inc?.attack_family ?? r.family;
+    r.severity = inc?.severity ?? r.severity;
+    if (o.waitResolved) {
+      for (let i = 0; i < 300 && !o.signal?.aborted; i++) {
+        const cur = (await run.user('GET', `/incidents/${r.incidentId}`)).body;
+        if (cur?.status === 'resolved') {
+          r.toResolvedMs = Date.now() - onset;
+          break;
+        }
+        o.onProgress?.(r);
+        await sleep(100);
+      }
+      if (r.toResolvedMs === undefined) r.notes.push('the incident did not resolve within 30 s');
+    }
+  }
+  return r;
+}
+
+/** Withdraws a rule made by playAttack and waits until the agent has removed it from the kernel (10 s at most). */
+export async function withdrawRule(run: LabRun, ruleId: number): Promise<boolean> {
+  const rule = (await run.user('POST', `/mitigations/${ruleId}/withdraw`, {})).body;
+  const [addr, len] = String(rule?.source ?? '').split('/');
+  for (let i = 0; i < 50; i++) {
+    if (!run.kernel.listRules().some((k) => k.address === addr && String(k.prefixLen) === (len ?? '32'))) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/** Waits until no drop rule is in the kernel (auto-mitigation rules expire by their TTL). */
+export async function waitNoRules(run: LabRun, ms = 30_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(200))
+    if (run.kernel.listRules().every((k) => k.expired || k.mode !== 'drop')) return true;
+  return false;
+}
