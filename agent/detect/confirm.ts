@@ -2,6 +2,7 @@
  * The opening rule over the recent ticks (the "history"): a flood opens an
  * incident when
  *   fast: every tick of the last fastMs is at >= fastRatio x threshold, or
+ *   middle: at least midFraction of the last midMs is at >= midRatio x threshold, or
  *   slow: at least confirmFraction of the last confirmMs is at >= confirmRatio x threshold.
  * A window counts only once the history spans it, so a restart or a gap
  * cannot open on a single tick.
@@ -33,12 +34,14 @@ export function shareAbove(history: readonly Tick[], ratio: number, windowMs: nu
 export function shouldOpen(history: readonly Tick[], t: DetectorTuning): boolean {
   const fast = shareAbove(history, t.fastRatio, t.fastMs);
   if (fast !== null && fast >= 0.999) return true;
+  const mid = shareAbove(history, t.midRatio, t.midMs);
+  if (mid !== null && mid >= t.midFraction) return true;
   const slow = shareAbove(history, t.confirmRatio, t.confirmMs);
   return slow !== null && slow >= t.confirmFraction;
 }
 
 /** Drops ticks that no window needs any more. */
 export function trimHistory(history: Tick[], nowMs: number, t: DetectorTuning): void {
-  const keepMs = Math.max(t.fastMs, t.confirmMs) + 1_000;
+  const keepMs = Math.max(t.fastMs, t.midMs, t.confirmMs) + 1_000;
   while (history.length > 0 && (history[0]?.sample.timestampMs ?? nowMs) < nowMs - keepMs) history.shift();
 }

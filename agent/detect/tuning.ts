@@ -15,6 +15,10 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   /** Fast path: every tick of the last fastMs at >= fastRatio x threshold. */
   fastRatio: 4,
   fastMs: 200,
+  /** Middle path: midFraction of the last midMs at >= midRatio x threshold (a sustained 2x opens in about 1 s). */
+  midRatio: 1.5,
+  midMs: 1_000,
+  midFraction: 0.9,
   /** Slow path: confirmFraction of the last confirmMs at >= confirmRatio x threshold. */
   confirmRatio: 1,
   confirmMs: 3_000,

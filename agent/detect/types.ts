@@ -90,6 +90,9 @@ export interface DetectorTuning {
   coldBps: number;
   fastRatio: number;
   fastMs: number;
+  midRatio: number;
+  midMs: number;
+  midFraction: number;
   confirmRatio: number;
   confirmMs: number;
   confirmFraction: number;

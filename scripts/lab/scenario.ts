@@ -29,6 +29,9 @@ export interface AttackResult {
   droppedPackets: number;
   measuredPps: number;
   ruleId?: number;
+  /** Wall-clock ms of the onset and of the flood's end. */
+  onsetAt?: number;
+  endedAt?: number;
   /** Why a value is missing. */
   notes: string[];
 }
@@ -42,6 +45,8 @@ export interface PlayOptions {
   /** Drop rule TTL when mitigation is 'api', s. */
   ruleTtlSeconds?: number;
   signal?: AbortSignal;
+  /** Awaited once, when the incident first shows at the server. */
+  onIncident?: (r: AttackResult) => Promise<void>;
   /** Called every poll with what is known so far. */
   onProgress?: (r: AttackResult) => void;
 }
@@ -74,6 +79,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
           r.incidentId = inc.id;
           r.family = inc.attack_family;
           r.severity = inc.severity;
+          await o.onIncident?.(r);
         }
       }
       if (seenAt !== undefined && o.mitigation === 'api' && !ruleAsked) {
@@ -96,6 +102,8 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
     r.notes.push('no onset seen at the victim');
     return r;
   }
+  r.onsetAt = onset;
+  r.endedAt = endedAt || Date.now();
   const drop = findDrop(series, onset, Math.max(5, o.pps * 0.05 * 0.3));
   const span = between(series, onset, endedAt || Date.now());
   r.receivedPackets = span.received;

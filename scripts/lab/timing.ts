@@ -24,14 +24,16 @@ function at(series: readonly Point[], t: number): number {
 
 /**
  * Onset: the start of the first reading interval, at or after `from`, that
- * received packets and is followed within `windowMs` by at least
- * `minPackets` (so a background packet long before the flood is not taken
- * for it). Conservative: the flood began within that interval, not earlier.
+ * received packets at 30% of the flood's rate or more (minPackets per
+ * windowMs) and is followed within `windowMs` by at least `minPackets` (so
+ * background packets are not taken for it). Conservative: the flood began
+ * within that interval, not earlier.
  */
 export function findOnset(series: readonly Point[], from: number, minPackets: number, windowMs = 100): number | undefined {
   for (let i = Math.max(1, at(series, from)); i < series.length; i++) {
     const prev = series[i - 1]!, cur = series[i]!;
-    if (prev.t < from || cur.rx === prev.rx) continue;
+    // The interval itself must look like the flood (30% of its rate), not like a background packet.
+    if (prev.t < from || cur.rx - prev.rx < Math.max(1, (0.3 * minPackets * (cur.t - prev.t)) / windowMs)) continue;
     const j = at(series, prev.t + windowMs);
     if (series[series.length - 1]!.t < prev.t + windowMs) return undefined; // not enough readings yet
     if (series[j]!.rx - prev.rx >= minPackets) return prev.t;
