@@ -3,13 +3,17 @@
 // `breakwater server`) on a real PostgreSQL (durable settings: fsync on).
 // For JSON and for MessagePack it finds the largest node count whose p99
 // latency stays under 100 ms with not one sample lost (rows counted in
-// metrics_raw), then times GET /api/metrics with 10,000 nodes.
+// metrics_raw), then times GET /api/metrics with 10,000 nodes. Each step also
+// reports the CPU used by the server, PostgreSQL and the load generator (in %
+// of one core): all three share this machine.
 //
 //   npm run bench:server             (root: PostgreSQL runs as the postgres user)
-//   BENCH_SECONDS=20 BENCH_STEPS=1000,2000,5000 npm run bench:server
+//   BENCH_SECONDS=20 BENCH_STEPS=1000,2000,5000 BENCH_FORMATS=msgpack npm run bench:server
+//   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server   (server flags)
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import http from 'node:http';
+import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import pg from 'pg';
 import { pack } from '../server/codec.ts';
@@ -18,13 +22,14 @@ import { startPostgres } from '../test/helpers/postgres.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const STEPS = (process.env.BENCH_STEPS ?? '1000,2000,3000,4000,5000,6000,8000,10000').split(',').map(Number);
+const FORMATS = (process.env.BENCH_FORMATS ?? 'json,msgpack').split(',') as ('json' | 'msgpack')[];
 const SCRAPE_NODES = 10_000;
 const WARMUP = 2;
 const cli = new URL('../scripts/breakwater.mjs', import.meta.url).pathname;
 
 interface Node { id: number; uuid: string; key: string }
 
-async function startServer(url: string): Promise<{ base: string; child: ChildProcess }> {
+async function startServer(url: string): Promise<{ base: string; port: number; child: ChildProcess }> {
   const child = spawn('node', [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), cli, 'server', '--port', '0', '--host', '127.0.0.1', '--database-url', url, '--pool-size', '10', '--maintenance-interval-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
   let log = '';
   const port = await new Promise<number>((resolve, reject) => {
@@ -36,7 +41,7 @@ async function startServer(url: string): Promise<{ base: string; child: ChildPro
     });
   });
   child.stderr!.on('data', (c) => { if (String(c).includes('"error"')) process.stderr.write(c); });
-  return { base: `http://127.0.0.1:${port}`, child };
+  return { base: `http://127.0.0.1:${port}`, port, child };
 }
 
 async function createNodes(db: pg.Pool, workspaceId: number, n: number, prefix: string): Promise<Node[]> {
@@ -51,53 +56,147 @@ async function createNodes(db: pg.Pool, workspaceId: number, n: number, prefix: 
   return nodes.map((x) => ({ ...x, id: byUuid.get(x.uuid)! }));
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+// The load generator is built to cost the machine as little as possible, since
+// it shares the two cores with the server and PostgreSQL: every simulated node
+// keeps its own keep-alive TCP connection (as an agent does), every request is
+// serialised to bytes before the step starts, a 1 ms pacing loop writes the ones
+// that are due, and replies are counted by reading the status line and
+// Content-Length. Latency runs from each request's *scheduled* time, not from
+// when it was written, so a stalled server or generator is charged for the
+// wait (no coordinated omission).
+interface Conn { socket: net.Socket; waiting: number[]; rest: Buffer | null }
 
-function post(base: string, node: Node, body: Buffer, type: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.request(base + '/api/v1/agent/metrics', {
-      method: 'POST', agent,
-      headers: { authorization: `Bearer ${node.key}`, 'x-node-uuid': node.uuid, 'content-type': type, 'content-length': body.length, accept: type },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end(body);
+function connectAll(port: number, n: number): Promise<Conn[]> {
+  const conns: Conn[] = [];
+  const one = () => new Promise<Conn>((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve({ socket, waiting: [], rest: null }));
+    socket.once('error', reject);
   });
+  return (async () => {
+    // A few hundred at a time: the listen backlog is finite.
+    for (let i = 0; i < n; i += 250) conns.push(...await Promise.all(Array.from({ length: Math.min(250, n - i) }, one)));
+    return conns;
+  })();
 }
 
-async function load(base: string, nodes: Node[], format: 'json' | 'msgpack') {
+/** Every request of a step as bytes: index k = second * nodes + node, due at start + k / nodes seconds. */
+function serialise(nodes: Node[], format: 'json' | 'msgpack', seconds: number): Buffer[] {
   const type = format === 'json' ? 'application/json' : 'application/msgpack';
-  const lat: number[] = [];
-  let failed = 0;
-  let sent = 0;
-  const inflight: Promise<void>[] = [];
-  const start = performance.now() + 200;
-  const total = nodes.length * (SECONDS + WARMUP);
-  // Request k goes out at start + k / N seconds: node k % N, second floor(k / N).
-  for (let k = 0; k < total; k++) {
-    const due = start + (k * 1000) / nodes.length;
-    const wait = due - performance.now();
-    if (wait > 2) await new Promise((r) => setTimeout(r, wait));
-    const node = nodes[k % nodes.length]!;
-    const second = Math.floor(k / nodes.length);
-    const sample = { pps: 1000 + (k % 977), bps: 8_000_000, tcp_pct: 70.5, udp_pct: 25, icmp_pct: 4.5, conn_count: 120, recorded_at: new Date(Date.UTC(2030, 0, 1) + second * 1000).toISOString() };
-    const body = format === 'json' ? Buffer.from(JSON.stringify(sample)) : pack(sample);
-    const t0 = performance.now();
-    sent++;
-    inflight.push(post(base, node, body, type).then((status) => {
-      // The first WARMUP seconds (connections opening, JIT) are stored and counted but not timed.
-      if (second >= WARMUP) lat.push(performance.now() - t0);
-      if (status !== 200) failed++;
-    }));
-    if (inflight.length > 20000) await Promise.all(inflight.splice(0));
+  const heads = nodes.map((n) => `POST /api/v1/agent/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${n.key}\r\n` +
+    `X-Node-UUID: ${n.uuid}\r\nContent-Type: ${type}\r\nAccept: ${type}\r\nContent-Length: `);
+  const out: Buffer[] = [];
+  for (let second = 0; second < seconds; second++) {
+    const recorded_at = new Date(Date.UTC(2030, 0, 1) + second * 1000).toISOString();
+    for (let i = 0; i < nodes.length; i++) {
+      const sample = { pps: 1000 + ((second * nodes.length + i) % 977), bps: 8_000_000, tcp_pct: 70.5, udp_pct: 25, icmp_pct: 4.5, conn_count: 120, recorded_at };
+      const body = format === 'json' ? Buffer.from(JSON.stringify(sample)) : pack(sample);
+      out.push(Buffer.concat([Buffer.from(`${heads[i]}${body.length}\r\n\r\n`, 'latin1'), body]));
+    }
   }
-  await Promise.all(inflight);
-  const elapsed = (performance.now() - start) / 1000;
-  lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { sent, failed, p50: pct(0.5), p99: pct(0.99), max: lat[lat.length - 1]!, rate: sent / elapsed };
+  return out;
+}
+
+async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', meter?: () => () => string) {
+  const n = nodes.length;
+  const requests = serialise(nodes, format, SECONDS + WARMUP);
+  const conns = await connectAll(port, n);
+  const total = requests.length;
+  const lat = new Float64Array(total);
+  let timed = 0, done = 0, failed = 0;
+  const start = performance.now() + 100;
+  const dueOf = (k: number) => start + (k * 1000) / n;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const settle = (k: number, ok: boolean, now: number) => {
+    // The first WARMUP seconds (JIT, first pages) are stored and counted but not timed.
+    if (k >= WARMUP * n) lat[timed++] = now - dueOf(k);
+    if (!ok) failed++;
+    if (++done === total) finish();
+  };
+
+  for (const c of conns) {
+    c.socket.on('data', (chunk: Buffer) => {
+      const now = performance.now();
+      let buf = c.rest ? Buffer.concat([c.rest, chunk]) : chunk;
+      let off = 0;
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n', off, 'latin1');
+        if (end < 0) break;
+        const head = buf.toString('latin1', off, end);
+        const len = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + len) break;
+        off = end + 4 + len;
+        settle(c.waiting.shift()!, head.startsWith('HTTP/1.1 200 '), now);
+      }
+      c.rest = off < buf.length ? buf.subarray(off) : null;
+    });
+    c.socket.on('error', () => {});
+    c.socket.on('close', () => {
+      const now = performance.now();
+      for (const k of c.waiting.splice(0)) settle(k, false, now);
+    });
+  }
+
+  // Pacing: every millisecond, write whatever is due (a busy generator sends late,
+  // and the lateness counts against the server's latency, as it would for an agent).
+  let k = 0;
+  let stopMeter: (() => string) | undefined;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (k < total && dueOf(k) <= now) {
+        const c = conns[k % n]!;
+        if (c.socket.destroyed) settle(k, false, now);
+        else { c.waiting.push(k); c.socket.write(requests[k]!); }
+        k++;
+      }
+      if (k < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    setTimeout(() => { stopMeter = meter?.(); tick(); }, Math.max(0, start - performance.now()));
+  });
+  const sentAll = performance.now();
+  const cpu = stopMeter?.() ?? '';
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
+  for (const c of conns) c.socket.destroy(); // unanswered requests count as failed
+  const elapsed = (sentAll - start) / 1000;
+  const sorted = lat.subarray(0, timed).sort();
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return { cpu, sent: total, failed: failed + (total - done), p50: pct(0.5), p99: pct(0.99), max: sorted[sorted.length - 1]!, rate: total / elapsed };
+}
+
+/** CPU seconds (user + system) used so far by a process, plus, with `children`, by its reaped and live children. */
+function cpuSeconds(pid: number, children = false): number {
+  const fields = (p: number) => {
+    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // [0] is field 3 (state)
+  };
+  const HZ = 100;
+  const f = fields(pid);
+  let ticks = f[11]! + f[12]!;
+  if (children) {
+    ticks += f[13]! + f[14]!; // children already reaped
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const c = fields(Number(d));
+        if (c[1] === pid) ticks += c[11]! + c[12]!;
+      } catch { /* exited meanwhile */ }
+    }
+  }
+  return ticks / HZ;
+}
+
+/** CPU of the server, PostgreSQL (postmaster and all its processes) and this generator, in % of one core. */
+function cpuMeter(serverPid: number, postmasterPid: number) {
+  const read = () => ({ t: performance.now(), srv: cpuSeconds(serverPid), pg: cpuSeconds(postmasterPid, true), gen: cpuSeconds(process.pid) });
+  const a = read();
+  return () => {
+    const b = read();
+    const wall = (b.t - a.t) / 1000;
+    const pc = (x: number) => ((100 * x) / wall).toFixed(0);
+    return `${pc(b.srv - a.srv)}/${pc(b.pg - a.pg)}/${pc(b.gen - a.gen)}`;
+  };
 }
 
 async function main() {
@@ -105,24 +204,30 @@ async function main() {
   const rows: string[][] = [];
   const best: Record<string, number> = {};
   try {
-    const { base, child } = await startServer(pgServer.url); // migrates the database
+    const { base, port, child } = await startServer(pgServer.url); // migrates the database
     const db = new pg.Pool({ connectionString: pgServer.url, max: 4 });
     try {
+      const { rows: [me] } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const postmaster = Number(fs.readFileSync(`/proc/${me!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      const meter = () => cpuMeter(child.pid!, postmaster);
       const { rows: w } = await db.query<{ id: number }>(`INSERT INTO workspaces (uuid, name) VALUES ($1, 'bench') RETURNING id`, [crypto.randomUUID()]);
       const ws = Number(w[0]!.id);
       // Warm the server and the database up once (JIT, plans, first pages) before anything is timed.
-      await load(base, await createNodes(db, ws, 1000, 'warmup'), 'json');
-      for (const format of ['json', 'msgpack'] as const) {
+      await load(port, await createNodes(db, ws, 1000, 'warmup'), 'json');
+      for (const format of FORMATS) {
         for (const n of STEPS) {
           await db.query('DELETE FROM nodes'); // cascades to samples
           await db.query('VACUUM ANALYZE');
           const nodes = await createNodes(db, ws, n, format);
-          const r = await load(base, nodes, format);
+          const commits = async () => Number((await db.query(`SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0].n);
+          const c0 = await commits();
+          const r = await load(port, nodes, format, meter);
+          const c1 = await commits();
           const { rows: c } = await db.query<{ n: string }>('SELECT count(*) AS n FROM metrics_raw');
           const stored = Number(c[0]!.n);
           const ok = r.p99 < 100 && r.failed === 0 && stored === r.sent;
-          rows.push([format, String(n), r.rate.toFixed(0), String(r.sent), String(stored), String(r.failed), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(0), ok ? 'yes' : 'no']);
-          console.error(rows[rows.length - 1]!.join('\t'));
+          rows.push([format, String(n), r.rate.toFixed(0), String(r.sent), String(stored), String(r.failed), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(0), r.cpu, ok ? 'yes' : 'no']);
+          console.error(rows[rows.length - 1]!.join('\t'), `\ttransactions/s ${((c1 - c0) / (SECONDS + WARMUP)).toFixed(0)}`);
           if (!ok) break;
           best[format] = n;
         }
@@ -162,7 +267,7 @@ async function main() {
 }
 
 function printTable(rows: string[][], best: Record<string, number>, scrape: { first: number; median: number; max: number; bytes: number }) {
-  const head = ['format', 'nodes', 'req/s', 'sent', 'stored', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'pass'];
+  const head = ['format', 'nodes', 'req/s', 'sent', 'stored', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'cpu % srv/pg/gen', 'pass'];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
