@@ -39,14 +39,21 @@ WITH s AS (
 )
 SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM up)::int AS nodes`;
 
-/** Inserts many samples in one statement; duplicates (same node and time) are ignored. */
-export async function insertSamples(db: Queryable, samples: Sample[]): Promise<number> {
+/**
+ * Inserts many samples in one statement; duplicates (same node and time) are
+ * ignored. `prepared`: as a named prepared statement, planned once per
+ * connection (planning this statement costs PostgreSQL more than executing it
+ * for a few rows). Not on the embedded database, whose one session outlives
+ * the pool's connections to it and would keep a stale name.
+ */
+export async function insertSamples(db: Queryable, samples: Sample[], prepared = false): Promise<number> {
   if (samples.length === 0) return 0;
   const col = <K extends keyof Sample>(k: K) => samples.map((s) => s[k]);
-  const { rows } = await db.query<{ inserted: number }>(insertSql, [
-    col('node_id'), col('recorded_at'), col('pps'), col('bps'),
+  const values = [
+    col('node_id'), samples.map((s) => s.recorded_at.toISOString()), col('pps'), col('bps'),
     col('tcp_pct'), col('udp_pct'), col('icmp_pct'), col('conn_count'),
-  ]);
+  ];
+  const { rows } = await db.query<{ inserted: number }>(prepared ? { name: 'insert_samples', text: insertSql, values } : { text: insertSql, values });
   return rows[0]!.inserted;
 }
 
