@@ -16,7 +16,7 @@ import { Breakwater, type Snapshot } from '../native/index.ts';
 import { Backoff, retry } from './backoff.ts';
 import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
 import type { AgentConfig } from './config.ts';
-import { Detector, type DetectorEvent, type TrafficSample } from './detect/index.ts';
+import { Detector, windowPacketsOf, type DetectorEvent, type TrafficSample } from './detect/index.ts';
 import { AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import { AutoMitigation } from './mitigate.ts';
@@ -67,6 +67,8 @@ export class Agent {
   private prev: { snap: Snapshot; at: number } | null = null;
   private metricBase: { snap: Snapshot; at: number } | null = null;
   private windowStart = 0;
+  /** The snapshot at the start of the talker window. */
+  private windowBase: Snapshot | undefined;
   private lastSample: TrafficSample | null = null;
   private lastSave = 0;
   private lastPrune = 0;
@@ -140,13 +142,14 @@ export class Agent {
     this.stats.ticks++;
     if (this.prev) {
       const sample = toTrafficSample(this.prev.snap, snap, {
-        timestampMs: at, intervalMs: at - this.prev.at, windowMs: at - this.windowStart,
+        timestampMs: at, intervalMs: at - this.prev.at, windowMs: at - this.windowStart, windowBase: this.windowBase,
       });
       this.lastSample = sample;
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
       if (this.auto && this.detector.active) this.autoStep(sample);
     } else {
       this.windowStart = at;
+      this.windowBase = snap;
       this.metricBase = { snap, at };
     }
     this.prev = { snap, at };
@@ -154,6 +157,7 @@ export class Agent {
     if (at - this.windowStart >= 1000 - half) {
       this.bw.rotateWindow();
       this.windowStart = at;
+      this.windowBase = snap;
     }
     if (this.metricBase && at - this.metricBase.at >= this.cfg.metricsMs - half) {
       const conn = connCount(procNetDir(this.cfg.netns, this.nsCache));
@@ -212,7 +216,7 @@ export class Agent {
   }
 
   private autoStep(s: TrafficSample): void {
-    const windowPackets = (s.pps * s.windowMs) / 1000;
+    const windowPackets = windowPacketsOf(s, 'all');
     const added = this.auto!.step(s.topSources, windowPackets, this.detector.normalSources, this.protect, this.bw);
     if (added.length) {
       this.stats.autoDropped += added.length;

@@ -28,6 +28,8 @@ export interface SampleTiming {
   intervalMs: number;
   /** Time since the talker window started (last rotateWindow), ms. */
   windowMs: number;
+  /** The snapshot taken when the talker window started: exact window packet counts. */
+  windowBase?: Snapshot;
 }
 
 /** One tick's TrafficSample from the snapshot before and after it. */
@@ -53,6 +55,9 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
     ttlHistogram: histDelta(prev.ttlHistogram, cur.ttlHistogram),
     lengthHistogram: histDelta(prev.lengthHistogram, cur.lengthHistogram),
     windowMs: Math.max(t.intervalMs, t.windowMs),
+    ...(t.windowBase ? { windowPackets: {
+      all: delta(t.windowBase.counters, c, 'packets'), tcp: delta(t.windowBase.counters, c, 'tcp'), udp: delta(t.windowBase.counters, c, 'udp'),
+    } } : {}),
     topSources: cur.topSources.filter((x) => x.packets > 0).map((x) => ({ ip: x.ip, count: x.packets })),
     topTcpDstPorts: ports('tcpDst'),
     topUdpDstPorts: ports('udpDst'),

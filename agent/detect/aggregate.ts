@@ -51,19 +51,25 @@ export function addSample(a: Aggregate, s: TrafficSample): void {
   a.peakBps = Math.max(a.peakBps, s.bps);
   if (s.distinctSources >= a.maxDistinct) {
     a.maxDistinct = s.distinctSources;
-    a.windowPacketsAtMaxDistinct = (s.pps * s.windowMs) / 1000;
+    a.windowPacketsAtMaxDistinct = windowPacketsOf(s, 'all');
   }
   for (const src of s.topSources) bumpMax(a.srcPeak, src.ip, src.count);
-  addPorts(a, 'tcpDst', s.topTcpDstPorts, s.protoPps.tcp, s);
-  addPorts(a, 'udpDst', s.topUdpDstPorts, s.protoPps.udp, s);
-  addPorts(a, 'udpSrc', s.topUdpSrcPorts, s.protoPps.udp, s);
+  addPorts(a, 'tcpDst', s.topTcpDstPorts, 'tcp', s);
+  addPorts(a, 'udpDst', s.topUdpDstPorts, 'udp', s);
+  addPorts(a, 'udpSrc', s.topUdpSrcPorts, 'udp', s);
+}
+
+/** Packets of the talker window: exact when the sample has them, else rate x window. */
+export function windowPacketsOf(s: TrafficSample, which: 'all' | 'tcp' | 'udp'): number {
+  if (s.windowPackets) return s.windowPackets[which];
+  return ((which === 'all' ? s.pps : s.protoPps[which]) * s.windowMs) / 1000;
 }
 
 function addPorts(
-  a: Aggregate, kind: PortKind, ports: readonly PortCount[], protoPps: number, s: TrafficSample,
+  a: Aggregate, kind: PortKind, ports: readonly PortCount[], proto: 'tcp' | 'udp', s: TrafficSample,
 ): void {
-  const windowPackets = (protoPps * s.windowMs) / 1000;
-  const tickPackets = (protoPps * s.intervalMs) / 1000;
+  const windowPackets = windowPacketsOf(s, proto);
+  const tickPackets = (s.protoPps[proto] * s.intervalMs) / 1000;
   for (const p of ports) {
     bumpMax(a.portPeak[kind], p.port, p.count);
     if (windowPackets <= 0) continue;

@@ -10,4 +10,5 @@ export { severityOf, peakRatio } from './severity.ts';
 export { computeThresholds, type Thresholds } from './thresholds.ts';
 export { DEFAULT_TUNING } from './tuning.ts';
 export { REFLECTION_PORTS, WEB_PORTS } from './classify.ts';
+export { windowPacketsOf } from './aggregate.ts';
 export type * from './types.ts';

@@ -59,6 +59,12 @@ export interface TrafficSample {
   lengthHistogram: readonly number[];
   /** Duration of the talker window the top lists and distinctSources cover, ms. */
   windowMs: number;
+  /**
+   * Packets counted since the talker window started, exact (from the
+   * counters). Absent: estimated as the tick's rate x windowMs, which
+   * overstates the window's packets in the first ticks of a flood.
+   */
+  windowPackets?: { all: number; tcp: number; udp: number };
   topSources: readonly SourceCount[];
   topTcpDstPorts: readonly PortCount[];
   topUdpDstPorts: readonly PortCount[];
