@@ -12,16 +12,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Breakwater, type Snapshot } from '../native/index.ts';
+import { Breakwater, limits, type Snapshot } from '../native/index.ts';
 import { Backoff, retry } from './backoff.ts';
 import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
 import type { AgentConfig } from './config.ts';
-import { Detector, windowPacketsOf, type DetectorEvent, type TrafficSample } from './detect/index.ts';
+import { Detector, type DetectorEvent, type DetectorTuning, type TrafficSample } from './detect/index.ts';
 import { AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
-import { AutoMitigation } from './mitigate.ts';
+import { AutoMitigation, closedPortSignature } from './mitigate.ts';
 import { Outbox, type SpoolRecord } from './outbox.ts';
-import { connCount, hostView, procNetDir } from './procnet.ts';
+import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
 import { applyCommand, type PendingCommand } from './rules.ts';
 import { Spool } from './spool.ts';
@@ -83,7 +83,7 @@ export class Agent {
     this.client = new AgentClient({ server: cfg.server, nodeUuid: cfg.nodeUuid, apiKey: cfg.apiKey, timeoutMs: 5_000 });
     this.spool = new Spool<SpoolRecord>(cfg.spoolDir, cfg.spoolMaxBytes);
     this.outbox = new Outbox(this.spool, this.client, new IncidentIds(path.join(cfg.stateDir, 'incidents.json')), log);
-    this.detector = new Detector({}, readJson(this.stateFile));
+    this.detector = new Detector({ tuning: this.tuning() }, readJson(this.stateFile));
     this.auto = cfg.autoMitigate
       ? new AutoMitigation({ ttlSeconds: cfg.autoMitigateTtl, maxPerIncident: cfg.autoMitigateMax, maxRules: cfg.maxRules, policy: this.policy })
       : null;
@@ -134,6 +134,11 @@ export class Agent {
     this.protect = protectedEntries({
       server: this.serverAddrs, host: view.addresses, gateway: view.gateways, allowlist: this.cfg.allowlist,
     });
+  }
+
+  /** The detector tuning the settings override. */
+  private tuning(): Partial<DetectorTuning> {
+    return { holdMs: this.cfg.resolveHoldMs };
   }
 
   private tick(): void {
@@ -216,11 +221,25 @@ export class Agent {
   }
 
   private autoStep(s: TrafficSample): void {
-    const windowPackets = windowPacketsOf(s, 'all');
-    const added = this.auto!.step(s.topSources, windowPackets, this.detector.normalSources, this.protect, this.bw);
+    // The tick's rate over the whole window, not the exact count: early in a
+    // window the sampled source counts (whole sampling periods) are coarse, and
+    // against a small exact count a few sampled spoofed sources look sufficient.
+    const windowPackets = (s.pps * s.windowMs) / 1000;
+    // A source seen on one sample only (its count is one admitted sample's
+    // weight) is what a spoofed flood looks like: no evidence to drop it on.
+    const once = this.bw.config().talkerSamplePeriod * limits.talkerAdmit;
+    const seenAgain = s.topSources.filter((x) => x.count > once);
+    const added = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, this.bw);
     if (added.length) {
       this.stats.autoDropped += added.length;
       this.log.warn('auto-mitigation dropped sources', { sources: added, ttl: this.cfg.autoMitigateTtl });
+      return;
+    }
+    const sig = closedPortSignature(s, udpPortsInUse(procNetDir(this.cfg.netns, this.nsCache)));
+    const rules = sig ? this.auto!.stepSignature(sig, this.bw) : [];
+    if (rules.length) {
+      this.stats.autoDropped += rules.length;
+      this.log.warn('auto-mitigation dropped a signature', { rules, ttl: this.cfg.autoMitigateTtl });
     }
   }
 
@@ -233,7 +252,7 @@ export class Agent {
   private async pollConfig(): Promise<void> {
     const c = await this.client.request<ServerConfigReply>('GET', '/config');
     const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
-    this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base });
+    this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
     const pending = c.pending_commands ?? [];
     if (pending.length === 0) return;
     await this.refreshProtected();

@@ -64,6 +64,24 @@ export function connCount(dir: string | null): number | null {
   return countEstablished(read(`${dir}/tcp`), read(`${dir}/tcp6`));
 }
 
+/** Local ports of every UDP socket (bound, connected or listening) in the udp and udp6 tables; null when neither is readable. */
+export function parseUdpPorts(udp: string | null, udp6: string | null): Set<number> | null {
+  if (udp === null && udp6 === null) return null;
+  const out = new Set<number>();
+  for (const text of [udp, udp6]) {
+    for (const line of (text ?? '').split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      const port = local ? parseInt(local.split(':')[1] ?? '', 16) : NaN;
+      if (Number.isInteger(port)) out.add(port);
+    }
+  }
+  return out;
+}
+
+export function udpPortsInUse(dir: string | null): Set<number> | null {
+  return dir ? parseUdpPorts(read(`${dir}/udp`), read(`${dir}/udp6`)) : null;
+}
+
 /** Little-endian hex IPv4 of /proc/net/route to dotted text. */
 function hexV4(h: string): string {
   const n = parseInt(h, 16);

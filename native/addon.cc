@@ -52,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   limits.Set("maxExtensionHeaders", BW_MAX_EXT_HDRS);
   limits.Set("hllRegisters", BW_HLL_REGS);
   limits.Set("sampleBytes", BW_SAMPLE_BYTES);
+  limits.Set("talkerAdmit", BW_TALKER_ADMIT);
   exports.Set("limits", limits);
   Napi::Array names = Napi::Array::New(env, BW_C_MAX);
   for (int i = 0; i < BW_C_MAX; i++) names.Set(i, kCounterNames[i]);

@@ -111,6 +111,8 @@ interface Addon {
   limits: {
     maxRules: number; maxAllow: number; maxSourceTalkers: number; maxPortTalkers: number;
     maxVlanTags: number; maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
+    /** A new talker key is admitted 1 sample in talkerAdmit and weighted by it. */
+    talkerAdmit: number;
   };
   counterNames: string[];
   testRunPinned(path: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };

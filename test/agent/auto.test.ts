@@ -1,12 +1,13 @@
 // Local auto-mitigation (switched on here; off by default): during a flood
 // from a few sources the agent drops the heaviest ones itself, with a TTL,
-// and never a source that carried normal traffic before the attack.
+// and never a source that carried normal traffic before the attack; a
+// spoofed flood on a UDP port no socket of the host uses is dropped by port.
 import test from 'ava';
-import { Breakwater } from '../../native/index.ts';
+import { PinnedView } from '../../native/index.ts';
 import { sendUdp, udpDelivered } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { floodUdp, world } from './_lab.ts';
+import { floodUdp, sleep, world } from './_lab.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('auto-mitigation drops the top offenders, never a source seen before the attack', async (t) => {
@@ -25,9 +26,9 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     t.log(line);
     t.is(line.ttl, 120);
 
-    const bw = Breakwater.attach(w.lab.victimIf, { netns: w.lab.victimNs });
-    const rules = bw.listRules();
-    bw.close();
+    const view = PinnedView.open(w.lab.victimIf, { netns: w.lab.victimNs });
+    const rules = view.listRules();
+    view.close();
     const dropped = rules.map((r) => r.address).sort();
     t.deepEqual(dropped, bad, 'exactly the offenders');
     t.true(rules.every((r) => r.prefixLen === 32 && r.expiresAt > Date.now() && r.expiresAt <= Date.now() + 121_000), 'with the TTL');
@@ -38,6 +39,41 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     before = udpDelivered(w.lab);
     sendUdp(w.lab, { count: 100 });
     t.is(udpDelivered(w.lab) - before, 100, 'the source seen before the attack is not');
+    agent.child.kill('SIGTERM');
+    t.is((await agent.exited).code, 143);
+  });
+}
+
+if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
+  test.serial('a spoofed UDP flood on a closed port is dropped by port from every source; on a port in use it is not', async (t) => {
+    const w = await world(t, `s${process.pid % 1000}`, 45);
+    t.is((await w.user('PUT', `/nodes/${w.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
+    // A UDP service on port 5353 in the victim (also: a process there, so the agent can read its sockets).
+    const service = w.lab.spawn(w.lab.victimNs, ['timeout', '120', process.execPath, '-e',
+      `require('dgram').createSocket('udp4').bind(5353, '${w.lab.victimIp}'); setInterval(() => {}, 1000)`]);
+    t.teardown(() => { service.kill('SIGKILL'); });
+    await sleep(500);
+    const agent = w.startAgent(['--auto-mitigate', '--auto-mitigate-ttl', '60', '--config-ms', '1000', '--resolve-hold-ms', '2000']);
+    await agent.waitLog(/"msg":"attached"/);
+    const view = () => {
+      const v = PinnedView.open(w.lab.victimIf, { netns: w.lab.victimNs });
+      try { return v.listRules(); } finally { v.close(); }
+    };
+
+    await floodUdp(w.lab, { pps: 20_000, seconds: 2, spoofed: true, dport: 5353 });
+    await agent.waitLog(/"msg":"attack over"/, 15_000);
+    t.deepEqual(view(), [], 'a port the host serves is never dropped from everyone');
+
+    await floodUdp(w.lab, { pps: 20_000, seconds: 2, spoofed: true, dport: 27015 });
+    const line = JSON.parse(await agent.waitLog(/"msg":"auto-mitigation dropped a signature"/, 10_000));
+    t.deepEqual(line.rules, ['0.0.0.0/0 udp:27015', '::/0 udp:27015']);
+    const rules = view();
+    t.deepEqual(rules.map((r) => `${r.address}/${r.prefixLen} ${r.protocol}:${r.port}`).sort(), ['0.0.0.0/0 17:27015', '::/0 17:27015']);
+    t.true(rules[0]!.packets > 1000, `the rule dropped the flood (${rules[0]!.packets} hits)`);
+    const before = udpDelivered(w.lab);
+    sendUdp(w.lab, { count: 200, srcIp: '198.19.77.7', dport: 27015 });
+    sendUdp(w.lab, { count: 100, srcIp: '198.19.77.7', dport: 5353 });
+    t.is(udpDelivered(w.lab) - before, 100, 'the closed port is dropped, the service still reached');
     agent.child.kill('SIGTERM');
     t.is((await agent.exited).code, 143);
   });

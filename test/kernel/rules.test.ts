@@ -23,6 +23,20 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(verdict(bw, '198.19.0.10'), XDP_PASS);
   });
 
+  test('a port rule from every source (/0, what auto-mitigation adds for a closed port) drops that port only', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    bw.addRule({ source: '0.0.0.0/0', protocol: 'udp', port: 27015 });
+    bw.addRule({ source: '::/0', protocol: 'udp', port: 27015 });
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 27015 }), { src: '198.19.1.2' }))).retval, XDP_DROP);
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 27015 }), { src: '203.0.113.9' }))).retval, XDP_DROP);
+    t.is(bw.testRun(eth(ipv6(udp({ dport: 27015 }), { src: '2001:db8::1' }))).retval, XDP_DROP);
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 27016 }), { src: '198.19.1.2' }))).retval, XDP_PASS);
+    t.is(bw.testRun(eth(ipv4(tcp({ dport: 27015 }), { src: '198.19.1.2' }))).retval, XDP_PASS);
+    bw.allow('198.19.1.0/24');
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 27015 }), { src: '198.19.1.2' }))).retval, XDP_PASS, 'the allowlist wins');
+  });
+
   test('IPv6 prefix boundaries and /128', (t) => {
     const bw = Breakwater.loadForTest();
     t.teardown(() => bw.close());

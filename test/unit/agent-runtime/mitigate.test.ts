@@ -1,6 +1,8 @@
 import test from 'ava';
 import { protectedEntries, resolvePolicy } from '../../../agent/commands/index.ts';
-import { AutoMitigation } from '../../../agent/mitigate.ts';
+import { AutoMitigation, closedPortSignature } from '../../../agent/mitigate.ts';
+import { parseUdpPorts } from '../../../agent/procnet.ts';
+import type { TrafficSample } from '../../../agent/detect/index.ts';
 import type { RuleTable } from '../../../agent/rules.ts';
 import type { RuleSpec } from '../../../native/index.ts';
 
@@ -39,4 +41,40 @@ test('nothing when a few sources cannot carry the attack (spoofed flood), nor pr
   t.deepEqual(a.step([{ ip: '198.19.0.7', count: 900 }], 1000, none, protect, tb), [], 'budget spent');
   a.reset();
   t.deepEqual(a.step([{ ip: '198.19.0.7', count: 900 }], 1000, none, protect, tb), ['198.19.0.7'], 'a new incident, a new budget');
+});
+
+function udpFlood(port: number, over: Partial<TrafficSample> = {}): TrafficSample {
+  return {
+    timestampMs: 0, intervalMs: 100, pps: 10_000, bps: 0, protoPps: { tcp: 100, udp: 9_900, icmp: 0, other: 0 },
+    protoBps: { tcp: 0, udp: 0, icmp: 0, other: 0 }, tcpFlags: { syn: 0, synack: 0, ack: 0, fin: 0, rst: 0, psh: 0, urg: 0, null: 0, xmas: 0 },
+    fragmentsPps: 0, distinctSources: 60_000, ttlHistogram: [], lengthHistogram: [], windowMs: 1000,
+    windowPackets: { all: 10_000, tcp: 100, udp: 9_900 },
+    topSources: [], topTcpDstPorts: [], topUdpSrcPorts: [], topUdpDstPorts: [{ port: 53, count: 100 }, { port, count: 9_500 }], ...over,
+  };
+}
+
+test('closed-port signature: a spoofed UDP flood on a port no socket uses', (t) => {
+  t.deepEqual(closedPortSignature(udpFlood(27015), new Set([53, 68])), { protocol: 'udp', port: 27015 });
+  t.is(closedPortSignature(udpFlood(27015), new Set([27015])), null, 'a port the host uses is never dropped from everyone');
+  t.is(closedPortSignature(udpFlood(27015), null), null, 'sockets unreadable: no signature');
+  t.is(closedPortSignature(udpFlood(27015, { topUdpDstPorts: [{ port: 27015, count: 5_000 }] }), new Set()), null, 'spread over ports');
+  t.is(closedPortSignature(udpFlood(27015, { windowPackets: { all: 30_000, tcp: 20_100, udp: 9_900 } }), new Set()), null, 'mostly not UDP');
+});
+
+test('a signature is dropped from every source (IPv4 and IPv6) once per incident', (t) => {
+  const a = auto();
+  const tb = table();
+  t.deepEqual(a.stepSignature({ protocol: 'udp', port: 27015 }, tb), ['0.0.0.0/0 udp:27015', '::/0 udp:27015']);
+  t.deepEqual(tb.added.map((r) => [r.source, r.protocol, r.port, r.ttlSeconds]), [['0.0.0.0/0', 'udp', 27015, 120], ['::/0', 'udp', 27015, 120]]);
+  t.deepEqual(a.stepSignature({ protocol: 'udp', port: 27015 }, tb), []);
+  a.reset();
+  t.is(a.stepSignature({ protocol: 'udp', port: 27015 }, tb).length, 2);
+});
+
+test('parseUdpPorts reads local ports of every UDP socket', (t) => {
+  const udp = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  123: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   101        0 1 2 0 0
+  456: 0100007F:E1A2 08080808:0035 01 00000000:00000000 00:00000000 00000000     0        0 3 2 0 0`;
+  t.deepEqual([...parseUdpPorts(udp, null)!].sort((x, y) => x - y), [53, 57762]);
+  t.is(parseUdpPorts(null, null), null);
 });
