@@ -22,37 +22,84 @@ export interface UserState { workspaceId: number; tokenId: number }
  * process's cache at once (forgetNode) and from other processes' within TTL.
  */
 export const CREDENTIALS_TTL_MS = 10_000;
-const cache = new Map<string, { id: number; workspace_id: number; key_hash: Buffer; until: number }>();
-export const forgetNode = (uuid: string) => cache.delete(uuid);
+type Credentials = { id: number; workspace_id: number; key_hash: Buffer };
+const cache = new Map<string, Credentials & { until: number }>();
+let forgotten = 0; // bumped by forgetNode: a lookup that ran meanwhile is not cached
+export const forgetNode = (uuid: string) => {
+  forgotten++;
+  return cache.delete(uuid);
+};
 
-async function credentials(db: Db, uuid: string) {
-  const now = Date.now();
-  const hit = cache.get(uuid);
-  if (hit && hit.until > now) return hit;
-  const row = await nodeCredentials(db.pool, uuid);
-  if (!row) {
-    cache.delete(uuid);
-    return undefined;
+/**
+ * Cache misses of one database, looked up together: the UUIDs asked for while
+ * a lookup runs go in the next one (`WHERE uuid = ANY(...)`), so thousands of
+ * agents whose entries expire cost a few queries a second, not one each.
+ */
+function credentialLoader(db: Db) {
+  let waiting = new Map<string, ((row: Credentials | undefined, err?: Error) => void)[]>();
+  let busy = false;
+  const run = () => {
+    if (busy || waiting.size === 0) return;
+    const batch = waiting;
+    waiting = new Map();
+    busy = true;
+    const epoch = forgotten;
+    nodeCredentials(db.pool, [...batch.keys()]).then(
+      (rows) => {
+        const until = Date.now() + CREDENTIALS_TTL_MS;
+        if (cache.size + rows.size >= 200_000) cache.clear();
+        for (const [uuid, cbs] of batch) {
+          const row = rows.get(uuid);
+          if (row && epoch === forgotten) cache.set(uuid, { ...row, until });
+          else cache.delete(uuid);
+          for (const cb of cbs) cb(row);
+        }
+      },
+      (err: Error) => {
+        for (const cbs of batch.values()) for (const cb of cbs) cb(undefined, err);
+      },
+    ).finally(() => {
+      busy = false;
+      run();
+    });
+  };
+  return (uuid: string): Promise<Credentials | undefined> => {
+    const hit = cache.get(uuid);
+    if (hit && hit.until > Date.now()) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const cbs = waiting.get(uuid);
+      const cb = (row: Credentials | undefined, err?: Error) => (err ? reject(err) : resolve(row));
+      if (cbs) cbs.push(cb);
+      else waiting.set(uuid, [cb]);
+      run();
+    });
+  };
+}
+const loaders = new WeakMap<Db, ReturnType<typeof credentialLoader>>();
+
+/**
+ * The node an agent request speaks for, from its Authorization and
+ * X-Node-UUID headers; 401 or 403 otherwise. Runs before the body is read.
+ */
+export async function authenticateNode(db: Db, authorization: string | undefined, uuidHeader: string | undefined): Promise<AgentState['node']> {
+  const key = bearer(authorization);
+  if (!key) throw unauthorized('missing Authorization: Bearer <node key>');
+  if (!uuidHeader || !UUID.test(uuidHeader)) throw unauthorized('missing or malformed X-Node-UUID header');
+  const uuid = uuidHeader.toLowerCase();
+  let load = loaders.get(db);
+  if (!load) loaders.set(db, (load = credentialLoader(db)));
+  const node = await load(uuid);
+  if (!secretMatches(key, node?.key_hash)) {
+    const { rowCount } = await db.query('SELECT 1 FROM nodes WHERE key_hash = $1', [hashSecret(key)]);
+    if (rowCount) throw forbidden('this key belongs to another node than X-Node-UUID');
+    throw unauthorized('unknown node or wrong key');
   }
-  if (cache.size >= 200_000) cache.clear();
-  const entry = { ...row, until: now + CREDENTIALS_TTL_MS };
-  cache.set(uuid, entry);
-  return entry;
+  return { id: node!.id, uuid, workspaceId: node!.workspace_id };
 }
 
 export function agentAuth(db: Db) {
   return async (ctx: Context, next: Next) => {
-    const key = bearer(ctx.get('authorization'));
-    const uuid = ctx.get('x-node-uuid');
-    if (!key) throw unauthorized('missing Authorization: Bearer <node key>');
-    if (!UUID.test(uuid)) throw unauthorized('missing or malformed X-Node-UUID header');
-    const node = await credentials(db, uuid.toLowerCase());
-    if (!secretMatches(key, node?.key_hash)) {
-      const { rowCount } = await db.query('SELECT 1 FROM nodes WHERE key_hash = $1', [hashSecret(key)]);
-      if (rowCount) throw forbidden('this key belongs to another node than X-Node-UUID');
-      throw unauthorized('unknown node or wrong key');
-    }
-    ctx.state.node = { id: node!.id, uuid: uuid.toLowerCase(), workspaceId: node!.workspace_id };
+    ctx.state.node = await authenticateNode(db, ctx.get('authorization'), ctx.get('x-node-uuid'));
     await next();
   };
 }

@@ -71,13 +71,13 @@ export async function setThreshold(db: Queryable, workspaceId: number, id: numbe
   return r.rowCount === 1;
 }
 
-/** What agent authentication needs, looked up by the X-Node-UUID header. */
+/** What agent authentication needs, looked up by X-Node-UUID headers (lower case), many at once. */
 export async function nodeCredentials(
   db: Queryable,
-  uuid: string,
-): Promise<{ id: number; workspace_id: number; key_hash: Buffer } | undefined> {
-  const { rows } = await db.query('SELECT id, workspace_id, key_hash FROM nodes WHERE uuid = $1', [uuid]);
-  return rows[0];
+  uuids: string[],
+): Promise<Map<string, { id: number; workspace_id: number; key_hash: Buffer }>> {
+  const { rows } = await db.query('SELECT uuid, id, workspace_id, key_hash FROM nodes WHERE uuid = ANY($1::uuid[])', [uuids]);
+  return new Map(rows.map((r) => [r.uuid, { id: r.id, workspace_id: r.workspace_id, key_hash: r.key_hash }]));
 }
 
 export async function recordHeartbeat(
