@@ -1,17 +1,29 @@
 // The Koa application: error rendering, request logs, the three APIs.
 // No state of its own beyond the pool: any number of processes can serve one database.
+import type http from 'node:http';
 import Koa from 'koa';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db.ts';
-import { HttpError, internal } from './errors.ts';
+import { HttpError, toHttpError } from './errors.ts';
+import { ingestHandler, METRICS_PATH } from './ingest.ts';
 import { reply } from './codec.ts';
-import { redactUrl, type Logger } from './log.ts';
+import { logRequest, redactUrl, type Logger } from './log.ts';
 import type { MetricsWriter } from './metrics-writer.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { userRoutes } from './routes/user.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 
 export interface Deps { db: Db; cfg: ServerConfig; log: Logger; writer: MetricsWriter }
+
+/**
+ * The server's request handler: the hot metrics route (ingest.ts) on the plain
+ * Node request, every other request through the Koa application.
+ */
+export function createHandler(deps: Deps, app: Koa): http.RequestListener {
+  const koa = app.callback();
+  const ingest = ingestHandler(deps);
+  return (req, res) => (req.method === 'POST' && req.url === METRICS_PATH ? ingest(req, res) : koa(req, res));
+}
 
 export function createApp(deps: Deps): Koa {
   const { log } = deps;
@@ -24,14 +36,11 @@ export function createApp(deps: Deps): Koa {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
-      const e = err instanceof HttpError ? err : toHttpError(err, log, ctx.method, redactUrl(ctx.url));
+      const e = toHttpError(err, log, ctx.method, redactUrl(ctx.url));
       ctx.set(e.headers);
       reply(ctx, e.status, { error: { code: e.code, message: e.message } });
     } finally {
-      const ms = +(performance.now() - start).toFixed(1);
-      const fields = { method: ctx.method, url: redactUrl(ctx.url), status: ctx.status, ms, node: ctx.state.node?.uuid };
-      if (ctx.status >= 500) log.error('request', fields);
-      else log.debug('request', fields);
+      logRequest(log, ctx.method, ctx.url, ctx.status, start, ctx.state.node?.uuid);
     }
   });
 
@@ -42,17 +51,6 @@ export function createApp(deps: Deps): Koa {
   }
   app.on('error', (err) => log.error('unhandled', { error: (err as Error).message }));
   return app;
-}
-
-function toHttpError(err: unknown, log: Logger, method: string, url: string): HttpError {
-  const e = err as { status?: number; expose?: boolean; message?: string; code?: string };
-  // Errors Koa and its router raise on purpose (405, 501) keep their status.
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
-    return new HttpError(e.status, e.status === 405 ? 'method_not_allowed' : 'bad_request', e.message ?? 'bad request');
-  }
-  if (e.code === '23505') return new HttpError(409, 'conflict', 'an object with these unique fields already exists');
-  log.error('unexpected error', { method, url, error: e.message, stack: (err as Error).stack?.split('\n').slice(0, 4).join(' | ') });
-  return internal();
 }
 
 function healthz({ db }: Deps) {

@@ -1,65 +1,158 @@
 // Bodies in and out: JSON or MessagePack (same fields), read with a size limit;
-// the reply's format follows the request's Accept header.
+// the reply's format follows the request's Accept header. The functions on
+// plain Node requests serve the hot metrics route (ingest.ts); the Koa
+// middlewares below wrap the same functions for every other route.
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { Packr } from 'msgpackr';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
 
 export const MSGPACK = 'application/msgpack';
+export type Format = 'json' | 'msgpack';
 const msgpackTypes = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
 // useRecords: false keeps the output plain MessagePack any client can read.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
-/** Reads the raw body up to `limit` bytes; 413 beyond it without buffering the rest. */
-export async function readRaw(ctx: Context, limit: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || NaN);
-  if (declared > limit) throw payloadTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      ctx.req.unpipe();
-      ctx.set('Connection', 'close');
-      throw payloadTooLarge(limit);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+/** The format of a request body by its Content-Type: JSON (also without one) or MessagePack; 415 otherwise. */
+export function bodyFormat(contentType: string | undefined): Format {
+  const type = (contentType?.split(';')[0] ?? '').trim().toLowerCase();
+  if (type === 'application/json' || type === '') return 'json';
+  if (msgpackTypes.includes(type)) return 'msgpack';
+  throw unsupportedMediaType(type, ['application/json', MSGPACK]);
 }
 
-/** Middleware: parses a JSON or MessagePack body of at most `limit` bytes into ctx.request.body. */
+/**
+ * Reads the raw body up to `limit` bytes. A declared length over it is 413 at
+ * once, unread; a body that grows past it stops being read and is 413 with
+ * `Connection: close`.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.reject(payloadTooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.pause();
+        reject(payloadTooLarge(limit, { Connection: 'close' }));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
+/** Parses a body; 400 when it is not valid in its format. An empty body is `{}`. */
+export function decode(format: Format, raw: Buffer): unknown {
+  if (raw.length === 0) return {};
+  try {
+    return format === 'msgpack' ? packr.unpack(raw) : JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest(`body is not valid ${format === 'msgpack' ? 'MessagePack' : 'JSON'}`);
+  }
+}
+
+/**
+ * The reply format an Accept header asks for: the media type negotiation of
+ * Koa's ctx.accepts('application/json', ...the MessagePack types), i.e.
+ * `negotiator`'s rules (the most specific matching range gives a type its q;
+ * then highest q, most specific, earliest range, JSON first). No header, or
+ * nothing acceptable: JSON. Memoised: agents send the same few headers.
+ */
+export function replyFormat(accept: string | undefined): Format {
+  if (!accept) return 'json';
+  let f = negotiated.get(accept);
+  if (f === undefined) {
+    if (negotiated.size >= 256) negotiated.clear();
+    f = negotiate(accept);
+    negotiated.set(accept, f);
+  }
+  return f;
+}
+const negotiated = new Map<string, Format>();
+
+function negotiate(accept: string): Format {
+  const ranges = accept.split(',').flatMap((text, o) => {
+    const m = /^\s*([^\s/;]+)\/([^;\s]+)\s*(?:;(.*))?$/.exec(text.trim());
+    if (!m) return [];
+    let q = 1;
+    const params: (string | undefined)[] = [];
+    for (const kv of m[3]?.split(';') ?? []) {
+      const eq = kv.indexOf('=');
+      const key = (eq < 0 ? kv : kv.slice(0, eq)).trim().toLowerCase();
+      let value = eq < 0 ? undefined : kv.slice(eq + 1).trim();
+      if (value && value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      if (key === 'q') {
+        q = parseFloat(value ?? '');
+        break;
+      }
+      params.push(value);
+    }
+    return [{ type: m[1]!.toLowerCase(), subtype: m[2]!.toLowerCase(), q, o, params }];
+  });
+  let best: { q: number; s: number; o: number; i: number } | undefined;
+  ['application/json', ...msgpackTypes].forEach((offered, i) => {
+    const [type, subtype] = offered.split('/');
+    let p = { q: 0, s: 0, o: -1, i };
+    for (const r of ranges) {
+      let s = 0;
+      if (r.type === type) s |= 4;
+      else if (r.type !== '*') continue;
+      if (r.subtype === subtype) s |= 2;
+      else if (r.subtype !== '*') continue;
+      if (r.params.length > 0) {
+        // Our types have no parameters: a range with one matches only if it is empty or '*'.
+        if (r.params.every((v) => v === '*' || !v)) s |= 1;
+        else continue;
+      }
+      if ((p.s - s || p.q - r.q || p.o - r.o) < 0) p = { q: r.q, s, o: r.o, i };
+    }
+    if (!(p.q > 0)) return;
+    if (!best || (best.q - p.q || best.s - p.s || p.o - best.o || p.i - best.i) < 0) best = p;
+  });
+  return best && best.i > 0 ? 'msgpack' : 'json';
+}
+
+/** A reply body in the given format, with its Content-Type. */
+export function encode(format: Format, value: unknown): { type: string; body: Buffer | string } {
+  return format === 'msgpack'
+    ? { type: MSGPACK, body: packr.pack(value) }
+    : { type: 'application/json; charset=utf-8', body: JSON.stringify(value) };
+}
+
+/** Koa: reads the raw body up to `limit` bytes (see readBody). */
+export const readRaw = (ctx: Context, limit: number): Promise<Buffer> => readBody(ctx.req, limit);
+
+/** Koa middleware: parses a JSON or MessagePack body of at most `limit` bytes into ctx.request.body. */
 export function body(limit: number) {
   return async (ctx: Context, next: Next) => {
-    const type = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
-    const isMsgpack = msgpackTypes.includes(type);
-    if (!isMsgpack && type !== 'application/json' && type !== '') {
-      throw unsupportedMediaType(type, ['application/json', MSGPACK]);
-    }
-    const raw = await readRaw(ctx, limit);
-    let value: unknown = {};
-    if (raw.length > 0) {
-      try {
-        value = isMsgpack ? packr.unpack(raw) : JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw badRequest(`body is not valid ${isMsgpack ? 'MessagePack' : 'JSON'}`);
-      }
-    }
-    (ctx.request as { body?: unknown }).body = value;
+    const format = bodyFormat(ctx.get('content-type'));
+    (ctx.request as { body?: unknown }).body = decode(format, await readBody(ctx.req, limit));
     await next();
   };
 }
 
-/** Sends `value` as JSON or MessagePack, whichever the Accept header prefers. */
+/** Koa: sends `value` as JSON or MessagePack, whichever the Accept header prefers. */
 export function reply(ctx: Context, status: number, value: unknown): void {
+  const { type, body } = encode(replyFormat(ctx.get('accept')), value);
   ctx.status = status;
-  const preferred = ctx.accepts('application/json', ...msgpackTypes);
-  if (preferred && preferred !== 'application/json') {
-    ctx.type = MSGPACK;
-    ctx.body = packr.pack(value);
-  } else {
-    ctx.type = 'application/json';
-    ctx.body = JSON.stringify(value);
-  }
+  ctx.type = type;
+  ctx.body = body;
 }
 
 export const pack = (v: unknown) => packr.pack(v);

@@ -18,7 +18,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { admin, type Admin } from './admin.ts';
-import { createApp } from './app.ts';
+import { createApp, createHandler } from './app.ts';
 import { resolveConfig, type ServerConfig } from './config.ts';
 import { openDb, type Db } from './db.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -58,8 +58,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // At most two statements in flight, started 10 ms apart at least: under load each
     // carries the samples of many requests (fewer statements and commits, less CPU).
     const writer = new MetricsWriter(db, log, db.kind === 'embedded' ? { parallel: 1 } : { parallel: Math.min(2, config.poolSize), intervalMs: 10 });
-    const app = createApp({ db, cfg: config, log, writer });
-    server = http.createServer(app.callback());
+    const deps = { db, cfg: config, log, writer };
+    const app = createApp(deps);
+    server = http.createServer(createHandler(deps, app));
     server.keepAliveTimeout = 65_000;
     const srv = server;
     await new Promise<void>((resolve, reject) => {

@@ -32,3 +32,10 @@ export const silentLogger: Logger = createLogger('error', () => {});
 export function redactUrl(url: string): string {
   return url.replace(/([?&](?:token|key|api_key)=)[^&#]*/gi, '$1REDACTED');
 }
+
+/** One line per request: debug, or error for a 5xx. */
+export function logRequest(log: Logger, method: string | undefined, url: string | undefined, status: number, start: number, node: string | undefined): void {
+  const fields = { method, url: redactUrl(url ?? ''), status, ms: +(performance.now() - start).toFixed(1), node };
+  if (status >= 500) log.error('request', fields);
+  else log.debug('request', fields);
+}

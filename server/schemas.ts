@@ -15,32 +15,7 @@ export const heartbeat = z.object({
   os: z.string().max(200).optional(),
 });
 
-export const sample = z.object({
-  pps: count,
-  bps: count,
-  tcp_pct: pct.optional(),
-  udp_pct: pct.optional(),
-  icmp_pct: pct.optional(),
-  conn_count: count.optional(),
-  recorded_at: timestamp.optional(),
-});
-export type SampleInput = z.infer<typeof sample>;
-
-export const MAX_BATCH = 3600;
-/** One sample, or (extension) a batch: an array of samples or { "samples": [...] }. */
-const batch = z.array(sample).min(1).max(MAX_BATCH);
-const wrapped = z.object({ samples: batch });
-export const metrics = z.unknown().transform((v, ctx): SampleInput[] => {
-  // Picked by shape, so that a message names the field of the form the agent used.
-  const schema = Array.isArray(v) ? batch : v && typeof v === 'object' && 'samples' in v ? wrapped : sample;
-  const r = schema.safeParse(v);
-  if (!r.success) {
-    for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path } as never);
-    return z.NEVER;
-  }
-  const out = r.data;
-  return Array.isArray(out) ? out : 'samples' in out ? out.samples : [out as SampleInput];
-});
+// The /metrics body is checked by hand: samples.ts.
 
 export const attackFamilies = ['udp_flood', 'syn_flood', 'http_flood', 'icmp_flood', 'dns_flood', 'multi_vector', 'unknown'] as const;
 export const severities = ['low', 'medium', 'high', 'critical'] as const;

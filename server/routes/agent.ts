@@ -9,11 +9,11 @@ import { conflict, notFound, validationFailed } from '../errors.ts';
 import { receivePcap } from '../pcap-upload.ts';
 import * as S from '../schemas.ts';
 import { report, resolve, addEvent, nodeOwnsIncident } from '../sql/incidents.ts';
+import { METRICS_LIMIT, storeMetrics } from '../ingest.ts';
 import { getBaseline } from '../sql/maintenance.ts';
 import { ackCommand, pendingCommands } from '../sql/mitigations.ts';
 import { recordHeartbeat } from '../sql/nodes.ts';
 import { storePcap } from '../sql/pcaps.ts';
-import type { Sample } from '../sql/metrics.ts';
 import { validate } from '../validate.ts';
 
 const KB = 1024;
@@ -30,19 +30,10 @@ export function agentRoutes({ db, cfg, writer }: Deps): Router {
     reply(ctx, 200, { ok: true, server_time: new Date().toISOString() });
   });
 
-  r.post('/metrics', auth, body(1024 * KB), validate(S.metrics), async (ctx) => {
-    const list = input<S.SampleInput[]>(ctx);
-    const now = Date.now();
-    const samples: Sample[] = list.map((s, i) => ({
-      node_id: node(ctx).id,
-      // Without recorded_at, samples of one batch get distinct times, 1 ms apart from the
-      // arrival on: never before it, so never before an incident opened earlier.
-      recorded_at: s.recorded_at ?? new Date(now + i),
-      pps: s.pps, bps: s.bps, tcp_pct: s.tcp_pct ?? null, udp_pct: s.udp_pct ?? null,
-      icmp_pct: s.icmp_pct ?? null, conn_count: s.conn_count ?? null,
-    }));
-    await writer.add(samples);
-    reply(ctx, 200, { ok: true, accepted: samples.length });
+  // Requests to exactly POST /api/v1/agent/metrics are served by ingest.ts without Koa;
+  // this route, the same steps, answers the others (e.g. with a query string).
+  r.post('/metrics', auth, body(METRICS_LIMIT), async (ctx) => {
+    reply(ctx, 200, await storeMetrics(writer, node(ctx).id, (ctx.request as { body?: unknown }).body));
   });
 
   r.post('/incident', auth, body(256 * KB), validate(S.incident), async (ctx) => {
