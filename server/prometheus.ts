@@ -1,8 +1,9 @@
 // GET /api/metrics: the metrics of SPEC.md section 2 for the token's
 // workspace. Each scrape builds a private prom-client Registry whose gauges
-// are set inside collect() from one read of the database (shared by all
-// gauges of that scrape), so nothing is kept between scrapes and any server
-// process answers the same. Every series carries tenant_id (the workspace
+// take their values from one read of the database (shared by all gauges of
+// that scrape: workspace gauges set in collect(), per-node gauges list their
+// series in get()), so nothing is kept between scrapes and any server process
+// answers the same. Every series carries tenant_id (the workspace
 // UUID); per-node series carry node (its name, unique in a workspace) and ip. Until BGP
 // adapters exist each node's XDP enforcement is its adapter: type="xdp",
 // healthy while the node reports (heard from within the online window).
@@ -62,6 +63,23 @@ async function snapshot(db: Db, workspaceId: number, onlineSeconds: number): Pro
 // Node names are unique within a workspace, so `node` identifies the series.
 type NodeLabel = 'tenant_id' | 'node' | 'ip';
 const nodeLabels: NodeLabel[] = ['tenant_id', 'node', 'ip'];
+type Series<T extends string> = { labels: Partial<Record<T, string>>; value: number };
+
+/**
+ * A gauge whose series are read from the scrape's snapshot when the Registry
+ * asks for them (get), rather than set() one by one in collect(): set() hashes
+ * every series' labels into a map, which with 10,000 nodes and 14 per-node
+ * gauges was most of a scrape. The Registry formats the text as for any gauge.
+ */
+class SnapshotGauge<T extends string> extends Gauge<T> {
+  constructor(cfg: { name: string; help: string; labelNames: T[]; registers: Registry[] }, private readonly series: () => Promise<Series<T>[]>) {
+    super(cfg);
+  }
+
+  override async get() {
+    return { ...(await super.get()), values: await this.series() };
+  }
+}
 
 /** Renders the exposition text of one workspace. */
 export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix: string; onlineSeconds: number }): Promise<{ text: string; contentType: string }> {
@@ -78,16 +96,18 @@ export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix:
         this.set({ tenant_id: s.tenant }, value(s));
       },
     });
+  // One label object per node, shared by all its series.
+  let labels: Promise<Partial<Record<NodeLabel, string>>[]> | undefined;
+  const nodeLabelsOf = () => (labels ??= load().then((s) => s.nodes.map((n) => ({ tenant_id: s.tenant, node: n.name, ip: n.ip }))));
   const nodeGauge = (name: string, help: string, value: (n: NodeRow) => number | null) =>
-    new Gauge<NodeLabel>({
-      name: p + name, help, labelNames: nodeLabels, registers: [registry],
-      async collect() {
-        const s = await load();
-        for (const n of s.nodes) {
-          const v = value(n);
-          if (v !== null && v !== undefined) this.set({ tenant_id: s.tenant, node: n.name, ip: n.ip }, Number(v));
-        }
-      },
+    new SnapshotGauge<NodeLabel>({ name: p + name, help, labelNames: nodeLabels, registers: [registry] }, async () => {
+      const [s, l] = [await load(), await nodeLabelsOf()];
+      const out: Series<NodeLabel>[] = [];
+      s.nodes.forEach((n, i) => {
+        const v = value(n);
+        if (v !== null && v !== undefined) out.push({ labels: l[i]!, value: Number(v) });
+      });
+      return out;
     });
   const count = (status: string) => (s: Snapshot) => s.nodes.filter((n) => n.status === status).length;
   const current = (f: (n: NodeRow) => number | null) => (n: NodeRow) => (n.fresh ? f(n) : null);
@@ -110,13 +130,12 @@ export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix:
   workspaceGauge('mitigation_active_rules', 'Active mitigation rules.', (s) => s.rules.active);
   workspaceGauge('mitigation_pending_rules', 'Pending mitigation rules.', (s) => s.rules.pending);
   workspaceGauge('mitigation_failed_rules', 'Failed mitigation rules.', (s) => s.rules.failed);
-  new Gauge<'tenant_id' | 'adapter' | 'type'>({
+  new SnapshotGauge<'tenant_id' | 'adapter' | 'type'>({
     name: p + 'mitigation_adapter_healthy', help: 'Adapter health, 1 healthy / 0 down.',
     labelNames: ['tenant_id', 'adapter', 'type'], registers: [registry],
-    async collect() {
-      const s = await load();
-      for (const n of s.nodes) this.set({ tenant_id: s.tenant, adapter: n.name, type: 'xdp' }, n.healthy ? 1 : 0);
-    },
+  }, async () => {
+    const s = await load();
+    return s.nodes.map((n) => ({ labels: { tenant_id: s.tenant, adapter: n.name, type: 'xdp' }, value: n.healthy ? 1 : 0 }));
   });
 
   return { text: await registry.metrics(), contentType: registry.contentType };
