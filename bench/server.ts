@@ -10,6 +10,7 @@
 //   npm run bench:server             (root: PostgreSQL runs as the postgres user)
 //   BENCH_SECONDS=20 BENCH_STEPS=1000,2000,5000 BENCH_FORMATS=msgpack npm run bench:server
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server   (server flags)
+//   BENCH_CONTINUE=1: go on after a failing step; repeat a step with BENCH_STEPS=4000,4000,4000
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -96,6 +97,18 @@ function serialise(nodes: Node[], format: 'json' | 'msgpack', seconds: number): 
   return out;
 }
 
+const CRLF2 = Buffer.from('\r\n\r\n');
+const CL = Buffer.from('\r\nContent-Length: ');
+
+/** Content-Length of the response head in buf[start, end), without allocating in the common case. */
+function contentLength(buf: Buffer, start: number, end: number): number {
+  const at = buf.indexOf(CL, start);
+  if (at < 0 || at > end) return Number(/\r\ncontent-length: *(\d+)/i.exec(buf.toString('latin1', start, end))?.[1] ?? 0);
+  let n = 0;
+  for (let i = at + CL.length; buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) n = n * 10 + buf[i]! - 0x30;
+  return n;
+}
+
 async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', meter?: () => () => string) {
   const n = nodes.length;
   const requests = serialise(nodes, format, SECONDS + WARMUP);
@@ -125,13 +138,14 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
       let buf = c.rest ? Buffer.concat([c.rest, chunk]) : chunk;
       let off = 0;
       for (;;) {
-        const end = buf.indexOf('\r\n\r\n', off, 'latin1');
+        const end = buf.indexOf(CRLF2, off);
         if (end < 0) break;
-        const head = buf.toString('latin1', off, end);
-        const len = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        const len = contentLength(buf, off, end);
         if (buf.length < end + 4 + len) break;
+        // "HTTP/1.1 200 ": the status code is bytes 9-11.
+        const ok = buf[off + 9] === 0x32 && buf[off + 10] === 0x30 && buf[off + 11] === 0x30;
         off = end + 4 + len;
-        settle(c.waiting.shift()!, head.startsWith('HTTP/1.1 200 '), now);
+        settle(c.waiting.shift()!, ok, now);
       }
       c.rest = off < buf.length ? buf.subarray(off) : null;
     });
@@ -244,8 +258,8 @@ async function main() {
           const ok = r.p99 < 100 && r.failed === 0 && stored === r.sent;
           rows.push([format, String(n), r.rate.toFixed(0), String(r.sent), String(stored), String(r.failed), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(0), r.cpu, ok ? 'yes' : 'no']);
           console.error(rows[rows.length - 1]!.join('\t'), `\ttransactions/s ${((c1 - c0) / (SECONDS + WARMUP)).toFixed(0)}\tslowest per second: ${r.worst.map((x) => x.toFixed(0)).join(' ')}`);
-          if (!ok) break;
-          best[format] = n;
+          if (ok) best[format] = Math.max(best[format] ?? 0, n);
+          else if (!process.env.BENCH_CONTINUE) break;
         }
       }
       // Scrape with 10,000 nodes, each with a last sample and a baseline.
