@@ -1,4 +1,5 @@
-// The Koa application: error rendering, request logs, the three APIs.
+// The Koa application: error rendering, request logs, the three APIs; and the
+// server's request handler, which serves the hot metrics route without Koa.
 // No state of its own beyond the pool: any number of processes can serve one database.
 import type http from 'node:http';
 import Koa from 'koa';
