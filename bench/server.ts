@@ -270,6 +270,7 @@ async function main() {
         SELECT id, now(), 1000 + id % 100, 8000000, 70, 25, 5, 100 FROM unnest($1::bigint[]) AS id`, [ids]);
       await db.query(`INSERT INTO baselines (node_id, mean_pps, p95_pps, p99_pps, samples)
         SELECT id, 900, 1100, 1200, 3600 FROM unnest($1::bigint[]) AS id`, [ids]);
+      await db.query('VACUUM ANALYZE'); // as before each ingest step: no dead rows of the steps, fresh statistics
       const { rows: tk } = await db.query<{ id: number }>(`INSERT INTO tokens (public_id, workspace_id, secret_hash) VALUES ('benchbench12', $1, $2) RETURNING id`, [ws, hashSecret('s'.repeat(43))]);
       void tk;
       const token = `bwt_benchbench12_${'s'.repeat(43)}`;
