@@ -23,12 +23,16 @@ export function bodyFormat(contentType: string | undefined): Format {
 
 /**
  * Reads the raw body up to `limit` bytes. A declared length over it is 413 at
- * once, unread; a body that grows past it stops being read and is 413 with
- * `Connection: close`.
+ * once, unread. A body that grows past it (chunked) is read on and dropped up
+ * to `limit` more bytes (at least 64 KiB), so that a client still sending gets
+ * its 413 on a connection that stays usable; a bigger one stops being read and
+ * is 413 with `Connection: close` (a client still sending may then see the
+ * connection reset instead).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.reject(payloadTooLarge(limit));
+  const dropLimit = limit + Math.max(limit, 64 * 1024);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -37,17 +41,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
+      if (size <= limit) chunks.push(chunk);
+      else if (size > dropLimit) {
         done();
         req.pause();
         reject(payloadTooLarge(limit, { Connection: 'close' }));
-        return;
-      }
-      chunks.push(chunk);
+      } else chunks.length = 0;
     };
     const onEnd = () => {
       done();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (size > limit) reject(payloadTooLarge(limit));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {
       done();
