@@ -2,7 +2,7 @@
 // and bounded in packets and seconds. `rule` is the drop rule an operator
 // would create through the user API to stop it.
 import type { Lab } from './topology.ts';
-import { hping3, ipv4Packet, SPOOFED_PREFIX, SPOOFED_SOURCES, trafgen, type Flow } from './traffic.ts';
+import { hping3, ipv4Packet, SPOOFED_PREFIX, SPOOFED_SOURCES, together, trafgen, type Flow } from './traffic.ts';
 
 export type AttackKey = 'udp' | 'syn' | 'icmp' | 'dns' | 'multi';
 
@@ -28,10 +28,6 @@ const udpFlood = (lab: Lab, pps: number, seconds: number) =>
 
 const synFlood = (lab: Lab, pps: number, seconds: number) =>
   hping3(lab, ['-S', '-p', '80', '-a', SYN_SOURCE, '-w', '64240'], lab.victimIp, pps, seconds);
-
-function both(a: Flow, b: Flow): Flow {
-  return { done: Promise.all([a.done, b.done]).then(() => {}), stop: () => { a.stop(); b.stop(); } };
-}
 
 export const ATTACKS: readonly Attack[] = [
   {
@@ -59,7 +55,7 @@ export const ATTACKS: readonly Attack[] = [
   },
   {
     key: 'multi', title: 'multi-vector: spoofed UDP flood and SYN flood together', family: 'multi_vector', tool: 'trafgen + hping3',
-    start: (lab, pps, seconds) => both(udpFlood(lab, pps / 2, seconds), synFlood(lab, pps / 2, seconds)),
+    start: (lab, pps, seconds) => together([udpFlood(lab, pps / 2, seconds), synFlood(lab, pps / 2, seconds)]),
     rule: { source: SPOOFED_PREFIX },
   },
 ];

@@ -58,6 +58,16 @@ export interface LabRun {
   close(): Promise<void>;
 }
 
+/** One user API call with a workspace token; JSON in and out. */
+export async function userApi(baseUrl: string, token: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}/api/v1${p}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
 interface LabRecord { pid: number; agentPid?: number; dirs: string[] }
 
 function alive(pid: number | undefined, mustContain?: string): boolean {
@@ -122,14 +132,7 @@ export async function startLab(o: LabOptions): Promise<LabRun> {
     await calibrate(net);
     const ws = await server.admin.createWorkspace(`lab-${o.id}`);
     const node = await server.admin.createNode(ws.id, `victim-${o.id}`, { ip: net.victimIp, ppsThreshold: o.thresholdPps });
-    const user: LabRun['user'] = async (method, p, body) => {
-      const res = await fetch(`${server.url}/api/v1${p}`, {
-        method, headers: { authorization: `Bearer ${ws.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
+    const user: LabRun['user'] = (method, p, body) => userApi(server.url, ws.token, method, p, body);
 
     // The victim's service comes first: the agent then finds a process in the
     // namespace (connections, the namespace's own addresses), and so does the observer.

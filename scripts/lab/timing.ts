@@ -66,11 +66,3 @@ export function between(series: readonly Point[], from: number, to: number): { r
   const a = series[i]!, b = series[j]!;
   return { received: b.rx - a.rx, dropped: Math.max(0, b.rx - a.rx - (b.ipIn - a.ipIn)) };
 }
-
-/** Packets a second received over the last `ms` before the newest reading. */
-export function recentRate(series: readonly Point[], ms = 1000): number {
-  const b = series[series.length - 1];
-  if (!b) return 0;
-  const a = series[Math.max(0, at(series, b.t - ms))]!;
-  return b.t > a.t ? ((b.rx - a.rx) * 1000) / (b.t - a.t) : 0;
-}

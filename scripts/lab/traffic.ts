@@ -49,7 +49,8 @@ function pacing(tool: 'trafgen' | 'hping3', pps: number): { processes: number; g
   return { processes, perProcess, gapUs: Math.max(1, Math.round(1e6 / perProcess - overheadUs[tool])) };
 }
 
-function together(flows: Flow[]): Flow {
+/** Several flows as one: done when all are, stopped together. */
+export function together(flows: Flow[]): Flow {
   return { done: Promise.all(flows.map((f) => f.done)).then(() => {}), stop: () => flows.forEach((f) => f.stop()) };
 }
 
@@ -154,9 +155,5 @@ export function background(lab: Lab, seconds = 3600): Background {
     for (const l of lines) try { last = JSON.parse(l); } catch { /* partial line */ }
   });
   const flows = [watch(service, 'lab HTTP service'), watch(client, 'lab HTTP client'), watch(ping, 'ping', [0, 1])];
-  return {
-    done: Promise.all(flows.map((f) => f.done)).then(() => {}),
-    stop: () => flows.forEach((f) => f.stop()),
-    stats: () => last,
-  };
+  return { ...together(flows), stats: () => last };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Breakwater } from '../../native/index.ts';
 import { spawnAgent, type AgentProc } from '../../scripts/lab/agent-process.ts';
+import { userApi } from '../../scripts/lab/index.ts';
 import { ipv4Packet, SPOOFED_SOURCES, trafgen } from '../../scripts/lab/traffic.ts';
 import { startServer, silentLogger, type RunningServer } from '../../server/index.ts';
 import { createLab, type Lab } from '../helpers/netns.ts';
@@ -61,14 +62,7 @@ export async function world(t: ExecutionContext, id: string, subnet: number, ser
     async restartServer() {
       w.srv = await startServer({ port: w.srv.port, host: '127.0.0.1', dataDir, log: silentLogger, maintenanceIntervalSeconds: 0 });
     },
-    async user(method, p, body) {
-      const res = await fetch(`${w.srv.url}/api/v1${p}`, {
-        method, headers: { authorization: `Bearer ${ws.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    user: (method, p, body) => userApi(w.srv.url, ws.token, method, p, body),
     startAgent(extra = []) {
       const p = spawnAgent(['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent',
         '--iface', lab.victimIf, '--netns', lab.victimNs, '--server', w.srv.url,
