@@ -100,6 +100,7 @@ export class Detector {
       return [this.event('opened', s.timestampMs, null)];
     }
     if (this.history.every((h) => h.ratio < t.confirmRatio)) this.learnFrom(s);
+    else this.normalSources.discardPending();
     return [];
   }
 
@@ -133,7 +134,8 @@ export class Detector {
   private learnFrom(s: TrafficSample): void {
     const t = this.tuning;
     learnProfile(this.profile, featuresOf(s), s.intervalMs, t.profileHalfLifeMs);
-    for (const src of s.topSources) this.normalSources.observe(src.ip, s.timestampMs);
+    for (const src of s.topSources) this.normalSources.propose(src.ip, s.timestampMs);
+    this.normalSources.confirm(s.timestampMs - t.normalLagMs);
     const l = this.learn;
     l.ms += s.intervalMs;
     l.packets += (s.pps * s.intervalMs) / 1000;

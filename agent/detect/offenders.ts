@@ -15,9 +15,16 @@ export interface SourceMemoryState {
   entries: [string, number][];
 }
 
-/** Sources seen in normal traffic, bounded, least recently seen evicted first. */
+/**
+ * Sources seen in normal traffic, bounded, least recently seen evicted first.
+ * A sighting is first held on probation (propose) and becomes a memory only
+ * when the traffic stayed calm for a while after it (confirm): the first tick
+ * of a flood often carries only a few of its packets, looks calm, and would
+ * otherwise teach the attack's own sources as normal.
+ */
 export class SourceMemory {
   private readonly seen = new Map<string, number>();
+  private pending = new Map<string, number>();
 
   constructor(readonly capacity = 4096, saved?: unknown) {
     const st = saved as Partial<SourceMemoryState> | undefined;
@@ -35,6 +42,26 @@ export class SourceMemory {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
+  }
+
+  /** A sighting on probation: remembered by a later confirm(), forgotten by discardPending(). */
+  propose(ip: string, atMs: number): void {
+    if (!this.pending.has(ip) && this.pending.size >= this.capacity) return;
+    if (!this.pending.has(ip)) this.pending.set(ip, atMs);
+  }
+
+  /** Remembers the sightings on probation made at or before `upToMs`. */
+  confirm(upToMs: number): void {
+    for (const [ip, at] of this.pending) {
+      if (at > upToMs) continue;
+      this.observe(ip, at);
+      this.pending.delete(ip);
+    }
+  }
+
+  /** Forgets every sighting on probation (the traffic turned out not to be calm). */
+  discardPending(): void {
+    this.pending.clear();
   }
 
   has(ip: string): boolean {

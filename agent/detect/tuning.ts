@@ -15,10 +15,10 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   /** Fast path: every tick of the last fastMs at >= fastRatio x threshold. */
   fastRatio: 4,
   fastMs: 200,
-  /** Middle path: midFraction of the last midMs at >= midRatio x threshold (a sustained 2x opens in about 1 s). */
-  midRatio: 1.5,
-  midMs: 1_000,
-  midFraction: 0.9,
+  /** Middle path: midFraction of the last midMs at >= midRatio x threshold (a sustained 2x opens in about 0.6-0.7 s). */
+  midRatio: 1.4,
+  midMs: 700,
+  midFraction: 0.85,
   /** Slow path: confirmFraction of the last confirmMs at >= confirmRatio x threshold. */
   confirmRatio: 1,
   confirmMs: 3_000,
@@ -32,6 +32,8 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   maxGapMs: 2_000,
   /** A vector is significant when it carries this share of the excess packets. */
   vectorShare: 0.25,
+  /** A source seen in calm traffic is remembered as normal only after this much more calm. */
+  normalLagMs: 2_000,
   baselineHalfLifeMs: 3_600_000,
   baselineWarmupSeconds: 300,
   profileHalfLifeMs: 300_000,

@@ -107,6 +107,7 @@ export interface DetectorTuning {
   updateMs: number;
   maxGapMs: number;
   vectorShare: number;
+  normalLagMs: number;
   baselineHalfLifeMs: number;
   baselineWarmupSeconds: number;
   profileHalfLifeMs: number;

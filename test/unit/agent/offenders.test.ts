@@ -64,3 +64,29 @@ test('the detector remembers normal sources, not the attack\'s', (t) => {
   t.deepEqual(p.sources.map((s) => s.ip).sort(), attackers);
   t.false(p.sufficient); // a third of the flood comes from a known source: not dropped
 });
+
+test('a sighting on probation is remembered only once confirmed, and a discard forgets it', (t) => {
+  const m = new SourceMemory(8);
+  m.propose('a', 1_000);
+  m.propose('a', 1_500); // the first sighting's time is kept
+  m.propose('b', 1_800);
+  t.false(m.has('a'));
+  m.confirm(1_000);
+  t.true(m.has('a'));
+  t.false(m.has('b'));
+  m.discardPending();
+  m.confirm(10_000);
+  t.false(m.has('b'));
+});
+
+test('the few packets of a flood in its first, still calm, tick do not make its source normal', (t) => {
+  const d = new Detector({ ppsThreshold: 10_000 });
+  run(d, 0, 30_000, () => normal(2_000));
+  const flood = (pps: number) => ({ pps, proto: 'tcp' as const, flags: { syn: 1 }, sources: ['203.0.113.7'], sourceShare: 1, distinct: 1 });
+  // The flood starts 20 ms before the end of a tick: 4,000 pps over that tick, under the threshold.
+  run(d, 30_000, 30_100, () => [...normal(2_000), flood(4_000)]);
+  run(d, 30_100, 32_000, () => [...normal(2_000), flood(20_000)]);
+  t.true(d.active);
+  t.false(d.normalSources.has('203.0.113.7'));
+  t.true(d.normalSources.has('192.0.2.10'));
+});
