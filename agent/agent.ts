@@ -16,7 +16,7 @@ import { Breakwater, limits, type Snapshot } from '../native/index.ts';
 import { Backoff, retry } from './backoff.ts';
 import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
 import type { AgentConfig } from './config.ts';
-import { Detector, type DetectorEvent, type DetectorTuning, type TrafficSample } from './detect/index.ts';
+import { Detector, windowPacketsOf, type DetectorEvent, type DetectorTuning, type TrafficSample } from './detect/index.ts';
 import { AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import { AutoMitigation, closedPortSignature } from './mitigate.ts';
@@ -24,6 +24,7 @@ import { Outbox, type SpoolRecord } from './outbox.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
 import { applyCommand, type PendingCommand } from './rules.ts';
+import { DEFAULT_SAMPLING, onceWeight, TalkerSampling } from './sampling.ts';
 import { Spool } from './spool.ts';
 import { IncidentIds, readJson, writeJsonAtomic } from './state.ts';
 import { Loop } from './sync.ts';
@@ -73,6 +74,9 @@ export class Agent {
   private lastSave = 0;
   private lastPrune = 0;
   private nsCache: { pid?: string; missUntil?: number } = {};
+  private readonly sampling: TalkerSampling | null;
+  /** The largest talker sampling period in force during the current window. */
+  private windowPeriod: number;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
   constructor(readonly cfg: AgentConfig, private readonly log: Logger) {
@@ -88,6 +92,11 @@ export class Agent {
       ? new AutoMitigation({ ttlSeconds: cfg.autoMitigateTtl, maxPerIncident: cfg.autoMitigateMax, maxRules: cfg.maxRules, policy: this.policy })
       : null;
     this.bw = Breakwater.attach(cfg.iface, { mode: (cfg.mode ?? 'auto') as 'auto', ...(cfg.netns ? { netns: cfg.netns } : {}) });
+    const period = this.bw.config().talkerSamplePeriod;
+    this.windowPeriod = period;
+    this.sampling = cfg.talkerSamplesPerSec > 0
+      ? new TalkerSampling(period, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
+      : null;
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
       iface: cfg.iface, netns: cfg.netns, mode: info.mode, rules: this.bw.ruleCount, spooled: this.spool.length,
@@ -152,6 +161,7 @@ export class Agent {
       this.lastSample = sample;
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
       if (this.auto && this.detector.active) this.autoStep(sample);
+      this.adaptSampling(sample.pps, at);
     } else {
       this.windowStart = at;
       this.windowBase = snap;
@@ -161,6 +171,7 @@ export class Agent {
     const half = this.cfg.tickMs / 2;
     if (at - this.windowStart >= 1000 - half) {
       this.bw.rotateWindow();
+      this.windowPeriod = this.bw.config().talkerSamplePeriod;
       this.windowStart = at;
       this.windowBase = snap;
     }
@@ -220,14 +231,25 @@ export class Agent {
     }
   }
 
+  /** Talker sampling follows the measured rate (agent/sampling.ts). */
+  private adaptSampling(pps: number, at: number): void {
+    if (!this.sampling) return;
+    const want = this.sampling.next(pps, at);
+    if (want === this.sampling.period) return;
+    this.bw.setTalkerSampling(want);
+    this.sampling.set(want);
+    this.windowPeriod = Math.max(this.windowPeriod, want);
+    this.log.debug('talker sampling', { period: want, pps: Math.round(pps) });
+  }
+
   private autoStep(s: TrafficSample): void {
-    // The tick's rate over the whole window, not the exact count: early in a
-    // window the sampled source counts (whole sampling periods) are coarse, and
-    // against a small exact count a few sampled spoofed sources look sufficient.
-    const windowPackets = (s.pps * s.windowMs) / 1000;
+    // The window's exact packet count: the tick's rate times the window
+    // overstates it for a pulsed flood (a burst tick), and the one heavy
+    // source then seems to carry too little of it.
+    const windowPackets = windowPacketsOf(s, 'all');
     // A source seen on one sample only (its count is one admitted sample's
     // weight) is what a spoofed flood looks like: no evidence to drop it on.
-    const once = this.bw.config().talkerSamplePeriod * limits.talkerAdmit;
+    const once = onceWeight(this.windowPeriod, limits.talkerAdmit);
     const seenAgain = s.topSources.filter((x) => x.count > once);
     const added = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, this.bw);
     if (added.length) {

@@ -48,6 +48,7 @@ export const SCHEMA = {
   autoMitigate: b(false, 'BREAKWATER_AUTO_MITIGATE', 'auto-mitigate', 'drop the top offending sources locally during an incident'),
   autoMitigateTtl: i(300, 'BREAKWATER_AUTO_MITIGATE_TTL', 'auto-mitigate-ttl', 'TTL of an auto-mitigation rule, s'),
   autoMitigateMax: i(32, 'BREAKWATER_AUTO_MITIGATE_MAX', 'auto-mitigate-max', 'most sources auto-mitigation drops per incident'),
+  talkerSamplesPerSec: i(4_096, 'BREAKWATER_TALKER_SAMPLES', 'talker-samples', 'talker samples a second the sampling period aims at (1 in 1..64 packets); 0 keeps 1 in 64', 0),
   resolveHoldMs: i(10_000, 'BREAKWATER_RESOLVE_HOLD_MS', 'resolve-hold-ms', 'quiet time (every tick under 0.8x the threshold) before an incident resolves, ms', 1_000),
   detachOnExit: b(false, 'BREAKWATER_DETACH_ON_EXIT', 'detach-on-exit', 'remove the program and rules when the agent stops'),
   logLevel: s('info', 'BREAKWATER_LOG_LEVEL', 'log-level', 'log level', ['debug', 'info', 'warn', 'error']),
