@@ -7,7 +7,8 @@
 // <= 500 ms at 20x and <= 1.5 s at 2x; with auto-mitigation p95 onset->drop <= 1 s.
 //
 //   npm run bench:e2e                 (root)
-//   BENCH_RUNS=5 BENCH_ATTACKS=udp,syn npm run bench:e2e
+//   BENCH_RUNS=5 BENCH_ATTACKS=udp,syn BENCH_DROP=auto BENCH_RATES=2 npm run bench:e2e
+//   BENCH_AGENT_LOG=/tmp/agent.log ...   (the agent's log lines, to see what it decided when)
 import fs from 'node:fs';
 import { ATTACKS, startLab, type LabRun } from '../scripts/lab/index.ts';
 import { playAttack, waitNoRules, withdrawRule, type AttackResult } from '../scripts/lab/scenario.ts';
@@ -16,7 +17,9 @@ const THRESHOLD = 500;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = 3;
 const attacks = ATTACKS.filter((a) => (process.env.BENCH_ATTACKS ?? 'udp,syn,icmp,dns,multi').split(',').includes(a.key));
-const RATES = [2, 20];
+const RATES = (process.env.BENCH_RATES ?? '2,20').split(',').map(Number);
+const DROPS = (process.env.BENCH_DROP ?? 'api,auto').split(',');
+const AGENT_LOG = process.env.BENCH_AGENT_LOG;
 
 interface Cell { attack: string; rate: number; auto: boolean; results: AttackResult[]; cpu: number[]; rss: number[] }
 
@@ -50,7 +53,9 @@ async function measure(run: LabRun, auto: boolean, cells: Cell[]): Promise<void>
         cell.rss.push(b.rssMb);
         cell.results.push(r);
         if (r.ruleId !== undefined) await withdrawRule(run, r.ruleId);
-        process.stderr.write(`${auto ? 'auto' : 'api '} ${rate}x ${attack.key} #${i + 1}: ${r.measuredPps} pps, incident ${r.toIncidentMs} ms, drop ${r.toDropMs} ms, ${r.family}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}\n`);
+        const line = `${auto ? 'auto' : 'api '} ${rate}x ${attack.key} #${i + 1}: ${r.measuredPps} pps, incident ${r.toIncidentMs} ms, drop ${r.toDropMs} ms, ${r.family}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`;
+        process.stderr.write(`${line}\n`);
+        if (AGENT_LOG) fs.appendFileSync(AGENT_LOG, `# ${line}, onset ${r.onsetAt ? new Date(r.onsetAt).toISOString() : '-'}\n`);
       }
     }
   }
@@ -78,10 +83,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:e2e needs root');
   const cells: Cell[] = [];
-  for (const auto of [false, true]) {
+  for (const auto of [false, true].filter((a) => DROPS.includes(a ? 'auto' : 'api'))) {
     const run = await startLab({ id: 'bench', subnet: 70, thresholdPps: THRESHOLD, autoMitigate: auto,
       // A short hold and TTL only so that runs follow each other quickly; detection is unchanged.
-      agentArgs: ['--resolve-hold-ms', '2000', '--auto-mitigate-ttl', '4'] });
+      agentArgs: ['--resolve-hold-ms', '2000', '--auto-mitigate-ttl', '4'],
+      ...(AGENT_LOG ? { onAgentLine: (line: string) => fs.appendFileSync(AGENT_LOG, `${line}\n`) } : {}) });
     current = run;
     try {
       await new Promise((r) => setTimeout(r, 3000));
