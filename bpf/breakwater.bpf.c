@@ -72,7 +72,7 @@ __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		proto = parse_icmp(&c);
+		proto = parse_icmp(&c, p);
 		break;
 	default:
 		proto = 0;

@@ -147,6 +147,10 @@ enum bw_rule_mode {
  * port 0 mean any, and are looked up as such. HASH "hosts_v4" / "hosts_v6"
  * use the same key, always with the full prefix length, for host rules.
  */
+/* An ICMP or ICMPv6 rule's port is 0x100 | type (0x100: so that type 0, echo
+ * reply, differs from no port); the parser sets such a packet's dport alike. */
+#define BW_ICMP_TYPE_PORT 0x100
+
 #define BW_RULE_KEY_FIXED_BITS 24
 struct bw_rule_key4 {
 	__u32 prefixlen;

@@ -232,11 +232,13 @@ static __always_inline int parse_udp(struct bw_cursor *c, struct bw_pkt *p)
 	return 0;
 }
 
-/* ICMP and ICMPv6 share the 4-byte type/code/checksum head plus 4 bytes. */
-static __always_inline int parse_icmp(struct bw_cursor *c)
+/* ICMP and ICMPv6 share the 4-byte type/code/checksum head plus 4 bytes.
+ * The type goes in dport (BW_ICMP_TYPE_PORT | type) for rules by type. */
+static __always_inline int parse_icmp(struct bw_cursor *c, struct bw_pkt *p)
 {
 	if (c->pos + 8 > c->end || c->l4_len < 8)
 		return -1;
+	p->dport = BW_ICMP_TYPE_PORT | *(__u8 *)c->pos;
 	c->pos += 8;
 	return 0;
 }

@@ -50,7 +50,8 @@ static __always_inline void lookup_shape(struct bw_match *m, void *hosts,
 		(k).port[0] = (cls) == BW_CLASS_PORT ? (p)->dport >> 8 : 0; \
 		(k).port[1] = (cls) == BW_CLASS_PORT ? (p)->dport & 0xff : 0; \
 		if ((cls) == BW_CLASS_PORT && !((p)->l4 &&		\
-		    ((p)->ip_proto == IPPROTO_TCP || (p)->ip_proto == IPPROTO_UDP))) \
+		    ((p)->ip_proto == IPPROTO_TCP || (p)->ip_proto == IPPROTO_UDP || \
+		     (p)->ip_proto == IPPROTO_ICMP || (p)->ip_proto == IPPROTO_ICMPV6))) \
 			ok = 0;						\
 		ok;							\
 	})

@@ -19,6 +19,8 @@ export interface RuleEntry {
   prefixLen: number;
   protocol: number;
   port: number;
+  /** ICMP rules by type: the type (port is then 0). */
+  icmpType?: number;
   mode: 'drop' | 'log';
   /** Wall-clock ms; 0 = never. */
   expiresAt: number;

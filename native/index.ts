@@ -14,7 +14,7 @@ import { addon, type AllowEntry, type AttachMode, type KernelConfig, type Progra
 import { estimateDistinct } from './hll.ts';
 import { checkKernel } from './kernel.ts';
 import { parsePrefix, PrefixError } from './prefix.ts';
-import { RuleBook, RuleError, type RuleSpec } from './rules.ts';
+import { presentRule, RuleBook, RuleError, type RuleSpec } from './rules.ts';
 
 export type { AllowEntry, AttachMode, CounterName, KernelConfig, PortTalker, ProgramInfo, RuleEntry, Sample,
   SourceTalker } from './binding.ts';
@@ -121,7 +121,7 @@ export class Breakwater {
   }
 
   listRules(): RuleEntry[] {
-    return this.prog.listRules();
+    return this.prog.listRules().map(presentRule);
   }
 
   pruneExpiredRules(): RuleEntry[] {
@@ -200,7 +200,7 @@ export class PinnedView {
   }
 
   listRules(): RuleEntry[] {
-    return this.prog.listRules();
+    return this.prog.listRules().map(presentRule);
   }
 
   close(): void {

@@ -74,7 +74,9 @@ void ReadMatch(Napi::Env env, const Napi::Object &o, const char *op, __u8 &proto
   __u32 pr = o.Get("protocol").IsNumber() ? o.Get("protocol").ToNumber().Uint32Value() : 0;
   __u32 po = o.Get("port").IsNumber() ? o.Get("port").ToNumber().Uint32Value() : 0;
   if (pr > 255 || po > 65535) ThrowArg(env, op, "protocol or port out of range");
-  if (po && pr != 6 && pr != 17) ThrowArg(env, op, "a port needs protocol tcp (6) or udp (17)");
+  bool icmp = (pr == 1 || pr == 58) && (po & 0xff00) == BW_ICMP_TYPE_PORT;
+  if (po && pr != 6 && pr != 17 && !icmp)
+    ThrowArg(env, op, "a port needs protocol tcp (6) or udp (17), or icmp with a type");
   proto = pr;
   port = po;
 }

@@ -11,6 +11,8 @@ export interface RuleSpec {
   protocol?: Protocol;
   /** Destination port; needs protocol tcp or udp. */
   port?: number;
+  /** ICMP (ICMPv6 for an IPv6 source) type, 0-255; needs protocol icmp. */
+  icmpType?: number;
   /** 'drop' (default) or 'log': count matches and pass. */
   mode?: 'drop' | 'log';
   /** Absolute expiry, wall-clock ms; or ttlSeconds from now. Neither: never. */
@@ -20,6 +22,14 @@ export interface RuleSpec {
 
 const PROTO_NUMBERS: Record<Protocol, [number, number]> = { tcp: [6, 6], udp: [17, 17], icmp: [1, 58] };
 const CLASS_ANY = 0, CLASS_PROTO = 1, CLASS_PORT = 2;
+/** BW_ICMP_TYPE_PORT of bpf/breakwater.h: an ICMP rule's port is 0x100 | type. */
+const ICMP_TYPE_PORT = 0x100;
+
+/** A kernel rule as users see it: an ICMP rule's type in icmpType, its port 0. */
+export function presentRule(r: RuleEntry): RuleEntry {
+  if ((r.protocol !== 1 && r.protocol !== 58) || (r.port & 0xff00) !== ICMP_TYPE_PORT) return r;
+  return { ...r, port: 0, icmpType: r.port & 0xff };
+}
 
 export class RuleError extends Error {
   readonly operation: string;
@@ -53,7 +63,11 @@ export function toMatch(spec: RuleSpec, operation: string): RawRuleMatch & Prefi
     throw new RuleError('EINVAL', operation, `port must be an integer from 1 to 65535, not '${spec.port}'`);
   if (port && protocol !== 6 && protocol !== 17)
     throw new RuleError('EINVAL', operation, 'a destination port needs protocol tcp or udp');
-  return { ...prefix, protocol, port };
+  if (spec.icmpType === undefined) return { ...prefix, protocol, port };
+  const t = spec.icmpType;
+  if (spec.protocol !== 'icmp' || port) throw new RuleError('EINVAL', operation, 'an ICMP type needs protocol icmp and no port');
+  if (!Number.isInteger(t) || t < 0 || t > 255) throw new RuleError('EINVAL', operation, `ICMP type must be an integer from 0 to 255, not '${t}'`);
+  return { ...prefix, protocol, port: ICMP_TYPE_PORT | t };
 }
 
 function keyOf(family: 4 | 6, address: Buffer, prefixLen: number, protocol: number, port: number): string {

@@ -26,9 +26,9 @@ export function udp(o: { sport?: number; dport?: number; payload?: number; len?:
   return { proto: 17, bytes: Buffer.concat([hdr, payload]) };
 }
 
-export function icmp(o: { v6?: boolean; payload?: number } = {}): L4 {
+export function icmp(o: { v6?: boolean; payload?: number; type?: number } = {}): L4 {
   const hdr = Buffer.alloc(8 + (o.payload ?? 0));
-  hdr[0] = o.v6 ? 128 : 8; // echo request
+  hdr[0] = o.type ?? (o.v6 ? 128 : 8); // echo request by default
   return { proto: o.v6 ? 58 : 1, bytes: hdr };
 }
 

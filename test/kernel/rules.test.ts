@@ -37,6 +37,30 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(bw.testRun(eth(ipv4(udp({ dport: 27015 }), { src: '198.19.1.2' }))).retval, XDP_PASS, 'the allowlist wins');
   });
 
+  test('ICMP rules by type: echo request and reply dropped, errors (PMTU discovery) and NDP pass', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    for (const type of [8, 0]) bw.addRule({ source: '0.0.0.0/0', protocol: 'icmp', icmpType: type });
+    for (const type of [128, 129]) bw.addRule({ source: '::/0', protocol: 'icmp', icmpType: type });
+    const v4 = (type: number) => bw.testRun(eth(ipv4(icmp({ type }), { src: '198.19.1.2' }))).retval;
+    const v6 = (type: number) => bw.testRun(eth(ipv6(icmp({ v6: true, type }), { src: '2001:db8::1' }))).retval;
+    t.is(v4(8), XDP_DROP);
+    t.is(v4(0), XDP_DROP, 'type 0 is a type, not "no port"');
+    t.is(v4(3), XDP_PASS, 'destination unreachable (fragmentation needed) passes');
+    t.is(v4(11), XDP_PASS);
+    t.is(v6(128), XDP_DROP);
+    t.is(v6(129), XDP_DROP);
+    for (const type of [2, 135, 136]) t.is(v6(type), XDP_PASS, `ICMPv6 type ${type} passes`);
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 0x108 }), { src: '198.19.1.2' }))).retval, XDP_PASS, 'a UDP port is not an ICMP type');
+    const listed = bw.listRules().map((r) => `${r.address}/${r.prefixLen}:${r.protocol}:${r.port}:${r.icmpType}:${r.packets}`).sort();
+    t.deepEqual(listed, ['0.0.0.0/0:1:0:0:1', '0.0.0.0/0:1:0:8:1', '::/0:58:0:128:1', '::/0:58:0:129:1']);
+    t.true(bw.deleteRule({ source: '0.0.0.0/0', protocol: 'icmp', icmpType: 8 }));
+    t.is(v4(8), XDP_PASS);
+    t.throws(() => bw.addRule({ source: '0.0.0.0/0', protocol: 'udp', icmpType: 8 }), { message: /needs protocol icmp/ });
+    t.throws(() => bw.addRule({ source: '0.0.0.0/0', protocol: 'icmp', icmpType: 256 }), { message: /0 to 255/ });
+    t.throws(() => bw.addRule({ source: '0.0.0.0/0', protocol: 'icmp', port: 0x108 }), { message: /needs protocol tcp or udp/ });
+  });
+
   test('IPv6 prefix boundaries and /128', (t) => {
     const bw = Breakwater.loadForTest();
     t.teardown(() => bw.close());
