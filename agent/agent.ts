@@ -19,7 +19,7 @@ import type { AgentConfig } from './config.ts';
 import { Detector, windowPacketsOf, type DetectorEvent, type DetectorTuning, type TrafficSample } from './detect/index.ts';
 import { AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
-import { AutoMitigation, closedPortSignature } from './mitigate.ts';
+import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.ts';
 import { Outbox, type SpoolRecord } from './outbox.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
@@ -251,13 +251,13 @@ export class Agent {
     // weight) is what a spoofed flood looks like: no evidence to drop it on.
     const once = onceWeight(this.windowPeriod, limits.talkerAdmit);
     const seenAgain = s.topSources.filter((x) => x.count > once);
-    const added = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, this.bw);
+    const { added, covered } = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, this.bw);
     if (added.length) {
       this.stats.autoDropped += added.length;
       this.log.warn('auto-mitigation dropped sources', { sources: added, ttl: this.cfg.autoMitigateTtl });
-      return;
     }
-    const sig = closedPortSignature(s, udpPortsInUse(procNetDir(this.cfg.netns, this.nsCache)));
+    if (covered) return;
+    const sig = echoSignature(s) ?? closedPortSignature(s, udpPortsInUse(procNetDir(this.cfg.netns, this.nsCache)));
     const rules = sig ? this.auto!.stepSignature(sig, this.bw) : [];
     if (rules.length) {
       this.stats.autoDropped += rules.length;

@@ -2,15 +2,21 @@
  * Local auto-mitigation (off unless switched on): during an incident, the
  * heaviest sources of the attack window (pickOffenders) get a drop rule with
  * a TTL, unless they carried normal traffic before the attack (the
- * detector's normal-source memory), are protected (server, host, gateway,
- * allowlist), or the few of them could not carry most of the attack (a
- * spoofed or widely spread flood, where per-source drops do not help).
- * For such a flood, one more shape is safe: UDP aimed at a destination port
- * that no socket of the host uses (closedPortSignature) is dropped from every
- * source, since nothing there could be legitimate; the allowlist still wins.
+ * detector's normal-source memory) or are protected (server, host, gateway,
+ * allowlist). When the few of them cannot carry most of the attack (a
+ * spoofed or widely spread flood, or one vector of several), only a source
+ * that alone carries a tenth of the window is dropped.
+ * For such a flood, two shapes are safe to drop from every source (the
+ * allowlist still wins): UDP aimed at a destination port that no socket of
+ * the host uses (closedPortSignature), since nothing there could be
+ * legitimate; and an ICMP echo flood (echoSignature), by echo request and
+ * reply only, so ping stops for the TTL but path-MTU discovery (ICMP
+ * "fragmentation needed", ICMPv6 "packet too big"), the other errors and
+ * IPv6 neighbour discovery go on.
  */
 import { checkSafety, parseCommand, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
 import { pickOffenders, windowPacketsOf, type SourceCount, type TrafficSample } from './detect/index.ts';
+import type { RuleSpec } from '../native/index.ts';
 import type { RuleTable } from './rules.ts';
 
 export interface AutoMitigationOptions {
@@ -21,11 +27,21 @@ export interface AutoMitigationOptions {
   policy: CommandPolicy;
 }
 
-export interface Signature { protocol: 'udp'; port: number }
+/** Rules that drop a flood's shape from every source. */
+export interface Signature {
+  name: string;
+  rules: Omit<RuleSpec, 'ttlSeconds' | 'expiresAt' | 'mode'>[];
+}
+
+const EVERYWHERE = ['0.0.0.0/0', '::/0'] as const;
+
+/** Share of the window a source must carry alone to be dropped when the few heaviest do not cover the attack. */
+export const HEAVY_SHARE = 0.1;
 
 /**
- * The flood's signature when per-source drops cannot stop it: at least half
- * of the window's packets are UDP, 80% of those go to one destination port,
+ * The flood's signature when per-source drops cannot stop it: at least a
+ * quarter of the window's packets are UDP (a multi-vector attack's UDP part
+ * counts), 80% of those go to one destination port,
  * and no UDP socket of the host uses that port. Null otherwise, and when the
  * host's sockets cannot be read.
  */
@@ -34,8 +50,22 @@ export function closedPortSignature(s: TrafficSample, portsInUse: ReadonlySet<nu
   const all = windowPacketsOf(s, 'all'), udp = windowPacketsOf(s, 'udp');
   let top: { port: number; count: number } | undefined;
   for (const p of s.topUdpDstPorts) if (!top || p.count > top.count) top = p;
-  if (!top || udp <= 0 || udp < 0.5 * all || top.count < 0.8 * udp || portsInUse.has(top.port)) return null;
-  return { protocol: 'udp', port: top.port };
+  if (!top || udp <= 0 || udp < 0.25 * all || top.count < 0.8 * udp || portsInUse.has(top.port)) return null;
+  const port = top.port;
+  return { name: `udp:${port}`, rules: EVERYWHERE.map((source) => ({ source, protocol: 'udp' as const, port })) };
+}
+
+/** ICMP echo types: IPv4 request 8 and reply 0, ICMPv6 request 128 and reply 129. */
+const ECHO: readonly [string, number][] = [['0.0.0.0/0', 8], ['0.0.0.0/0', 0], ['::/0', 128], ['::/0', 129]];
+
+/**
+ * An ICMP flood: at least 80% of the tick's packets are ICMP. Its echo
+ * requests and replies are dropped; the kernel counts ICMP by protocol only,
+ * so a flood of other ICMP types is not stopped this way.
+ */
+export function echoSignature(s: TrafficSample): Signature | null {
+  if (!(s.pps > 0) || s.protoPps.icmp < 0.8 * s.pps) return null;
+  return { name: 'icmp:echo', rules: ECHO.map(([source, icmpType]) => ({ source, protocol: 'icmp' as const, icmpType })) };
 }
 
 export class AutoMitigation {
@@ -50,17 +80,16 @@ export class AutoMitigation {
     this.signatures = new Set();
   }
 
-  /** Drops a signature from every source (IPv4 and IPv6) once per incident; returns what was added. */
+  /** Adds a signature's rules once per incident; returns what was added. */
   stepSignature(sig: Signature, table: RuleTable): string[] {
-    const key = `${sig.protocol}:${sig.port}`;
-    if (this.signatures.has(key)) return [];
-    this.signatures.add(key);
+    if (this.signatures.has(sig.name)) return [];
+    this.signatures.add(sig.name);
     const added: string[] = [];
-    for (const source of ['0.0.0.0/0', '::/0']) {
+    for (const rule of sig.rules) {
       if (table.ruleCount >= this.o.maxRules) break;
       try {
-        table.addRule({ source, protocol: sig.protocol, port: sig.port, ttlSeconds: this.o.ttlSeconds });
-        added.push(`${source} ${key}`);
+        table.addRule({ ...rule, ttlSeconds: this.o.ttlSeconds });
+        added.push(`${rule.source} ${rule.icmpType !== undefined ? `icmp type ${rule.icmpType}` : sig.name}`);
       } catch {
         /* a full table: the per-source path reports it */
       }
@@ -69,17 +98,17 @@ export class AutoMitigation {
   }
 
   /**
-   * Picks and drops offenders of the current window; returns the sources
-   * newly dropped. `windowPackets`: all packets of the attack window.
+   * Picks and drops offenders of the current window: the sources newly
+   * dropped, and whether a few sources carry the attack (`covered`; then no
+   * signature is needed). `windowPackets`: all packets of the attack window.
    */
   step(top: readonly SourceCount[], windowPackets: number, normal: { has(ip: string): boolean },
-    protect: readonly ProtectedEntry[], table: RuleTable): string[] {
-    const left = this.o.maxPerIncident - this.dropped.size;
-    if (left <= 0) return [];
+    protect: readonly ProtectedEntry[], table: RuleTable): { added: string[]; covered: boolean } {
     const pick = pickOffenders(top, windowPackets, normal, { maxSources: this.o.maxPerIncident });
-    if (!pick.sufficient) return [];
     const added: string[] = [];
-    for (const s of pick.sources) {
+    const left = this.o.maxPerIncident - this.dropped.size;
+    const chosen = pick.sufficient ? pick.sources : pick.sources.filter((s) => s.count >= HEAVY_SHARE * windowPackets);
+    for (const s of chosen) {
       if (added.length >= left || table.ruleCount >= this.o.maxRules) break;
       if (this.dropped.has(s.ip)) continue;
       const parsed = parseCommand({ action: 'drop', source: s.ip, ttl_seconds: this.o.ttlSeconds }, this.o.policy);
@@ -92,6 +121,6 @@ export class AutoMitigation {
       this.dropped.add(s.ip);
       added.push(s.ip);
     }
-    return added;
+    return { added, covered: pick.sufficient };
   }
 }

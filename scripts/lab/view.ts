@@ -62,7 +62,7 @@ export class LiveView {
       `  traffic   ${n(pps).padStart(8)} pps  ${(bps / 1e6).toFixed(1).padStart(7)} Mbit/s   TCP ${pct(per('tcp'), pps)}  UDP ${pct(per('udp'), pps)}  ICMP ${pct(per('icmp'), pps)}`,
       `  verdicts  ${n(per('dropped')).padStart(8)} pps dropped in XDP, ${n(per('passed'))} pps passed`,
       `  incident  ${incident}`,
-      `  rules     ${rules.length ? rules.map((x) => `${x.address}/${x.prefixLen} ${PROTO[x.protocol] ?? x.protocol}${x.port ? `:${x.port}` : ''} ` +
+      `  rules     ${rules.length ? rules.map((x) => `${x.address}/${x.prefixLen} ${PROTO[x.protocol] ?? x.protocol}${x.port ? `:${x.port}` : ''}${x.icmpType !== undefined ? ` type ${x.icmpType}` : ''} ` +
         `(${n(x.packets)} hits${x.expiresAt ? `, ${Math.max(0, Math.round((x.expiresAt - now) / 1000))} s left` : ''})`).join('; ') : 'none'}`,
       `  legit     ${n(bg.ok)} HTTP requests answered, ${n(bg.failed)} failed`,
     ];

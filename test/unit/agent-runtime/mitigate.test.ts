@@ -1,6 +1,6 @@
 import test from 'ava';
 import { protectedEntries, resolvePolicy } from '../../../agent/commands/index.ts';
-import { AutoMitigation, closedPortSignature } from '../../../agent/mitigate.ts';
+import { AutoMitigation, closedPortSignature, echoSignature } from '../../../agent/mitigate.ts';
 import { parseUdpPorts } from '../../../agent/procnet.ts';
 import type { TrafficSample } from '../../../agent/detect/index.ts';
 import type { RuleTable } from '../../../agent/rules.ts';
@@ -17,7 +17,7 @@ const protect = protectedEntries({ server: ['203.0.113.5'], host: [], gateway: [
 
 test('drops the heaviest sources with the TTL', (t) => {
   const tb = table();
-  const out = auto().step([{ ip: '198.19.0.1', count: 500 }, { ip: '198.19.0.2', count: 400 }, { ip: '198.19.0.3', count: 10 }], 1000, none, protect, tb);
+  const out = auto().step([{ ip: '198.19.0.1', count: 500 }, { ip: '198.19.0.2', count: 400 }, { ip: '198.19.0.3', count: 10 }], 1000, none, protect, tb).added;
   t.deepEqual(out, ['198.19.0.1', '198.19.0.2']);
   t.deepEqual(tb.added, [{ source: '198.19.0.1/32', ttlSeconds: 120 }, { source: '198.19.0.2/32', ttlSeconds: 120 }]);
 });
@@ -26,7 +26,7 @@ test('never a source seen in normal traffic, even the heaviest', (t) => {
   const tb = table();
   const normal = { has: (ip: string) => ip === '198.19.0.9' };
   const top = [{ ip: '198.19.0.9', count: 150 }, ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => ({ ip: `198.19.1.${n}`, count: 95 }))];
-  const out = auto(16).step(top, 1000, normal, protect, tb);
+  const out = auto(16).step(top, 1000, normal, protect, tb).added;
   t.false(out.includes('198.19.0.9'));
   t.is(out.length, 9);
 });
@@ -34,13 +34,13 @@ test('never a source seen in normal traffic, even the heaviest', (t) => {
 test('nothing when a few sources cannot carry the attack (spoofed flood), nor protected ones, and a budget per incident', (t) => {
   const tb = table();
   const a = auto(2);
-  t.deepEqual(a.step([{ ip: '198.19.0.1', count: 10 }, { ip: '198.19.0.2', count: 10 }], 100_000, none, protect, tb), []);
-  t.deepEqual(a.step([{ ip: '203.0.113.5', count: 900 }], 1000, none, protect, tb), [], 'the server is protected');
+  t.deepEqual(a.step([{ ip: '198.19.0.1', count: 10 }, { ip: '198.19.0.2', count: 10 }], 100_000, none, protect, tb).added, []);
+  t.deepEqual(a.step([{ ip: '203.0.113.5', count: 900 }], 1000, none, protect, tb).added, [], 'the server is protected');
   const top = [{ ip: '198.19.0.1', count: 450 }, { ip: '198.19.0.2', count: 450 }, { ip: '198.19.0.3', count: 50 }];
-  t.is(a.step(top, 1000, none, protect, tb).length, 2);
-  t.deepEqual(a.step([{ ip: '198.19.0.7', count: 900 }], 1000, none, protect, tb), [], 'budget spent');
+  t.is(a.step(top, 1000, none, protect, tb).added.length, 2);
+  t.deepEqual(a.step([{ ip: '198.19.0.7', count: 900 }], 1000, none, protect, tb).added, [], 'budget spent');
   a.reset();
-  t.deepEqual(a.step([{ ip: '198.19.0.7', count: 900 }], 1000, none, protect, tb), ['198.19.0.7'], 'a new incident, a new budget');
+  t.deepEqual(a.step([{ ip: '198.19.0.7', count: 900 }], 1000, none, protect, tb).added, ['198.19.0.7'], 'a new incident, a new budget');
 });
 
 function udpFlood(port: number, over: Partial<TrafficSample> = {}): TrafficSample {
@@ -54,21 +54,53 @@ function udpFlood(port: number, over: Partial<TrafficSample> = {}): TrafficSampl
 }
 
 test('closed-port signature: a spoofed UDP flood on a port no socket uses', (t) => {
-  t.deepEqual(closedPortSignature(udpFlood(27015), new Set([53, 68])), { protocol: 'udp', port: 27015 });
+  t.deepEqual(closedPortSignature(udpFlood(27015), new Set([53, 68])), {
+    name: 'udp:27015', rules: [{ source: '0.0.0.0/0', protocol: 'udp', port: 27015 }, { source: '::/0', protocol: 'udp', port: 27015 }],
+  });
   t.is(closedPortSignature(udpFlood(27015), new Set([27015])), null, 'a port the host uses is never dropped from everyone');
   t.is(closedPortSignature(udpFlood(27015), null), null, 'sockets unreadable: no signature');
   t.is(closedPortSignature(udpFlood(27015, { topUdpDstPorts: [{ port: 27015, count: 5_000 }] }), new Set()), null, 'spread over ports');
-  t.is(closedPortSignature(udpFlood(27015, { windowPackets: { all: 30_000, tcp: 20_100, udp: 9_900 } }), new Set()), null, 'mostly not UDP');
+  t.is(closedPortSignature(udpFlood(27015, { windowPackets: { all: 50_000, tcp: 40_100, udp: 9_900 } }), new Set()), null, 'under a quarter UDP');
+  t.truthy(closedPortSignature(udpFlood(27015, { windowPackets: { all: 30_000, tcp: 20_100, udp: 9_900 } }), new Set()), 'a third UDP: one vector of several');
+});
+
+test('echo signature: an ICMP flood drops echo request and reply only, IPv4 and IPv6', (t) => {
+  const icmpFlood = (icmp: number) => udpFlood(9, { protoPps: { tcp: 0, udp: 10_000 - icmp, icmp, other: 0 } });
+  const sig = echoSignature(icmpFlood(9_000));
+  t.is(sig?.name, 'icmp:echo');
+  t.deepEqual(sig!.rules.map((r) => `${r.source} ${r.protocol} ${r.icmpType}`), ['0.0.0.0/0 icmp 8', '0.0.0.0/0 icmp 0', '::/0 icmp 128', '::/0 icmp 129']);
+  t.is(echoSignature(icmpFlood(7_000)), null, 'not mostly ICMP');
+  t.is(echoSignature(udpFlood(9, { pps: 0, protoPps: { tcp: 0, udp: 0, icmp: 0, other: 0 } })), null);
 });
 
 test('a signature is dropped from every source (IPv4 and IPv6) once per incident', (t) => {
   const a = auto();
   const tb = table();
-  t.deepEqual(a.stepSignature({ protocol: 'udp', port: 27015 }, tb), ['0.0.0.0/0 udp:27015', '::/0 udp:27015']);
+  const sig = closedPortSignature(udpFlood(27015), new Set())!;
+  t.deepEqual(a.stepSignature(sig, tb), ['0.0.0.0/0 udp:27015', '::/0 udp:27015']);
   t.deepEqual(tb.added.map((r) => [r.source, r.protocol, r.port, r.ttlSeconds]), [['0.0.0.0/0', 'udp', 27015, 120], ['::/0', 'udp', 27015, 120]]);
-  t.deepEqual(a.stepSignature({ protocol: 'udp', port: 27015 }, tb), []);
+  t.deepEqual(a.stepSignature(sig, tb), []);
+  const echo = echoSignature(udpFlood(9, { protoPps: { tcp: 0, udp: 0, icmp: 10_000, other: 0 } }))!;
+  t.deepEqual(a.stepSignature(echo, tb), ['0.0.0.0/0 icmp type 8', '0.0.0.0/0 icmp type 0', '::/0 icmp type 128', '::/0 icmp type 129']);
   a.reset();
-  t.is(a.stepSignature({ protocol: 'udp', port: 27015 }, tb).length, 2);
+  t.is(a.stepSignature(sig, tb).length, 2);
+});
+
+test('step reports whether a few sources carry the attack, even when they are all dropped already', (t) => {
+  const a = auto();
+  const tb = table();
+  const top = [{ ip: '198.19.0.1', count: 900 }];
+  t.deepEqual(a.step(top, 1000, none, protect, tb), { added: ['198.19.0.1'], covered: true });
+  t.deepEqual(a.step(top, 1000, none, protect, tb), { added: [], covered: true });
+  t.deepEqual(a.step([{ ip: '198.19.0.2', count: 30 }], 1000, none, protect, tb), { added: [], covered: false });
+});
+
+test('one vector of several: a source carrying a tenth of the window alone is dropped, the rest is left to signatures', (t) => {
+  const tb = table();
+  // A SYN flood from one source beside a spoofed UDP flood: 45% from one source, the rest spread thin.
+  const top = [{ ip: '198.19.6.6', count: 450 }, { ip: '198.19.7.1', count: 99 }, ...[1, 2, 3].map((n) => ({ ip: `198.19.9.${n}`, count: 16 }))];
+  t.deepEqual(auto().step(top, 1000, none, protect, tb), { added: ['198.19.6.6'], covered: false });
+  t.deepEqual(auto().step(top, 1000, new Set(['198.19.6.6']), protect, tb), { added: [], covered: false }, 'normal sources still never');
 });
 
 test('parseUdpPorts reads local ports of every UDP socket', (t) => {
