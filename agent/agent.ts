@@ -311,6 +311,10 @@ export class Agent {
     if (this.cfg.detachOnExit) {
       this.bw.detach();
       this.log.info('detached: program and rules removed', { iface: this.cfg.iface });
+    } else if (this.sampling) {
+      // Left without an agent, the program should sample at its cheapest: a
+      // flood then costs what it costs at 1 in 64, whatever the last rate was.
+      this.bw.setTalkerSampling(DEFAULT_SAMPLING.maxPeriod);
     }
     this.bw.close();
   }

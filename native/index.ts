@@ -203,6 +203,10 @@ export class PinnedView {
     return this.prog.listRules().map(presentRule);
   }
 
+  config(): KernelConfig {
+    return this.prog.getConfig();
+  }
+
   close(): void {
     this.prog.close();
   }

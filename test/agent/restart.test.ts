@@ -5,7 +5,7 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Breakwater } from '../../native/index.ts';
+import { Breakwater, PinnedView } from '../../native/index.ts';
 import { sendUdp, udpDelivered } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
@@ -42,6 +42,11 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     t.is(adopted.rules, 1, 'the rule is still in the kernel');
     check('restarted agent');
 
+    // In this quiet lab the agent samples every packet into the talker tables.
+    const view = PinnedView.open(w.lab.victimIf, { netns: w.lab.victimNs });
+    t.teardown(() => view.close());
+    t.truthy(await until(async () => view.config().talkerSamplePeriod === 1, 5_000), 'the quiet lab is sampled at 1 in 1');
+
     // SIGTERM leaves program and rules in place (no --detach-on-exit).
     second.child.kill('SIGTERM');
     t.is((await second.exited).code, 143);
@@ -50,6 +55,8 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     // The local allowlist went into the kernel's allowlist.
     const bw = Breakwater.attach(w.lab.victimIf, { netns: w.lab.victimNs });
     t.deepEqual(bw.listAllow().map((a) => `${a.address}/${a.prefixLen}`), ['198.19.200.0/24']);
+    // The program left behind samples at its cheapest.
+    t.is(bw.config().talkerSamplePeriod, 64);
     bw.close();
 
     const pins = `/sys/fs/bpf/breakwater/netns-${w.lab.victimNs}/${w.lab.victimIf}`;
