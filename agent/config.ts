@@ -45,7 +45,7 @@ export const SCHEMA = {
   minPrefixV4: i(16, 'BREAKWATER_MIN_PREFIX_V4', 'min-prefix-v4', 'broadest IPv4 prefix a command may drop'),
   minPrefixV6: i(48, 'BREAKWATER_MIN_PREFIX_V6', 'min-prefix-v6', 'broadest IPv6 prefix a command may drop'),
   allowlist: l('BREAKWATER_ALLOWLIST', 'allow', 'addresses or prefixes never dropped (kernel allowlist and command safety); repeat or comma-separate'),
-  autoMitigate: b(false, 'BREAKWATER_AUTO_MITIGATE', 'auto-mitigate', 'drop the top offending sources locally during an incident'),
+  autoMitigate: b(false, 'BREAKWATER_AUTO_MITIGATE', 'auto-mitigate', 'drop the top offending sources and safe flood signatures locally during an incident'),
   autoMitigateTtl: i(300, 'BREAKWATER_AUTO_MITIGATE_TTL', 'auto-mitigate-ttl', 'TTL of an auto-mitigation rule, s'),
   autoMitigateMax: i(32, 'BREAKWATER_AUTO_MITIGATE_MAX', 'auto-mitigate-max', 'most sources auto-mitigation drops per incident'),
   talkerSamplesPerSec: i(4_096, 'BREAKWATER_TALKER_SAMPLES', 'talker-samples', 'talker samples a second the sampling period aims at (1 in 1..64 packets); 0 keeps 1 in 64', 0),
