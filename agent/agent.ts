@@ -92,6 +92,9 @@ export class Agent {
       ? new AutoMitigation({ ttlSeconds: cfg.autoMitigateTtl, maxPerIncident: cfg.autoMitigateMax, maxRules: cfg.maxRules, policy: this.policy })
       : null;
     this.bw = Breakwater.attach(cfg.iface, { mode: (cfg.mode ?? 'auto') as 'auto', ...(cfg.netns ? { netns: cfg.netns } : {}) });
+    // Adaptive sampling starts from what the kernel holds; without it, the
+    // fixed 1 in 64 (not whatever a crashed agent left behind).
+    if (cfg.talkerSamplesPerSec === 0) this.bw.setTalkerSampling(DEFAULT_SAMPLING.maxPeriod);
     const period = this.bw.config().talkerSamplePeriod;
     this.windowPeriod = period;
     this.sampling = cfg.talkerSamplesPerSec > 0
@@ -160,7 +163,7 @@ export class Agent {
       });
       this.lastSample = sample;
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
-      if (this.auto && this.detector.active) this.autoStep(sample);
+      if (this.auto && this.detector.flooding) this.autoStep(sample);
       this.adaptSampling(sample.pps, at);
     } else {
       this.windowStart = at;

@@ -5,7 +5,7 @@
  * detector's normal-source memory) or are protected (server, host, gateway,
  * allowlist). When the few of them cannot carry most of the attack (a
  * spoofed or widely spread flood, or one vector of several), only a source
- * that alone carries a tenth of the window is dropped.
+ * that alone carries a fifth of the window is dropped.
  * For such a flood, two shapes are safe to drop from every source (the
  * allowlist still wins): UDP aimed at a destination port that no socket of
  * the host uses (closedPortSignature), since nothing there could be
@@ -25,6 +25,8 @@ export interface AutoMitigationOptions {
   maxPerIncident: number;
   maxRules: number;
   policy: CommandPolicy;
+  /** Wall clock, ms (tests). */
+  now?: () => number;
 }
 
 /** Rules that drop a flood's shape from every source. */
@@ -36,7 +38,7 @@ export interface Signature {
 const EVERYWHERE = ['0.0.0.0/0', '::/0'] as const;
 
 /** Share of the window a source must carry alone to be dropped when the few heaviest do not cover the attack. */
-export const HEAVY_SHARE = 0.1;
+export const HEAVY_SHARE = 0.2;
 
 /**
  * The flood's signature when per-source drops cannot stop it: at least a
@@ -69,21 +71,30 @@ export function echoSignature(s: TrafficSample): Signature | null {
 }
 
 export class AutoMitigation {
-  private dropped = new Set<string>();
-  private signatures = new Set<string>();
+  /** Sources and signatures dropped in this incident, with their rules' expiry (wall ms). */
+  private dropped = new Map<string, number>();
+  private signatures = new Map<string, number>();
+  private readonly now: () => number;
 
-  constructor(private readonly o: AutoMitigationOptions) {}
+  constructor(private readonly o: AutoMitigationOptions) {
+    this.now = o.now ?? Date.now;
+  }
 
   /** A new incident: the per-incident budget starts again. */
   reset(): void {
-    this.dropped = new Set();
-    this.signatures = new Set();
+    this.dropped = new Map();
+    this.signatures = new Map();
   }
 
-  /** Adds a signature's rules once per incident; returns what was added. */
+  /** True while the rule this incident added for `key` is in force (an expired one is added again). */
+  private live(m: Map<string, number>, key: string): boolean {
+    return (m.get(key) ?? 0) > this.now();
+  }
+
+  /** Adds a signature's rules, once per incident or again once they expired; returns what was added. */
   stepSignature(sig: Signature, table: RuleTable): string[] {
-    if (this.signatures.has(sig.name)) return [];
-    this.signatures.add(sig.name);
+    if (this.live(this.signatures, sig.name)) return [];
+    this.signatures.set(sig.name, this.now() + this.o.ttlSeconds * 1000);
     const added: string[] = [];
     for (const rule of sig.rules) {
       if (table.ruleCount >= this.o.maxRules) break;
@@ -106,11 +117,11 @@ export class AutoMitigation {
     protect: readonly ProtectedEntry[], table: RuleTable): { added: string[]; covered: boolean } {
     const pick = pickOffenders(top, windowPackets, normal, { maxSources: this.o.maxPerIncident });
     const added: string[] = [];
-    const left = this.o.maxPerIncident - this.dropped.size;
     const chosen = pick.sufficient ? pick.sources : pick.sources.filter((s) => s.count >= HEAVY_SHARE * windowPackets);
     for (const s of chosen) {
-      if (added.length >= left || table.ruleCount >= this.o.maxRules) break;
-      if (this.dropped.has(s.ip)) continue;
+      if (this.live(this.dropped, s.ip)) continue;
+      const fresh = !this.dropped.has(s.ip);
+      if ((fresh && this.dropped.size >= this.o.maxPerIncident) || table.ruleCount >= this.o.maxRules) break;
       const parsed = parseCommand({ action: 'drop', source: s.ip, ttl_seconds: this.o.ttlSeconds }, this.o.policy);
       if (!parsed.ok || !checkSafety(parsed.rule, protect).ok) continue;
       try {
@@ -118,9 +129,11 @@ export class AutoMitigation {
       } catch {
         continue;
       }
-      this.dropped.add(s.ip);
+      this.dropped.set(s.ip, this.now() + this.o.ttlSeconds * 1000);
       added.push(s.ip);
     }
-    return { added, covered: pick.sufficient };
+    // Covered only when every chosen source is dropped: a protected source or
+    // a spent budget leaves the attack to the signatures.
+    return { added, covered: pick.sufficient && chosen.every((s) => this.live(this.dropped, s.ip)) };
   }
 }

@@ -20,7 +20,7 @@ export interface RuleTable {
   addRule(spec: RuleSpec): void;
   deleteRule(spec: RuleSpec): boolean;
   readonly ruleCount: number;
-  listRules(): { address: string; prefixLen: number; protocol: number; port: number }[];
+  listRules(): { address: string; prefixLen: number; protocol: number; port: number; icmpType?: number }[];
 }
 
 export type Outcome = { id: number; status: 'applied'; rule: RuleSpec | null } | { id: number; status: 'failed'; reason: string };
@@ -46,7 +46,8 @@ const PROTO: Record<string, number[]> = { tcp: [6], udp: [17], icmp: [1, 58] };
 function exists(table: RuleTable, s: RuleSpec): boolean {
   const [addr, len] = s.source.split('/');
   const protos = s.protocol ? PROTO[s.protocol]! : [0];
-  return table.listRules().some((r) => r.address === addr && String(r.prefixLen) === len && protos.includes(r.protocol) && r.port === (s.port ?? 0));
+  return table.listRules().some((r) => r.address === addr && String(r.prefixLen) === len && protos.includes(r.protocol) &&
+    r.port === (s.port ?? 0) && r.icmpType === s.icmpType);
 }
 
 /**

@@ -125,7 +125,7 @@ export class Breakwater {
   }
 
   pruneExpiredRules(): RuleEntry[] {
-    return this.rules.pruneExpired();
+    return this.rules.pruneExpired().map(presentRule);
   }
 
   get ruleCount(): number {

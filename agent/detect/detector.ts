@@ -68,6 +68,16 @@ export class Detector {
     return this.incident !== null;
   }
 
+  /**
+   * An incident is open and the last tick was at or over the threshold: the
+   * flood is on now, not in the quiet hold before the incident resolves
+   * (when whatever traffic is left would look like the attack).
+   */
+  get flooding(): boolean {
+    const last = this.history[this.history.length - 1];
+    return this.incident !== null && last !== undefined && last.ratio >= this.tuning.confirmRatio;
+  }
+
   exportState(): DetectorState {
     return structuredClone({
       version: 1 as const, baseline: this.baseline, profile: this.profile,
@@ -91,6 +101,7 @@ export class Detector {
   private idle(s: TrafficSample, ratio: number, thr: Thresholds): DetectorEvent[] {
     const t = this.tuning;
     if (shouldOpen(this.history, t)) {
+      this.normalSources.discardPending(); // a flood can open on its first full tick
       const agg = emptyAggregate();
       for (const h of this.history) if (h.ratio >= t.confirmRatio || h.ratio >= t.fastRatio) addSample(agg, h.sample);
       this.incident = {

@@ -37,7 +37,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(bw.testRun(eth(ipv4(udp({ dport: 27015 }), { src: '198.19.1.2' }))).retval, XDP_PASS, 'the allowlist wins');
   });
 
-  test('ICMP rules by type: echo request and reply dropped, errors (PMTU discovery) and NDP pass', (t) => {
+  test('ICMP rules by type: echo request and reply dropped, errors (PMTU discovery) and NDP pass', async (t) => {
     const bw = Breakwater.loadForTest();
     t.teardown(() => bw.close());
     for (const type of [8, 0]) bw.addRule({ source: '0.0.0.0/0', protocol: 'icmp', icmpType: type });
@@ -59,6 +59,15 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.throws(() => bw.addRule({ source: '0.0.0.0/0', protocol: 'udp', icmpType: 8 }), { message: /needs protocol icmp/ });
     t.throws(() => bw.addRule({ source: '0.0.0.0/0', protocol: 'icmp', icmpType: 256 }), { message: /0 to 255/ });
     t.throws(() => bw.addRule({ source: '0.0.0.0/0', protocol: 'icmp', port: 0x108 }), { message: /needs protocol tcp or udp/ });
+    // A UDP rule on port 264 (0x108) is no ICMP rule, and the other way round.
+    bw.addRule({ source: '0.0.0.0/0', protocol: 'udp', port: 0x108 });
+    t.is(bw.testRun(eth(ipv4(udp({ dport: 0x108 }), { src: '198.19.1.2' }))).retval, XDP_DROP);
+    t.is(v4(8), XDP_PASS, 'UDP port 264 does not drop ICMP type 8');
+    // Expired ICMP-type rules are pruned and reported with their type.
+    bw.addRule({ source: '198.19.9.0/24', protocol: 'icmp', icmpType: 8, expiresAt: Date.now() + 300 });
+    t.is(bw.testRun(eth(ipv4(icmp({ type: 8 }), { src: '198.19.9.1' }))).retval, XDP_DROP);
+    await new Promise((r) => setTimeout(r, 400));
+    t.deepEqual(bw.pruneExpiredRules().map((r) => `${r.address}/${r.prefixLen}:${r.port}:${r.icmpType}`), ['198.19.9.0/24:0:8']);
   });
 
   test('IPv6 prefix boundaries and /128', (t) => {

@@ -11,7 +11,8 @@ function table(): RuleTable & { added: RuleSpec[] } {
   return { added, addRule: (s) => void added.push(s), deleteRule: () => true, get ruleCount() { return added.length; }, listRules: () => [] };
 }
 
-const auto = (max = 8) => new AutoMitigation({ ttlSeconds: 120, maxPerIncident: max, maxRules: 100, policy: resolvePolicy() });
+let clock = 1_000_000;
+const auto = (max = 8) => new AutoMitigation({ ttlSeconds: 120, maxPerIncident: max, maxRules: 100, policy: resolvePolicy(), now: () => clock });
 const none = { has: () => false };
 const protect = protectedEntries({ server: ['203.0.113.5'], host: [], gateway: [], allowlist: [] });
 
@@ -95,12 +96,38 @@ test('step reports whether a few sources carry the attack, even when they are al
   t.deepEqual(a.step([{ ip: '198.19.0.2', count: 30 }], 1000, none, protect, tb), { added: [], covered: false });
 });
 
-test('one vector of several: a source carrying a tenth of the window alone is dropped, the rest is left to signatures', (t) => {
+test('not covered when a chosen source cannot be dropped: protected, or past the budget', (t) => {
+  const tb = table();
+  t.deepEqual(auto().step([{ ip: '203.0.113.5', count: 900 }], 1000, none, protect, tb), { added: [], covered: false }, 'the server is protected');
+  const a = auto(1);
+  t.deepEqual(a.step([{ ip: '198.19.0.1', count: 900 }], 1000, none, protect, tb), { added: ['198.19.0.1'], covered: true });
+  t.deepEqual(a.step([{ ip: '198.19.0.2', count: 900 }], 1000, none, protect, tb), { added: [], covered: false }, 'budget spent');
+});
+
+test('a rule that expired during a long incident is added again, within the same budget', (t) => {
+  const tb = table();
+  const a = auto(1);
+  const top = [{ ip: '198.19.0.1', count: 900 }];
+  t.deepEqual(a.step(top, 1000, none, protect, tb).added, ['198.19.0.1']);
+  clock += 119_000;
+  t.deepEqual(a.step(top, 1000, none, protect, tb).added, [], 'still in force');
+  clock += 1_000;
+  t.deepEqual(a.step(top, 1000, none, protect, tb).added, ['198.19.0.1'], 'expired: again');
+  const sig = closedPortSignature(udpFlood(27015), new Set())!;
+  t.is(a.stepSignature(sig, tb).length, 2);
+  t.is(a.stepSignature(sig, tb).length, 0);
+  clock += 120_000;
+  t.is(a.stepSignature(sig, tb).length, 2, 'an expired signature is added again');
+});
+
+test('one vector of several: a source carrying a fifth of the window alone is dropped, the rest is left to signatures', (t) => {
   const tb = table();
   // A SYN flood from one source beside a spoofed UDP flood: 45% from one source, the rest spread thin.
   const top = [{ ip: '198.19.6.6', count: 450 }, { ip: '198.19.7.1', count: 99 }, ...[1, 2, 3].map((n) => ({ ip: `198.19.9.${n}`, count: 16 }))];
   t.deepEqual(auto().step(top, 1000, none, protect, tb), { added: ['198.19.6.6'], covered: false });
   t.deepEqual(auto().step(top, 1000, new Set(['198.19.6.6']), protect, tb), { added: [], covered: false }, 'normal sources still never');
+  const lighter = [{ ip: '198.19.6.7', count: 150 }, ...[1, 2, 3].map((n) => ({ ip: `198.19.9.${n}`, count: 16 }))];
+  t.deepEqual(auto().step(lighter, 1000, none, protect, tb).added, [], 'a source under a fifth is not');
 });
 
 test('parseUdpPorts reads local ports of every UDP socket', (t) => {

@@ -90,6 +90,17 @@ test('a crossing of 3x, under the fast ratio, is not opened by the fast path but
   t.true(o!.atMs - 30_000 >= 600 && o!.atMs - 30_000 <= 700, `opened ${o!.atMs - 30_000} ms after onset`);
 });
 
+test('flooding: only while an open incident\'s ticks are over the threshold, not in the quiet hold', (t) => {
+  const d = new Detector(cfg);
+  warm(d);
+  t.false(d.flooding);
+  run(d, 30_000, 31_000, () => [...normal(2_000), udp(100_000)]);
+  t.true(d.active && d.flooding);
+  run(d, 31_000, 32_000, () => normal(2_000));
+  t.true(d.active, 'still open: the hold');
+  t.false(d.flooding);
+});
+
 test('updates are sent every 5 s while the attack lasts, then one resolve after the hold time', (t) => {
   const d = new Detector(cfg);
   warm(d);

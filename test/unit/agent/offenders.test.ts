@@ -2,7 +2,7 @@
 // sources that must never be chosen.
 import test from 'ava';
 import { Detector, pickOffenders, SourceMemory } from '../../../agent/detect/index.ts';
-import { normal, run } from './traffic.ts';
+import { normal, run, sample } from './traffic.ts';
 
 const none = { has: () => false };
 
@@ -89,4 +89,17 @@ test('the few packets of a flood in its first, still calm, tick do not make its 
   t.true(d.active);
   t.false(d.normalSources.has('203.0.113.7'));
   t.true(d.normalSources.has('192.0.2.10'));
+});
+
+test('nor do they when the flood opens on its first full tick, and the incident resolves later', (t) => {
+  const d = new Detector({ ppsThreshold: 10_000 });
+  run(d, 0, 30_000, () => normal(2_000));
+  const flood = (pps: number) => ({ pps, proto: 'udp' as const, sources: ['203.0.113.9'], sourceShare: 1, distinct: 1 });
+  run(d, 30_000, 30_100, () => [...normal(2_000), flood(4_000)]);
+  // One late tick of 200 ms at 20x: the fast path's whole window at once.
+  d.push(sample(30_300, [...normal(2_000), flood(200_000)], 200));
+  t.true(d.active);
+  run(d, 30_300, 60_000, () => normal(2_000));
+  t.false(d.active);
+  t.false(d.normalSources.has('203.0.113.9'));
 });
