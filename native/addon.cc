@@ -53,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   limits.Set("hllRegisters", BW_HLL_REGS);
   limits.Set("sampleBytes", BW_SAMPLE_BYTES);
   limits.Set("talkerAdmit", BW_TALKER_ADMIT);
+  limits.Set("icmpTypePort", BW_ICMP_TYPE_PORT);
   exports.Set("limits", limits);
   Napi::Array names = Napi::Array::New(env, BW_C_MAX);
   for (int i = 0; i < BW_C_MAX; i++) names.Set(i, kCounterNames[i]);

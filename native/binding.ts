@@ -115,6 +115,8 @@ interface Addon {
     maxVlanTags: number; maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
     /** A new talker key is admitted 1 sample in talkerAdmit and weighted by it. */
     talkerAdmit: number;
+    /** An ICMP rule's port is icmpTypePort | type (BW_ICMP_TYPE_PORT). */
+    icmpTypePort: number;
   };
   counterNames: string[];
   testRunPinned(path: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };

@@ -1,7 +1,7 @@
 // The rule book: validates rule specs, hands out hit-counter slots and keeps
 // the kernel's "which rule shapes exist" bits in step with the rules.
 import { parsePrefix, type Prefix } from './prefix.ts';
-import type { RawProgram, RawRuleMatch, RuleEntry } from './binding.ts';
+import { addon, type RawProgram, type RawRuleMatch, type RuleEntry } from './binding.ts';
 
 export type Protocol = 'tcp' | 'udp' | 'icmp';
 
@@ -22,8 +22,8 @@ export interface RuleSpec {
 
 const PROTO_NUMBERS: Record<Protocol, [number, number]> = { tcp: [6, 6], udp: [17, 17], icmp: [1, 58] };
 const CLASS_ANY = 0, CLASS_PROTO = 1, CLASS_PORT = 2;
-/** BW_ICMP_TYPE_PORT of bpf/breakwater.h: an ICMP rule's port is 0x100 | type. */
-const ICMP_TYPE_PORT = 0x100;
+/** An ICMP rule's port is ICMP_TYPE_PORT | type (bpf/breakwater.h). */
+const ICMP_TYPE_PORT = addon.limits.icmpTypePort;
 
 /** A kernel rule as users see it: an ICMP rule's type in icmpType, its port 0. */
 export function presentRule(r: RuleEntry): RuleEntry {
