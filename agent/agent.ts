@@ -75,8 +75,6 @@ export class Agent {
   private lastPrune = 0;
   private nsCache: { pid?: string; missUntil?: number } = {};
   private readonly sampling: TalkerSampling | null;
-  /** The largest talker sampling period in force during the current window. */
-  private windowPeriod: number;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
   constructor(readonly cfg: AgentConfig, private readonly log: Logger) {
@@ -95,10 +93,8 @@ export class Agent {
     // Adaptive sampling starts from what the kernel holds; without it, the
     // fixed 1 in 64 (not whatever a crashed agent left behind).
     if (cfg.talkerSamplesPerSec === 0) this.bw.setTalkerSampling(DEFAULT_SAMPLING.maxPeriod);
-    const period = this.bw.config().talkerSamplePeriod;
-    this.windowPeriod = period;
     this.sampling = cfg.talkerSamplesPerSec > 0
-      ? new TalkerSampling(period, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
+      ? new TalkerSampling(this.bw.config().talkerSamplePeriod, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
       : null;
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
@@ -174,7 +170,7 @@ export class Agent {
     const half = this.cfg.tickMs / 2;
     if (at - this.windowStart >= 1000 - half) {
       this.bw.rotateWindow();
-      this.windowPeriod = this.bw.config().talkerSamplePeriod;
+      this.sampling?.rotate();
       this.windowStart = at;
       this.windowBase = snap;
     }
@@ -241,7 +237,6 @@ export class Agent {
     if (want === this.sampling.period) return;
     this.bw.setTalkerSampling(want);
     this.sampling.set(want);
-    this.windowPeriod = Math.max(this.windowPeriod, want);
     this.log.debug('talker sampling', { period: want, pps: Math.round(pps) });
   }
 
@@ -252,7 +247,7 @@ export class Agent {
     const windowPackets = windowPacketsOf(s, 'all');
     // A source seen on one sample only (its count is one admitted sample's
     // weight) is what a spoofed flood looks like: no evidence to drop it on.
-    const once = onceWeight(this.windowPeriod, limits.talkerAdmit);
+    const once = onceWeight(this.sampling?.windowMax ?? DEFAULT_SAMPLING.maxPeriod, limits.talkerAdmit);
     const seenAgain = s.topSources.filter((x) => x.count > once);
     const { added, covered } = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, this.bw);
     if (added.length) {

@@ -29,8 +29,12 @@ export function periodFor(pps: number, o: Pick<SamplingOptions, 'targetPerSec' |
 
 export class TalkerSampling {
   private lowerSince: number | null = null;
+  /** The largest period in force since the talker window started (rotate()). */
+  windowMax: number;
 
-  constructor(public period: number, private readonly o: SamplingOptions = DEFAULT_SAMPLING) {}
+  constructor(public period: number, private readonly o: SamplingOptions = DEFAULT_SAMPLING) {
+    this.windowMax = period;
+  }
 
   /** The period for the measured rate at `nowMs`; differs from `period` when it should change. */
   next(pps: number, nowMs: number): number {
@@ -47,6 +51,12 @@ export class TalkerSampling {
   set(period: number): void {
     if (period !== this.period) this.lowerSince = null;
     this.period = period;
+    this.windowMax = Math.max(this.windowMax, period);
+  }
+
+  /** A new talker window: only the period now in force weighs its counts. */
+  rotate(): void {
+    this.windowMax = this.period;
   }
 }
 

@@ -48,6 +48,16 @@ test('set() records the new period and the next change starts from it', (t) => {
   t.is(s.next(50_000, 100), 16);
 });
 
+test('windowMax keeps the largest period of the talker window until rotate()', (t) => {
+  const s = new TalkerSampling(1);
+  t.is(s.windowMax, 1);
+  s.set(16);
+  s.set(4);
+  t.is(s.windowMax, 16, 'a count admitted at 16 still weighs 16 x admit this window');
+  s.rotate();
+  t.is(s.windowMax, 4);
+});
+
 test('a source seen once weighs period x admit, or 1 when every packet is counted', (t) => {
   t.is(onceWeight(64, 4), 256);
   t.is(onceWeight(4, 4), 16);
