@@ -46,8 +46,9 @@ export class SourceMemory {
 
   /** A sighting on probation: remembered by a later confirm(), forgotten by discardPending(). */
   propose(ip: string, atMs: number): void {
-    if (!this.pending.has(ip) && this.pending.size >= this.capacity) return;
-    if (!this.pending.has(ip)) this.pending.set(ip, atMs);
+    // The first sighting's time counts; a full probation list takes no more.
+    if (this.pending.has(ip) || this.pending.size >= this.capacity) return;
+    this.pending.set(ip, atMs);
   }
 
   /** Remembers the sightings on probation made at or before `upToMs`. */
