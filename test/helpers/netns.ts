@@ -28,3 +28,10 @@ export function sendUdp(lab: Lab, o: { count: number; srcIp?: string; dport?: nu
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
+
+/** Sends each batch of sendUdp() and returns how many of the packets the victim's UDP layer received. */
+export function udpReached(lab: Lab, ...sends: Parameters<typeof sendUdp>[1][]): number {
+  const before = udpDelivered(lab);
+  for (const o of sends) sendUdp(lab, o);
+  return udpDelivered(lab) - before;
+}
