@@ -2,10 +2,11 @@
 // ttl); what agents receive in `command` is rendered from that, in the strict
 // iptables-style grammar of SPEC.md section 1:
 //   iptables -I INPUT -s 1.2.3.4 -j DROP
-//   iptables -I INPUT -s 10.0.0.0/8 -p udp --dport 53 -j DROP
+//   iptables -I INPUT -s 10.0.0.0/16 -p udp --dport 53 -j DROP
 //   iptables -D INPUT -s 1.2.3.4 -j DROP            (withdrawal)
 // IPv6 sources use ip6tables. A /32 (/128) source is written without prefix.
 import net from 'node:net';
+import { checkedPrefix, DEFAULT_POLICY } from '../agent/commands/policy.ts';
 
 export interface RuleSpec {
   op: 'add' | 'remove';
@@ -26,14 +27,18 @@ export function renderCommand(r: RuleSpec): string {
   return parts.join(' ');
 }
 
-/** Normalises a user-given source ("1.2.3.4", "10.0.0.0/8") or returns null when it is not one. */
-export function parseSource(s: string): string | null {
-  const [addr, bits, extra] = s.split('/');
-  if (extra !== undefined || !addr) return null;
-  const fam = net.isIP(addr);
-  if (!fam) return null;
-  const max = fam === 4 ? 32 : 128;
-  if (bits === undefined) return `${addr}/${max}`;
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return null;
-  return `${addr}/${bits}`;
+/**
+ * A user-given source ("1.2.3.4", "10.0.0.0/16") as the CIDR to store, or the
+ * reason it is refused. It is held to the agent's own parser and its default
+ * policy (agent/commands), so a rule the server accepts is one an agent with
+ * default settings applies: host bits set, octets with leading zeros,
+ * IPv4-mapped IPv6 and prefixes broader than /16 (IPv4) or /48 (IPv6) are
+ * refused here, with the agent's reason, instead of failing on every node.
+ */
+export function parseSource(s: string): { ok: true; source: string } | { ok: false; reason: string } {
+  const r = checkedPrefix(s, null, 'add', DEFAULT_POLICY);
+  return r.ok ? { ok: true, source: r.prefix.cidr } : r;
 }
+
+/** The longest rule TTL, seconds: what an agent with default settings accepts. */
+export const MAX_RULE_TTL = DEFAULT_POLICY.maxTtlSeconds;

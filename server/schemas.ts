@@ -1,6 +1,7 @@
 // Request schemas (zod). Field names are the fixed ones of SPEC.md; the
 // messages name the field that is wrong.
 import { z } from 'zod';
+import { MAX_RULE_TTL } from './commands.ts';
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const pct = z.number().min(0).max(100);
@@ -79,7 +80,7 @@ export const newRule = z.object({
   source: z.string().max(64),
   protocol: z.enum(['tcp', 'udp', 'icmp']).optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  ttl_seconds: z.number().int().min(1).max(30 * 86400),
+  ttl_seconds: z.number().int().min(1).max(MAX_RULE_TTL),
   reason: z.string().max(500).optional(),
 });
 export const ruleQuery = z.object({

@@ -105,9 +105,9 @@ export function userRoutes({ db, cfg }: Deps): Router {
   r.post('/mitigations', auth, body(4 * KB), validate(S.newRule), async (ctx) => {
     const v = input<rules.NewRule>(ctx);
     const source = parseSource(v.source);
-    if (!source) throw validationFailed('source: expected an IP address or CIDR prefix');
+    if (!source.ok) throw validationFailed(`source: ${source.reason}`);
     if (v.port !== undefined && (v.protocol === undefined || v.protocol === 'icmp')) throw validationFailed('port: needs protocol tcp or udp');
-    const id = await db.withTransaction((c) => rules.createRule(c, wsId(ctx), { ...v, source }));
+    const id = await db.withTransaction((c) => rules.createRule(c, wsId(ctx), { ...v, source: source.source }));
     if (id === null) throw notFound('node');
     reply(ctx, 201, await rules.getRule(db.pool, wsId(ctx), id));
   });

@@ -115,11 +115,14 @@ export async function ackCommand(
   status: 'applied' | 'failed',
   reason: string | null,
 ): Promise<'ok' | 'gone' | 'conflict'> {
+  // Only a pending command is written: a repeated or contradicting answer changes nothing.
   const { rows } = await db.query<{ status: string }>(
-    `UPDATE node_commands SET status = CASE WHEN status = 'pending' THEN $3 ELSE status END,
-       reason = CASE WHEN status = 'pending' THEN $4 ELSE reason END,
-       acked_at = CASE WHEN status = 'pending' THEN now() ELSE acked_at END
-     WHERE id = $2 AND node_id = $1 RETURNING status`,
+    `WITH cur AS (SELECT id, status FROM node_commands WHERE id = $2 AND node_id = $1 FOR UPDATE),
+     upd AS (
+       UPDATE node_commands c SET status = $3, reason = $4, acked_at = now()
+       FROM cur WHERE c.id = cur.id AND cur.status = 'pending' RETURNING c.id
+     )
+     SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN $3 ELSE cur.status END AS status FROM cur`,
     [nodeId, id, status, reason],
   );
   if (!rows[0]) return 'gone';

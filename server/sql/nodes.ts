@@ -42,9 +42,17 @@ export async function createNode(
 ): Promise<{ id: number; uuid: string; key: string }> {
   const key = newSecret();
   const uuid = crypto.randomUUID();
+  // A workspace-wide drop rule still in force reaches a node created after it.
   const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO nodes (uuid, workspace_id, name, ip, key_hash, pps_threshold)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    `WITH n AS (
+       INSERT INTO nodes (uuid, workspace_id, name, ip, key_hash, pps_threshold)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+     ), c AS (
+       INSERT INTO node_commands (rule_id, node_id, op)
+       SELECT r.id, n.id, 'add' FROM mitigation_rules r, n
+       WHERE r.workspace_id = $2 AND r.node_id IS NULL AND r.withdrawn_at IS NULL AND r.expires_at > now()
+     )
+     SELECT id FROM n`,
     [uuid, workspaceId, input.name, input.ip ?? '', hashSecret(key), input.pps_threshold ?? null],
   );
   return { id: rows[0]!.id, uuid, key };

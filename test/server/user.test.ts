@@ -76,14 +76,14 @@ each('mitigation rules: one node or every node, TTL, states, withdraw', async (t
   const { ws, node } = await setup(srv);
   const b = await srv.admin.createNode(ws.id, 'node-b');
   const u = bearer(ws.token);
-  const all = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { source: '2001:db8::/32', protocol: 'tcp', port: 443, ttl_seconds: 3600, reason: 'syn flood' } });
+  const all = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { source: '2001:db8::/48', protocol: 'tcp', port: 443, ttl_seconds: 3600, reason: 'syn flood' } });
   t.is(all.status, 201);
   t.like(all.body, { scope: 'workspace', state: 'pending' });
   t.is(all.body.nodes.length, 2);
   const cmdOf = async (n: { uuid: string; key: string }) => (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(n) })).body.pending_commands;
   const [ca] = await cmdOf(node);
   const [cb] = await cmdOf(b);
-  t.is(ca.command, 'ip6tables -I INPUT -s 2001:db8::/32 -p tcp --dport 443 -j DROP');
+  t.is(ca.command, 'ip6tables -I INPUT -s 2001:db8::/48 -p tcp --dport 443 -j DROP');
   await request(srv.url, 'POST', `/api/v1/agent/commands/${ca.id}/ack`, { headers: agentHeaders(node), json: { status: 'applied' } });
   t.is((await request(srv.url, 'GET', `/api/v1/mitigations/${all.body.id}`, { headers: u })).body.state, 'pending');
   // A node cannot answer another node's command.
@@ -107,6 +107,13 @@ each('mitigation rules: one node or every node, TTL, states, withdraw', async (t
   const bad = [
     [{ source: 'example.com', ttl_seconds: 5 }, /^source:/],
     [{ source: '10.0.0.0/33', ttl_seconds: 5 }, /^source:/],
+    // What a default agent would refuse is refused here, with the agent's reason.
+    [{ source: '10.0.0.1/16', ttl_seconds: 5 }, /^source: "10\.0\.0\.1\/16" has host bits set: write 10\.0\.0\.0\/16, or \/32 for the single address$/],
+    [{ source: '10.0.0.0/8', ttl_seconds: 5 }, /^source: \/8 is broader than the policy allows \(at most \/16 for IPv4\)$/],
+    [{ source: '2001:db8::/32', ttl_seconds: 5 }, /^source: \/32 is broader than the policy allows \(at most \/48 for IPv6\)$/],
+    [{ source: '010.0.0.1', ttl_seconds: 5 }, /^source: "010\.0\.0\.1" is not a valid IPv4 or IPv6 address$/],
+    [{ source: '::ffff:10.0.0.1', ttl_seconds: 5 }, /^source: ::ffff:10\.0\.0\.1 is IPv4-mapped/],
+    [{ source: '10.0.0.1', ttl_seconds: 86_401 }, /^ttl_seconds: Too big: expected number to be <=86400$/],
     [{ source: '10.0.0.1', ttl_seconds: 0 }, /^ttl_seconds:/],
     [{ source: '10.0.0.1', ttl_seconds: 5, port: 80 }, /^port:/],
     [{ source: '10.0.0.1', ttl_seconds: 5, protocol: 'gre' }, /^protocol:/],
@@ -116,6 +123,41 @@ each('mitigation rules: one node or every node, TTL, states, withdraw', async (t
     t.is(r.status, 400);
     t.regex(r.body.error.message, msg);
   }
+});
+
+each('mitigation rules: a workspace-wide rule in force reaches nodes created after it; a refused ack writes nothing', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const u = bearer(ws.token);
+  const make = (source: string, ttl_seconds = 600) => request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { source, ttl_seconds } });
+  const live = await make('198.51.100.0/24');
+  const nodeOnly = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { node_id: node.id, source: '198.51.100.9', ttl_seconds: 600 } });
+  const withdrawn = await make('198.51.101.0/24');
+  await request(srv.url, 'POST', `/api/v1/mitigations/${withdrawn.body.id}/withdraw`, { headers: u });
+  const expired = await make('198.51.102.0/24', 1);
+  await new Promise((r) => setTimeout(r, 1100));
+  void expired;
+  // One node created through the API, one from the admin path (the CLI's).
+  const viaApi = (await request(srv.url, 'POST', '/api/v1/nodes', { headers: u, json: { name: 'late-api' } })).body;
+  const viaAdmin = await srv.admin.createNode(ws.id, 'late-admin');
+  for (const late of [{ uuid: viaApi.uuid, key: viaApi.api_key }, viaAdmin]) {
+    const cmds = (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(late) })).body.pending_commands;
+    t.deepEqual(cmds.map((c: { command: string }) => c.command), ['iptables -I INPUT -s 198.51.100.0/24 -j DROP']);
+  }
+  const rule = await request(srv.url, 'GET', `/api/v1/mitigations/${live.body.id}`, { headers: u });
+  t.deepEqual(rule.body.nodes.map((n: { node_id: number }) => n.node_id), [node.id, viaApi.id, viaAdmin.id]);
+  t.is((await request(srv.url, 'GET', `/api/v1/mitigations/${nodeOnly.body.id}`, { headers: u })).body.nodes.length, 1);
+
+  // The first answer is stored; a contradicting one is 409 and leaves the row as it was (same xmin: not even rewritten).
+  const [cmd] = (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(viaAdmin) })).body.pending_commands;
+  const ack = (status: string, reason?: string) => request(srv.url, 'POST', `/api/v1/agent/commands/${cmd.id}/ack`, { headers: agentHeaders(viaAdmin), json: { status, reason } });
+  t.is((await ack('applied')).status, 200);
+  const row = async () => (await srv.db.query('SELECT xmin::text AS x, status, reason, acked_at FROM node_commands WHERE id = $1', [cmd.id])).rows[0];
+  const before = await row();
+  const refused = await ack('failed', 'changed my mind');
+  t.is(refused.status, 409);
+  t.is((await ack('applied')).status, 200); // a repeat is fine, and writes nothing either
+  t.deepEqual(await row(), before);
+  t.is(before.status, 'applied');
 });
 
 each('workspace isolation: a token never sees another workspace', async (t, srv) => {
