@@ -17,6 +17,16 @@ each('heartbeat records the agent and makes the node online', async (t, srv) => 
   t.is(n.body.uptime, 42);
   t.is(n.body.os, 'Debian 12');
   t.is(n.body.status, 'online');
+  // Online means heard from (heartbeat or sample) within 90 s.
+  const status = async () => (await request(srv.url, 'GET', `/api/v1/nodes/${node.id}`, { headers: bearer(ws.token) })).body.status;
+  await srv.db.query(`UPDATE nodes SET last_seen_at = now() - interval '89 seconds' WHERE id = $1`, [node.id]);
+  t.is(await status(), 'online');
+  await srv.db.query(`UPDATE nodes SET last_seen_at = now() - interval '91 seconds' WHERE id = $1`, [node.id]);
+  t.is(await status(), 'offline');
+  t.is((await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: { pps: 1, bps: 8 } })).status, 200);
+  t.is(await status(), 'online');
+  await srv.db.query(`UPDATE node_last_sample SET received_at = now() - interval '91 seconds' WHERE node_id = $1`, [node.id]);
+  t.is(await status(), 'offline');
 });
 
 each('metrics: one sample, a batch array and a wrapped batch are all stored', async (t, srv) => {
@@ -89,6 +99,7 @@ each('body limits on every agent route: 413 and nothing stored', async (t, srv) 
   t.is((await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'unknown', severity: 'low', ioc_matches: ['z'.repeat(300_000)] } })).status, 413);
   t.is((await request(srv.url, 'GET', '/api/v1/agent/config', { headers: { ...h, 'content-type': 'application/json' }, raw: '{"a":1}' })).status, 413);
   t.is((await request(srv.url, 'POST', '/api/v1/agent/commands/1/ack', { headers: h, json: { status: 'failed', reason: 'r'.repeat(5000) } })).status, 413);
+  t.is((await request(srv.url, 'POST', '/api/v1/agent/incident/resolve', { headers: h, json: { incident_id: 1, pad: 'p'.repeat(5000) } })).status, 413);
   const n = await srv.db.query('SELECT last_seen_at FROM nodes WHERE id = $1', [node.id]);
   t.is(n.rows[0].last_seen_at, null);
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 0);
@@ -147,6 +158,24 @@ each('incident: open, update (peaks kept), resolve, timeline', async (t, srv) =>
   t.not(again.body.incident_id, id);
   const stale = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { incident_id: id, attack_family: 'icmp_flood', severity: 'low' } });
   t.is(stale.status, 409);
+});
+
+each('incident: simultaneous first reports open one incident; another node\'s incident is 404', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const h = agentHeaders(node);
+  const all = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+    request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'udp_flood', severity: 'high', peak_pps: 1000 * (i + 1) } })));
+  t.deepEqual(all.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 200, 200, 201]);
+  t.is(new Set(all.map((r) => r.body.incident_id)).size, 1);
+  const id = all[0]!.body.incident_id;
+  t.is(await count(srv, 'SELECT count(*) FROM incidents WHERE node_id = $1', [node.id]), 1);
+  t.is((await request(srv.url, 'GET', `/api/v1/incidents/${id}`, { headers: bearer(ws.token) })).body.peak_pps, 8000);
+  // Node B can neither update nor resolve node A's incident, and learns nothing of it.
+  const b = agentHeaders(await srv.admin.createNode(ws.id, 'node-b'));
+  t.is((await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: b, json: { incident_id: id, attack_family: 'unknown', severity: 'low' } })).status, 404);
+  t.is((await request(srv.url, 'POST', '/api/v1/agent/incident/resolve', { headers: b, json: { incident_id: id } })).status, 404);
+  const got = await request(srv.url, 'GET', `/api/v1/incidents/${id}`, { headers: bearer(ws.token) });
+  t.like(got.body, { status: 'open', attack_family: 'udp_flood', severity: 'high' });
 });
 
 each('config: threshold, baseline, IOC patterns, pending commands until acknowledged', async (t, srv) => {
