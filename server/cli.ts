@@ -65,7 +65,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     out(usage());
     return values.help ? 0 : 2;
   }
-  const cfg = resolveConfig(configFrom(values));
+  let cfg: ServerConfig;
+  try {
+    cfg = resolveConfig(configFrom(values));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
   const log = createLogger(cfg.logLevel as Level);
 
   if (cmd === 'server') {
@@ -92,14 +98,18 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     if (!values[k]) throw new Error(`--${k} is required`);
     return values[k];
   };
+  const threshold = values['pps-threshold'];
+  if (threshold !== undefined && !/^[1-9][0-9]{0,15}$/.test(threshold)) {
+    process.stderr.write(`--pps-threshold: expected a positive integer, got "${threshold}"\n`);
+    return 2;
+  }
   const db = await openDb({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2, log });
   try {
     await migrate(db, log);
     const a = admin(db);
     if (cmd === 'workspace') out(JSON.stringify(await a.createWorkspace(need('name'))));
     if (cmd === 'node') {
-      const threshold = values['pps-threshold'] ? Number(values['pps-threshold']) : undefined;
-      out(JSON.stringify(await a.createNode(need('workspace'), need('name'), { ip: values.ip, ppsThreshold: threshold })));
+      out(JSON.stringify(await a.createNode(need('workspace'), need('name'), { ip: values.ip, ppsThreshold: threshold === undefined ? undefined : Number(threshold) })));
     }
     if (cmd === 'token') out(JSON.stringify(await a.createToken(need('workspace'), values.name)));
     return 0;

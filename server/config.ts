@@ -74,8 +74,12 @@ export function resolveConfig(opts: Partial<ServerConfig>): ServerConfig {
     throw new Error(`metricPrefix "${cfg.metricPrefix}" is not a valid Prometheus name prefix`);
   }
   for (const k of ['rawRetentionHours', 'rollupRetentionDays', 'baselineWindowMinutes', 'onlineSeconds'] as const) {
-    if (!(cfg[k] > 0)) throw new Error(`${k} must be a positive number`);
+    if (!(cfg[k] > 0)) throw new Error(`${k} must be a positive number, got ${cfg[k]}`);
   }
+  if (!(cfg.maintenanceIntervalSeconds >= 0)) throw new Error(`maintenanceIntervalSeconds must be 0 or more, got ${cfg.maintenanceIntervalSeconds}`);
+  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new Error(`port must be an integer in 0..65535, got ${cfg.port}`);
+  if (!Number.isInteger(cfg.poolSize) || cfg.poolSize < 1) throw new Error(`poolSize must be a positive integer, got ${cfg.poolSize}`);
+  if (!['debug', 'info', 'warn', 'error'].includes(cfg.logLevel)) throw new Error(`logLevel must be debug, info, warn or error, got "${cfg.logLevel}"`);
   return cfg;
 }
 

@@ -20,8 +20,11 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
   const node = JSON.parse((await run('node', [cli, 'node', 'create', '--workspace', ws.uuid, '--name', 'edge-1', '--ip', '192.0.2.1', ...db], { env })).stdout);
   t.regex(ws.token, /^bwt_/);
   t.regex(node.uuid, /^[0-9a-f-]{36}$/);
+  const token = JSON.parse((await run('node', [cli, 'token', 'create', '--workspace', String(ws.id), '--name', 'grafana', ...db], { env })).stdout);
+  t.regex(token.token, /^bwt_/);
   const bad = await run('node', [cli, 'node', 'create', '--workspace', '424242', '--name', 'x', ...db], { env }).catch((e) => e);
   t.is(bad.code, 1);
+  t.regex(bad.stderr, /^no workspace 424242\n$/);
 
   const child = spawn('node', [cli, 'server', '--port', '0', '--host', '127.0.0.1', ...db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
@@ -40,6 +43,7 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
     const m = await request(url, 'GET', `/api/metrics?token=${ws.token}`);
     t.is(m.status, 200);
     t.regex(m.body, /breakwater_node_pps\{[^}]*node="edge-1"[^}]*\} 5/);
+    t.is((await request(url, 'GET', '/api/v1/nodes', { headers: { authorization: `Bearer ${token.token}` } })).status, 200);
   } finally {
     child.kill('SIGTERM');
   }
@@ -71,3 +75,23 @@ if (requireOrSkip(test, canRunPostgres)) {
     }
   });
 }
+
+test('CLI: bad settings and flags are one line on stderr and exit 2, before any database is touched', async (t) => {
+  const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [['server', '--port', 'abc'], {}, /^--port: expected a number\n$/],
+    [['server', '--port', '70000'], {}, /^port must be an integer in 0\.\.65535, got 70000\n$/],
+    [['server'], { BREAKWATER_POOL_SIZE: 'many' }, /^poolSize must be a positive integer, got NaN\n$/],
+    [['server', '--raw-retention-hours', '0'], {}, /^rawRetentionHours must be a positive number, got 0\n$/],
+    [['server', '--log-level', 'loud'], {}, /^logLevel must be debug, info, warn or error, got "loud"\n$/],
+    [['node', 'create', '--workspace', '1', '--name', 'x', '--pps-threshold', 'abc'], {}, /^--pps-threshold: expected a positive integer, got "abc"\n$/],
+    [['server', '--nope'], {}, /^Unknown option '--nope'/],
+  ];
+  for (const [args, extra, message] of cases) {
+    // A data dir that does not exist: a command that got as far as the database would create it.
+    const dir = `/tmp/bw-cli-never-${process.pid}`;
+    const r = await run('node', [cli, ...args, '--data-dir', dir], { env: { ...process.env, DATABASE_URL: '', ...extra } }).catch((e) => e);
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.stderr, message, args.join(' '));
+    t.false(fs.existsSync(dir), args.join(' '));
+  }
+});
