@@ -1,34 +1,60 @@
 // The auth matrix on both databases: missing/wrong keys (same and other
 // length), a key of node A with the UUID of node B, user tokens on agent
-// routes and node keys on user routes; nothing is written for a refused request.
+// routes and node keys on user routes; nothing is written for a refused
+// request, on every agent route including the capture upload.
 import test from 'ava';
 import { splitToken } from '../../server/secrets.ts';
 import { count, setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { pcap } from '../helpers/captures.ts';
 
 const each = withServers(test);
 
-const agentCalls: [string, string, unknown][] = [
-  ['POST', '/api/v1/agent/heartbeat', { agent_version: 'x', uptime: 1, os: 'y' }],
-  ['POST', '/api/v1/agent/metrics', { pps: 1, bps: 1 }],
-  ['POST', '/api/v1/agent/incident', { attack_family: 'udp_flood', severity: 'low' }],
-  ['POST', '/api/v1/agent/incident/resolve', { incident_id: 1 }],
-  ['POST', '/api/v1/agent/commands/1/ack', { status: 'applied' }],
-  ['GET', '/api/v1/agent/config', undefined],
-];
+/** Every agent route, aimed at objects node A really has (an open incident, a pending command), so a refusal that leaked would show. */
+function agentCalls(incident: number, command: number): [string, string, { json?: unknown; raw?: Buffer; type?: string }][] {
+  const boundary = 'bwauthmatrix';
+  const form = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    pcap(3), Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return [
+    ['POST', '/api/v1/agent/heartbeat', { json: { agent_version: 'x', uptime: 1, os: 'y' } }],
+    ['POST', '/api/v1/agent/metrics', { json: { pps: 1, bps: 1 } }],
+    ['POST', '/api/v1/agent/incident', { json: { attack_family: 'udp_flood', severity: 'critical', peak_pps: 9 } }],
+    ['POST', '/api/v1/agent/incident', { json: { incident_id: incident, attack_family: 'udp_flood', severity: 'critical' } }],
+    ['POST', '/api/v1/agent/incident/resolve', { json: { incident_id: incident } }],
+    ['POST', '/api/v1/agent/pcap', { raw: form, type: `multipart/form-data; boundary=${boundary}` }],
+    ['POST', `/api/v1/agent/commands/${command}/ack`, { json: { status: 'applied' } }],
+    ['GET', '/api/v1/agent/config', {}],
+  ];
+}
 
-async function nothingWritten(srv: Parameters<Parameters<typeof each>[1]>[1], nodeIds: number[]) {
-  return (
-    (await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = ANY($1)', [nodeIds])) +
-    (await count(srv, 'SELECT count(*) FROM incidents WHERE node_id = ANY($1)', [nodeIds])) +
-    (await count(srv, 'SELECT count(*) FROM nodes WHERE id = ANY($1) AND last_seen_at IS NOT NULL', [nodeIds]))
-  );
+/** Everything an agent request can write for these nodes, as one comparable value. */
+async function agentState(srv: Parameters<Parameters<typeof each>[1]>[1], nodeIds: number[]) {
+  const q = async (sql: string) => (await srv.db.query(sql, [nodeIds])).rows;
+  return {
+    samples: await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = ANY($1)', [nodeIds]),
+    last: await q('SELECT node_id, received_at FROM node_last_sample WHERE node_id = ANY($1) ORDER BY node_id'),
+    nodes: await q('SELECT id, last_seen_at, agent_version, uptime, os FROM nodes WHERE id = ANY($1) ORDER BY id'),
+    incidents: await q('SELECT id, status, severity, peak_pps, updated_at, resolved_at FROM incidents WHERE node_id = ANY($1) ORDER BY id'),
+    events: await q('SELECT e.id FROM incident_events e JOIN incidents i ON i.id = e.incident_id WHERE i.node_id = ANY($1) ORDER BY e.id'),
+    pcaps: await q('SELECT p.id FROM pcaps p JOIN incidents i ON i.id = p.incident_id WHERE i.node_id = ANY($1)'),
+    commands: await q('SELECT id, status, reason, acked_at FROM node_commands WHERE node_id = ANY($1) ORDER BY id'),
+  };
 }
 
 each('agent routes: 401 / 403 matrix, and nothing is written', async (t, srv) => {
   const { ws, node: a } = await setup(srv);
   const b = await srv.admin.createNode(ws.id, 'node-b');
   const other = await setup(srv, 'other');
+  const { rows: [inc] } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'low') RETURNING id`, [a.id]);
+  const rule = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: bearer(ws.token), json: { node_id: a.id, source: '192.0.2.1', ttl_seconds: 600 } });
+  const { rows: [cmd] } = await srv.db.query('SELECT id FROM node_commands WHERE rule_id = $1', [rule.body.id]);
+  const ids = [a.id, b.id, other.node.id];
+  const before = await agentState(srv, ids);
+  t.is(before.incidents.length, 1);
+  t.is(before.commands.length, 1);
   const cases: [string, Record<string, string>, number][] = [
     ['no headers', {}, 401],
     ['no key', { 'x-node-uuid': a.uuid }, 401],
@@ -39,20 +65,26 @@ each('agent routes: 401 / 403 matrix, and nothing is written', async (t, srv) =>
     ['wrong key, shorter', agentHeaders({ uuid: a.uuid, key: 'short' }), 401],
     ['wrong key, longer', agentHeaders({ uuid: a.uuid, key: a.key + a.key }), 401],
     ['unknown uuid', agentHeaders({ uuid: '00000000-0000-4000-8000-000000000000', key: a.key.slice(1) }), 401],
+    ['key of B, uuid of A', agentHeaders({ uuid: a.uuid, key: b.key }), 403],
     ['key of A, uuid of B', agentHeaders({ uuid: b.uuid, key: a.key }), 403],
     ['key of another workspace node, uuid of A', agentHeaders({ uuid: a.uuid, key: other.node.key }), 403],
     ['user token on an agent route', agentHeaders({ uuid: a.uuid, key: ws.token }), 401],
   ];
   for (const [what, headers, status] of cases) {
-    for (const [method, path, json] of agentCalls) {
-      const r = await request(srv.url, method, path, { headers, json });
+    for (const [method, path, o] of agentCalls(inc.id, cmd.id)) {
+      const r = await request(srv.url, method, path, { headers: { ...headers, ...(o.type ? { 'content-type': o.type } : {}) }, json: o.json, raw: o.raw });
       t.is(r.status, status, `${what}: ${method} ${path}`);
       t.is(r.body.error.code, status === 401 ? 'unauthorized' : 'forbidden');
     }
   }
-  t.is(await nothingWritten(srv, [a.id, b.id, other.node.id]), 0);
-  // And the right credentials work.
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(b), json: {} })).status, 200);
+  t.deepEqual(await agentState(srv, ids), before);
+  // The same calls with A's own credentials do write: the check above could fail.
+  for (const [method, path, o] of agentCalls(inc.id, cmd.id)) {
+    const r = await request(srv.url, method, path, { headers: { ...agentHeaders(a), ...(o.type ? { 'content-type': o.type } : {}) }, json: o.json, raw: o.raw });
+    t.true(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const after = await agentState(srv, ids);
+  for (const k of Object.keys(before) as (keyof typeof before)[]) t.notDeepEqual(after[k], before[k], k);
 });
 
 each('user routes and /api/metrics: tokens, node keys, ?token=', async (t, srv) => {
