@@ -7,7 +7,7 @@ import type { Logger } from './log.ts';
 import type { ServerConfig } from './config.ts';
 import { enforceRetention, recomputeBaselines, rollup } from './sql/maintenance.ts';
 
-const LOCK_KEY = 0x42_57_4d_54; // "BWMT"
+export const LOCK_KEY = 0x42_57_4d_54; // "BWMT"
 
 export interface MaintenanceResult { ran: boolean; rolledUp: number; rawDeleted: number; rollupsDeleted: number; baselines: number }
 

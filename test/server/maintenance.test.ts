@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { runMaintenance } from '../../server/maintenance.ts';
+import { LOCK_KEY, runMaintenance, scheduleMaintenance } from '../../server/maintenance.ts';
 import { migrate, migrationsDir } from '../../server/migrate.ts';
 import { openDb } from '../../server/db.ts';
 import { silentLogger } from '../../server/log.ts';
+import pg from 'pg';
 import { count, setup, withServers } from './_harness.ts';
 import { agentHeaders, request } from '../helpers/http.ts';
 
@@ -56,6 +57,32 @@ each('baseline: mean, p95, p99 from samples outside incidents', async (t, srv) =
   await runMaintenance(srv.db, srv.config);
   const { rows } = await srv.db.query('SELECT round(mean_pps::numeric, 3)::float8 AS mean_pps, round(p95_pps::numeric, 3)::float8 AS p95_pps, round(p99_pps::numeric, 3)::float8 AS p99_pps, samples FROM baselines WHERE node_id = $1', [node.id]);
   t.deepEqual(rows[0], { mean_pps: 100.5, p95_pps: 190.05, p99_pps: 198.01, samples: 200 });
+});
+
+each('the schedule runs rounds by itself; a round another process holds is skipped', async (t, srv, kind) => {
+  const { node } = await setup(srv);
+  // A window of 1 minute tells the schedule's rounds apart from the other tests' (60 minutes, 4 samples).
+  await insertAt(srv, node.id, [180, 30, 20, 10], (i) => 100 * i);
+  const baseline = async () => (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(node) })).body.baseline;
+  const stop = scheduleMaintenance(srv.db, { ...srv.config, maintenanceIntervalSeconds: 1, baselineWindowMinutes: 1 }, silentLogger);
+  try {
+    const deadline = Date.now() + 5000;
+    while ((await baseline())?.samples !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    t.like(await baseline(), { mean_pps: 200, samples: 3 });
+  } finally {
+    await stop();
+  }
+  if (kind !== 'postgres') return; // the embedded database is one session: its advisory locks are re-entrant
+  const other = new pg.Client({ connectionString: each.servers.pg!.url });
+  await other.connect();
+  try {
+    await other.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    t.like(await runMaintenance(srv.db, srv.config), { ran: false });
+    await other.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
+    t.like(await runMaintenance(srv.db, srv.config), { ran: true });
+  } finally {
+    await other.end();
+  }
 });
 
 each('migrations: applied once, recorded with hashes, an edited migration is refused', async (t, srv, kind) => {
