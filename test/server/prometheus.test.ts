@@ -2,7 +2,8 @@
 // tenant_id, values checked against a known workspace, the text checked by the
 // real `promtool check metrics`, a configurable prefix, and one real
 // Prometheus (loopback, private port and dir, bounded, killed after) scraping
-// the server and answering through its query API.
+// the server and answering through its query API, which also runs every
+// query of the shipped Grafana dashboard (docs/grafana/breakwater.json).
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,36 @@ const NAMES = ['nodes_total', 'nodes_online', 'nodes_under_attack', 'nodes_offli
   'node_udp_pct', 'node_icmp_pct', 'node_connections', 'node_baseline_avg_pps', 'node_baseline_p95_pps', 'node_baseline_p99_pps',
   'incidents_active', 'incidents_last_24h', 'mitigation_active_rules', 'mitigation_pending_rules', 'mitigation_failed_rules',
   'mitigation_adapter_healthy'];
+
+interface Dashboard {
+  __inputs: { name: string; pluginId: string }[];
+  templating: { list: { name: string; query: { query: string } }[] };
+  panels: { type: string; title: string; targets?: { expr: string; datasource: { uid: string } }[] }[];
+}
+const dashboard = JSON.parse(fs.readFileSync(new URL('../../docs/grafana/breakwater.json', import.meta.url), 'utf8')) as Dashboard;
+const dashboardQueries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+
+test('the Grafana dashboard: SPEC panels and variables, every SPEC metric, each query scoped to $tenant_id', (t) => {
+  t.deepEqual(dashboard.__inputs.map((i) => [i.name, i.pluginId]), [['DS_PROMETHEUS', 'prometheus']]);
+  t.deepEqual(dashboard.templating.list.map((v) => v.name), ['tenant_id', 'node']);
+  const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('\n');
+  for (const panel of ['node overview', 'traffic volume: packets', 'traffic volume: bits', 'protocol distribution', 'active connections per node',
+    'top talkers: nodes by pps', 'top talkers: nodes by bps', 'pps vs baseline', 'mitigation rules over time', 'adapter health', 'attack timeline']) {
+    t.true(titles.includes(panel), panel);
+  }
+  const used = new Set<string>();
+  for (const { panel, expr } of dashboardQueries) {
+    const names = [...expr.matchAll(/\b(breakwater_[a-z0-9_]+)\{/g)].map((m) => m[1]!.slice('breakwater_'.length));
+    t.true(names.length > 0, `${panel}: ${expr}`);
+    for (const n of names) {
+      t.true(NAMES.includes(n), `${panel}: ${n} is not a SPEC metric`);
+      used.add(n);
+    }
+    t.true(expr.includes('tenant_id="$tenant_id"'), `${panel}: ${expr} is not scoped to the workspace`);
+  }
+  t.deepEqual([...used].sort(), [...NAMES].sort());
+  for (const p of dashboard.panels) for (const tg of p.targets ?? []) t.is(tg.datasource.uid, '${DS_PROMETHEUS}', p.title);
+});
 
 /** A workspace with one node under attack, one online, one offline, rules active/pending/failed. */
 async function scene(srv: RunningServer) {
@@ -142,6 +173,21 @@ test.serial('a real Prometheus scrapes /api/metrics and answers through its quer
     t.is(up[0]?.value[1], '1');
     t.is((await q(`breakwater_nodes_total{tenant_id="${ws.uuid}"}`))[0]?.value[1], '3');
     t.is((await q('breakwater_mitigation_adapter_healthy{type="xdp"}')).length, 3);
+    // Every query of the Grafana dashboard is valid PromQL and finds series of this workspace.
+    const prom = `http://127.0.0.1:${port}`;
+    for (const { panel, expr } of dashboardQueries) {
+      const text = expr.replaceAll('$tenant_id', ws.uuid).replaceAll('$node', '.*');
+      const r = await request(prom, 'GET', `/api/v1/query?query=${encodeURIComponent(text)}`);
+      t.is(r.status, 200, `${panel}: ${text}: ${JSON.stringify(r.body)}`);
+      t.true(r.body.data.result.length > 0, `${panel}: ${text} found nothing`);
+    }
+    // And its variables: label_values(metric, label) is the series API's label values.
+    for (const v of dashboard.templating.list) {
+      const m = /^label_values\((.+), (\w+)\)$/.exec(v.query.query)!;
+      const match = m[1]!.replace('$tenant_id', ws.uuid);
+      const r = await request(prom, 'GET', `/api/v1/label/${m[2]}/values?match[]=${encodeURIComponent(match)}`);
+      t.deepEqual(r.body.data, v.name === 'tenant_id' ? [ws.uuid] : ['node-b'], v.name);
+    }
   } finally {
     prom.kill('SIGKILL');
     await new Promise((r) => prom.once('exit', r));
