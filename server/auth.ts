@@ -16,42 +16,62 @@ export interface AgentState { node: { id: number; uuid: string; workspaceId: num
 export interface UserState { workspaceId: number; tokenId: number }
 
 /**
- * Node credentials looked up recently, by UUID: agents call every second, so
- * this saves a query per request. Only the stored hash is cached and every
- * request is still compared against it. A deleted node is dropped from this
- * process's cache at once (forgetNode) and from other processes' within TTL.
+ * Node credentials looked up recently, by UUID, per database (so per server):
+ * agents call every second, so this saves a query per request. Only the
+ * stored hash is cached and every request is still compared against it.
+ * A node deleted or given a new key is dropped from the cache at once: in this
+ * process by forget(), in the other processes of a PostgreSQL database by the
+ * notification that revocations.ts listens for; CREDENTIALS_TTL_MS bounds how
+ * stale an entry can get if a notification is ever missed.
+ *
+ * Cache misses are looked up together: the UUIDs asked for while a lookup
+ * runs go in the next one (`WHERE uuid = ANY(...)`), so thousands of agents
+ * whose entries expire cost a few queries a second, not one each.
  */
 export const CREDENTIALS_TTL_MS = 10_000;
 type Credentials = { id: number; workspace_id: number; key_hash: Buffer };
-const cache = new Map<string, Credentials & { until: number }>();
-let forgotten = 0; // bumped by forgetNode: a lookup that ran meanwhile is not cached
-export const forgetNode = (uuid: string) => {
-  forgotten++;
-  return cache.delete(uuid);
-};
 
-/**
- * Cache misses of one database, looked up together: the UUIDs asked for while
- * a lookup runs go in the next one (`WHERE uuid = ANY(...)`), so thousands of
- * agents whose entries expire cost a few queries a second, not one each.
- */
-function credentialLoader(db: Db) {
-  let waiting = new Map<string, ((row: Credentials | undefined, err?: Error) => void)[]>();
-  let busy = false;
-  const run = () => {
-    if (busy || waiting.size === 0) return;
-    const batch = waiting;
-    waiting = new Map();
-    busy = true;
-    const epoch = forgotten;
-    nodeCredentials(db.pool, [...batch.keys()]).then(
+class CredentialCache {
+  private readonly cache = new Map<string, Credentials & { until: number }>();
+  private epoch = 0; // bumped by forget: a lookup that ran meanwhile is not cached
+  private waiting = new Map<string, ((row: Credentials | undefined, err?: Error) => void)[]>();
+  private busy = false;
+
+  constructor(private readonly db: Db) {}
+
+  lookup(uuid: string): Promise<Credentials | undefined> {
+    const hit = this.cache.get(uuid);
+    if (hit && hit.until > Date.now()) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const cb = (row: Credentials | undefined, err?: Error) => (err ? reject(err) : resolve(row));
+      const cbs = this.waiting.get(uuid);
+      if (cbs) cbs.push(cb);
+      else this.waiting.set(uuid, [cb]);
+      this.run();
+    });
+  }
+
+  /** Drops one node (or, without a UUID, every node) from the cache. */
+  forget(uuid?: string): void {
+    this.epoch++;
+    if (uuid === undefined) this.cache.clear();
+    else this.cache.delete(uuid);
+  }
+
+  private run(): void {
+    if (this.busy || this.waiting.size === 0) return;
+    const batch = this.waiting;
+    this.waiting = new Map();
+    this.busy = true;
+    const epoch = this.epoch;
+    nodeCredentials(this.db.pool, [...batch.keys()]).then(
       (rows) => {
         const until = Date.now() + CREDENTIALS_TTL_MS;
-        if (cache.size + rows.size >= 200_000) cache.clear();
+        if (this.cache.size + rows.size >= 200_000) this.cache.clear();
         for (const [uuid, cbs] of batch) {
           const row = rows.get(uuid);
-          if (row && epoch === forgotten) cache.set(uuid, { ...row, until });
-          else cache.delete(uuid);
+          if (row && epoch === this.epoch) this.cache.set(uuid, { ...row, until });
+          else this.cache.delete(uuid);
           for (const cb of cbs) cb(row);
         }
       },
@@ -59,23 +79,19 @@ function credentialLoader(db: Db) {
         for (const cbs of batch.values()) for (const cb of cbs) cb(undefined, err);
       },
     ).finally(() => {
-      busy = false;
-      run();
+      this.busy = false;
+      this.run();
     });
-  };
-  return (uuid: string): Promise<Credentials | undefined> => {
-    const hit = cache.get(uuid);
-    if (hit && hit.until > Date.now()) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const cbs = waiting.get(uuid);
-      const cb = (row: Credentials | undefined, err?: Error) => (err ? reject(err) : resolve(row));
-      if (cbs) cbs.push(cb);
-      else waiting.set(uuid, [cb]);
-      run();
-    });
-  };
+  }
 }
-const loaders = new WeakMap<Db, ReturnType<typeof credentialLoader>>();
+
+const caches = new WeakMap<Db, CredentialCache>();
+/** The credential cache of a database (one per server). */
+export function credentials(db: Db): CredentialCache {
+  let c = caches.get(db);
+  if (!c) caches.set(db, (c = new CredentialCache(db)));
+  return c;
+}
 
 /**
  * The node an agent request speaks for, from its Authorization and
@@ -86,9 +102,7 @@ export async function authenticateNode(db: Db, authorization: string | undefined
   if (!key) throw unauthorized('missing Authorization: Bearer <node key>');
   if (!uuidHeader || !UUID.test(uuidHeader)) throw unauthorized('missing or malformed X-Node-UUID header');
   const uuid = uuidHeader.toLowerCase();
-  let load = loaders.get(db);
-  if (!load) loaders.set(db, (load = credentialLoader(db)));
-  const node = await load(uuid);
+  const node = await credentials(db).lookup(uuid);
   if (!secretMatches(key, node?.key_hash)) {
     const { rowCount } = await db.query('SELECT 1 FROM nodes WHERE key_hash = $1', [hashSecret(key)]);
     if (rowCount) throw forbidden('this key belongs to another node than X-Node-UUID');

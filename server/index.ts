@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log.ts';
 import { runMaintenance, scheduleMaintenance, type MaintenanceResult } from './maintenance.ts';
 import { MetricsWriter } from './metrics-writer.ts';
 import { migrate } from './migrate.ts';
+import { listenForRevocations } from './revocations.ts';
 
 export type { ServerConfig } from './config.ts';
 export type { Logger } from './log.ts';
@@ -69,6 +70,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
     const port = (server.address() as AddressInfo).port;
     const stopMaintenance = scheduleMaintenance(db, config, log);
+    const stopRevocations = listenForRevocations(db, log);
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     log.info('server listening', { port, host: config.host, database: db.kind, dataDir: db.kind === 'embedded' ? config.dataDir : undefined });
     let closing: Promise<void> | undefined;
@@ -87,6 +89,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
             srv.closeIdleConnections();
           });
           await stopMaintenance();
+          await stopRevocations();
           await writer.drain();
           await db.close();
           log.info('server stopped');

@@ -3,7 +3,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../app.ts';
-import { forgetNode, userAuth, type UserState } from '../auth.ts';
+import { credentials, userAuth, type UserState } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
 import { parseSource } from '../commands.ts';
 import { notFound, validationFailed } from '../errors.ts';
@@ -61,8 +61,15 @@ export function userRoutes({ db, cfg }: Deps): Router {
   r.delete('/nodes/:id', auth, noBody, async (ctx) => {
     const uuid = await nodes.deleteNode(db.pool, wsId(ctx), idOf(ctx));
     if (!uuid) throw notFound('node');
-    forgetNode(uuid);
+    credentials(db).forget(uuid);
     ctx.status = 204;
+  });
+  r.post('/nodes/:id/key', auth, body(1 * KB), async (ctx) => {
+    const n = await nodes.rotateKey(db.pool, wsId(ctx), idOf(ctx));
+    if (!n) throw notFound('node');
+    credentials(db).forget(n.uuid);
+    // The new key is shown here once; the old one no longer authenticates.
+    reply(ctx, 200, { id: n.id, uuid: n.uuid, api_key: n.key });
   });
   r.put('/nodes/:id/threshold', auth, body(4 * KB), validate(S.setThreshold), async (ctx) => {
     const { pps_threshold } = input<{ pps_threshold: number | null }>(ctx);

@@ -68,10 +68,32 @@ export async function getNode(db: Queryable, workspaceId: number, id: number, on
   return rows[0];
 }
 
+/**
+ * Channel on which a node whose credentials changed (deleted, new key) is
+ * announced, with its UUID, when the change commits: every server process
+ * drops it from its credential cache (revocations.ts).
+ */
+export const CREDENTIALS_CHANNEL = 'breakwater_node_credentials';
+
 /** Deletes a node; returns its UUID, or undefined when there was none. */
 export async function deleteNode(db: Queryable, workspaceId: number, id: number): Promise<string | undefined> {
-  const r = await db.query<{ uuid: string }>('DELETE FROM nodes WHERE workspace_id = $1 AND id = $2 RETURNING uuid', [workspaceId, id]);
+  const r = await db.query<{ uuid: string }>(
+    `WITH d AS (DELETE FROM nodes WHERE workspace_id = $1 AND id = $2 RETURNING uuid)
+     SELECT uuid, pg_notify($3, uuid::text) FROM d`,
+    [workspaceId, id, CREDENTIALS_CHANNEL],
+  );
   return r.rows[0]?.uuid;
+}
+
+/** Gives a node a new key (the old one stops working); the key, shown once, or undefined when there is no such node. */
+export async function rotateKey(db: Queryable, workspaceId: number, id: number): Promise<{ id: number; uuid: string; key: string } | undefined> {
+  const key = newSecret();
+  const r = await db.query<{ uuid: string }>(
+    `WITH u AS (UPDATE nodes SET key_hash = $3 WHERE workspace_id = $1 AND id = $2 RETURNING uuid)
+     SELECT uuid, pg_notify($4, uuid::text) FROM u`,
+    [workspaceId, id, hashSecret(key), CREDENTIALS_CHANNEL],
+  );
+  return r.rows[0] ? { id, uuid: r.rows[0].uuid, key } : undefined;
 }
 
 export async function setThreshold(db: Queryable, workspaceId: number, id: number, pps: number | null): Promise<boolean> {

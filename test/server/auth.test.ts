@@ -4,6 +4,7 @@
 // request, on every agent route including the capture upload.
 import test from 'ava';
 import { splitToken } from '../../server/secrets.ts';
+import { startServer, silentLogger } from '../../server/index.ts';
 import { count, setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
 import { pcap } from '../helpers/captures.ts';
@@ -114,3 +115,61 @@ each('keys and tokens are stored only as hashes', async (t, srv) => {
   t.false(dump.includes(node.key));
   t.false(dump.includes(splitToken(ws.token)!.secret));
 });
+
+each('a new node key: shown once, the old key stops working at once', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const u = bearer(ws.token);
+  const beat = (key: string) => request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders({ uuid: node.uuid, key }), json: {} });
+  t.is((await beat(node.key)).status, 200); // cached now
+  const r = await request(srv.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
+  t.is(r.status, 200);
+  t.like(r.body, { id: node.id, uuid: node.uuid });
+  t.not(r.body.api_key, node.key);
+  t.is((await beat(node.key)).status, 401);
+  t.is((await beat(r.body.api_key)).status, 200);
+  t.false(JSON.stringify((await request(srv.url, 'GET', `/api/v1/nodes/${node.id}`, { headers: u })).body).includes(r.body.api_key));
+  const other = await setup(srv, 'other');
+  t.is((await request(srv.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: bearer(other.ws.token) })).status, 404);
+  t.is((await beat(r.body.api_key)).status, 200);
+});
+
+if (each.kinds.includes('postgres')) {
+  test('two server processes on one PostgreSQL: a deleted node or a replaced key is refused by both at once', async (t) => {
+    const first = each.servers.postgres!;
+    const second = await startServer({ port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, databaseUrl: each.servers.pg!.url });
+    try {
+      const { ws, node } = await setup(first, 'two-procs');
+      const gone = await first.admin.createNode(ws.id, 'to-delete');
+      const beat = (srv: typeof first, n: { uuid: string; key: string }) => request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(n), json: {} });
+      // Both processes have both nodes' credentials cached (10 s).
+      for (const srv of [first, second]) for (const n of [node, gone]) t.is((await beat(srv, n)).status, 200);
+      const u = bearer(ws.token);
+      t.is((await request(first.url, 'DELETE', `/api/v1/nodes/${gone.id}`, { headers: u })).status, 204);
+      const fresh = await request(first.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
+      // The notification is asynchronous: allow it a moment, far below the cache's 10 s.
+      const deadline = Date.now() + 1000;
+      while ((await beat(second, node)).status !== 401 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      t.is((await beat(second, node)).status, 401);
+      t.is((await beat(second, gone)).status, 401);
+      t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200);
+      t.true(Date.now() < deadline + 100);
+      // The listening connections break (a database restart, a proxy timeout): they come back and go on.
+      const listeners = async () => (await first.db.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`)).rows.map((r) => r.pid);
+      const before = await listeners();
+      t.is(before.length, 2);
+      await first.db.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);
+      const back = Date.now() + 5000;
+      let now: number[] = [];
+      while (Date.now() < back && ((now = await listeners()).length < 2 || now.some((p) => before.includes(p)))) await new Promise((r) => setTimeout(r, 100));
+      t.is(now.length, 2);
+      t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200); // cached again
+      const third = await request(first.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
+      const until = Date.now() + 1000;
+      while ((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status !== 401 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 401);
+      t.is((await beat(second, { uuid: node.uuid, key: third.body.api_key })).status, 200);
+    } finally {
+      await second.close();
+    }
+  });
+}
