@@ -11,6 +11,7 @@
 //   BENCH_SECONDS=20 BENCH_STEPS=1000,2000,5000 BENCH_FORMATS=msgpack npm run bench:server
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server   (server flags)
 //   BENCH_CONTINUE=1: go on after a failing step; repeat a step with BENCH_STEPS=4000,4000,4000
+//   BENCH_SERVER_OUT=/tmp/srv.log: the server's stdout and stderr to a file (e.g. with BENCH_NODE_ARGS=--trace-gc)
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -31,7 +32,12 @@ const cli = new URL('../scripts/breakwater.mjs', import.meta.url).pathname;
 interface Node { id: number; uuid: string; key: string }
 
 async function startServer(url: string): Promise<{ base: string; port: number; child: ChildProcess }> {
-  const child = spawn('node', [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), cli, 'server', '--port', '0', '--host', '127.0.0.1', '--database-url', url, '--pool-size', '10', '--maintenance-interval-seconds', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const child = spawn('node', [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), cli, 'server', '--port', '0', '--host', '127.0.0.1', '--database-url', url, '--pool-size', '10', '--maintenance-interval-seconds', '0'], { stdio: ['ignore', process.env.BENCH_SERVER_OUT ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  if (process.env.BENCH_SERVER_OUT) {
+    const out = fs.createWriteStream(process.env.BENCH_SERVER_OUT, { flags: 'a' });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+  }
   let log = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${log}`)); }, 60_000);
@@ -159,11 +165,13 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
   // Pacing: every millisecond, write whatever is due (a busy generator sends late,
   // and the lateness counts against the server's latency, as it would for an agent).
   let k = 0;
+  let late = 0; // the generator's own worst lateness in writing a timed request, ms (its stalls count as latency)
   let stopMeter: (() => string) | undefined;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
       while (k < total && dueOf(k) <= now) {
+        if (k >= WARMUP * n) late = Math.max(late, now - dueOf(k));
         const c = conns[k % n]!;
         if (c.socket.destroyed) settle(k, false, now);
         else { c.waiting.push(k); c.socket.write(requests[k]!); }
@@ -181,7 +189,7 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
   const elapsed = (sentAll - start) / 1000;
   const sorted = lat.subarray(0, timed).sort();
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-  return { cpu, worst, sent: total, failed: failed + (total - done), p50: pct(0.5), p99: pct(0.99), max: sorted[sorted.length - 1]!, rate: total / elapsed };
+  return { cpu, worst, late, sent: total, failed: failed + (total - done), p50: pct(0.5), p99: pct(0.99), max: sorted[sorted.length - 1]!, rate: total / elapsed };
 }
 
 /** CPU seconds (user + system) used so far by a process, plus, with `children`, by its reaped and live children. */
@@ -256,7 +264,7 @@ async function main() {
           const { rows: c } = await db.query<{ n: string }>('SELECT count(*) AS n FROM metrics_raw');
           const stored = Number(c[0]!.n);
           const ok = r.p99 < 100 && r.failed === 0 && stored === r.sent;
-          rows.push([format, String(n), r.rate.toFixed(0), String(r.sent), String(stored), String(r.failed), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(0), r.cpu, ok ? 'yes' : 'no']);
+          rows.push([format, String(n), r.rate.toFixed(0), String(r.sent), String(stored), String(r.failed), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(0), r.late.toFixed(0), r.cpu, ok ? 'yes' : 'no']);
           console.error(rows[rows.length - 1]!.join('\t'), `\ttransactions/s ${((c1 - c0) / (SECONDS + WARMUP)).toFixed(0)}\tslowest per second: ${r.worst.map((x) => x.toFixed(0)).join(' ')}`);
           if (ok) best[format] = Math.max(best[format] ?? 0, n);
           else if (!process.env.BENCH_CONTINUE) break;
@@ -298,7 +306,7 @@ async function main() {
 }
 
 function printTable(rows: string[][], best: Record<string, number>, scrape: { first: number; median: number; max: number; bytes: number }) {
-  const head = ['format', 'nodes', 'req/s', 'sent', 'stored', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'cpu % srv/pg/gen/other', 'pass'];
+  const head = ['format', 'nodes', 'req/s', 'sent', 'stored', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'gen late ms', 'cpu % srv/pg/gen/other', 'pass'];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';

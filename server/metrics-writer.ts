@@ -11,6 +11,9 @@ import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
 import { insertSamples, type Sample } from './sql/metrics.ts';
 
+/** An insert slower than this is logged: every agent waiting on it waits as long. */
+const SLOW_MS = 50;
+
 interface Pending {
   samples: Sample[];
   resolve: (inserted: number) => void;
@@ -79,8 +82,13 @@ export class MetricsWriter {
 
   private async flush(batch: Pending[]): Promise<void> {
     const prepared = this.db.kind === 'postgres';
+    const start = performance.now();
     try {
-      await insertSamples(this.db.pool, batch.length === 1 ? batch[0]!.samples : batch.flatMap((p) => p.samples), prepared);
+      const samples = batch.length === 1 ? batch[0]!.samples : batch.flatMap((p) => p.samples);
+      await insertSamples(this.db.pool, samples, prepared);
+      const ms = performance.now() - start;
+      // Agents wait for this commit: a slow one (a checkpoint, a slow disk) is worth a line.
+      if (ms > SLOW_MS) this.log.warn('slow metrics insert', { ms: Math.round(ms), samples: samples.length, queued: this.queued });
       // Per-request counts are not needed by callers beyond success; report the request's own size.
       for (const p of batch) p.resolve(p.samples.length);
     } catch (err) {
