@@ -4,16 +4,22 @@
 // that node from its credential cache. Without this, another process would
 // accept the old key until its cache entry expired (CREDENTIALS_TTL_MS).
 //
-// The listening connection is a plain client next to the pool. When it breaks
-// the whole cache is dropped (a notification may have been missed), and it is
-// opened again after 1 s, then 2, 4 ... up to 30 s; meanwhile entries still
-// expire after CREDENTIALS_TTL_MS. The embedded database has one server
-// process, whose own deletions forget the node directly: nothing to listen to.
+// The listening connection is a plain client next to the pool, with TCP
+// keepalive and a `SELECT 1` every 30 s, so that a connection a firewall or
+// NAT dropped without a word is noticed. When it breaks the whole cache is
+// dropped (a notification may have been missed), and it is opened again after
+// 1 s, then 2, 4 ... up to 30 s; meanwhile entries still expire after
+// CREDENTIALS_TTL_MS. It needs a direct or session-mode connection (a pooler in
+// transaction mode does not pass LISTEN on). The embedded database has one
+// server process, whose own changes forget the node directly: nothing to
+// listen to.
 import pg from 'pg';
 import { credentials } from './auth.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
 import { CREDENTIALS_CHANNEL } from './sql/nodes.ts';
+
+const PROBE_MS = 30_000;
 
 /** Starts listening; the returned function stops (and waits for the connection to close). */
 export function listenForRevocations(db: Db, log: Logger): () => Promise<void> {
@@ -21,11 +27,13 @@ export function listenForRevocations(db: Db, log: Logger): () => Promise<void> {
   const cache = credentials(db);
   let client: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let probe: NodeJS.Timeout | undefined;
   let stopped = false;
   let delay = 1000;
 
   const retry = (err: Error) => {
     cache.forget();
+    clearInterval(probe);
     const c = client;
     client = undefined;
     void c?.end().catch(() => {});
@@ -37,7 +45,7 @@ export function listenForRevocations(db: Db, log: Logger): () => Promise<void> {
   };
 
   const connect = () => {
-    const c = new pg.Client({ ...db.pool.options });
+    const c = new pg.Client({ ...db.pool.options, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client = c;
     c.on('notification', (n) => {
       if (n.channel === CREDENTIALS_CHANNEL && n.payload) cache.forget(n.payload);
@@ -54,6 +62,12 @@ export function listenForRevocations(db: Db, log: Logger): () => Promise<void> {
         if (client !== c) return;
         cache.forget(); // whatever changed before LISTEN took effect
         delay = 1000;
+        probe = setInterval(() => {
+          c.query('SELECT 1').catch((err: Error) => {
+            if (client === c) retry(err);
+          });
+        }, PROBE_MS);
+        probe.unref();
       })
       .catch((err: Error) => {
         if (client === c) retry(err);
@@ -64,6 +78,7 @@ export function listenForRevocations(db: Db, log: Logger): () => Promise<void> {
   return async () => {
     stopped = true;
     clearTimeout(timer);
+    clearInterval(probe);
     const c = client;
     client = undefined;
     await c?.end().catch(() => {});

@@ -2,6 +2,7 @@
 // under_attack (an open incident), else online (a heartbeat or a sample within
 // the online window, 90 s by default), else offline. The three are exclusive.
 import crypto from 'node:crypto';
+import type pg from 'pg';
 import type { Queryable } from '../db.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 
@@ -35,15 +36,27 @@ const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_thresho
   n.agent_version, n.os, n.uptime, n.last_seen_at, n.created_at, ${statusSql('n', '$1::float8')} AS status
   FROM nodes n JOIN workspaces w ON w.id = n.workspace_id`;
 
+/**
+ * Serialises node creation with rule creation in one workspace (a row lock
+ * on the workspace that foreign-key checks do not wait for). Without it a
+ * node and a workspace-wide rule created at the same moment would each miss
+ * the other's uncommitted row, and the node would never get the rule.
+ */
+export async function lockWorkspaceForRules(client: pg.PoolClient, workspaceId: number): Promise<void> {
+  await client.query('SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE', [workspaceId]);
+}
+
+/** Creates a node, with the commands of the workspace-wide rules in force. Call inside a transaction. */
 export async function createNode(
-  db: Queryable,
+  client: pg.PoolClient,
   workspaceId: number,
   input: { name: string; ip?: string; pps_threshold?: number | null },
 ): Promise<{ id: number; uuid: string; key: string }> {
   const key = newSecret();
   const uuid = crypto.randomUUID();
+  await lockWorkspaceForRules(client, workspaceId);
   // A workspace-wide drop rule still in force reaches a node created after it.
-  const { rows } = await db.query<{ id: number }>(
+  const { rows } = await client.query<{ id: number }>(
     `WITH n AS (
        INSERT INTO nodes (uuid, workspace_id, name, ip, key_hash, pps_threshold)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
@@ -69,19 +82,16 @@ export async function getNode(db: Queryable, workspaceId: number, id: number, on
 }
 
 /**
- * Channel on which a node whose credentials changed (deleted, new key) is
- * announced, with its UUID, when the change commits: every server process
- * drops it from its credential cache (revocations.ts).
+ * Channel on which a node whose credentials changed (deleted in any way, a new
+ * key) is announced, with its UUID, when the change commits: a trigger
+ * (migrations/002) sends it, and every server process drops that node from its
+ * credential cache (revocations.ts).
  */
 export const CREDENTIALS_CHANNEL = 'breakwater_node_credentials';
 
 /** Deletes a node; returns its UUID, or undefined when there was none. */
 export async function deleteNode(db: Queryable, workspaceId: number, id: number): Promise<string | undefined> {
-  const r = await db.query<{ uuid: string }>(
-    `WITH d AS (DELETE FROM nodes WHERE workspace_id = $1 AND id = $2 RETURNING uuid)
-     SELECT uuid, pg_notify($3, uuid::text) FROM d`,
-    [workspaceId, id, CREDENTIALS_CHANNEL],
-  );
+  const r = await db.query<{ uuid: string }>('DELETE FROM nodes WHERE workspace_id = $1 AND id = $2 RETURNING uuid', [workspaceId, id]);
   return r.rows[0]?.uuid;
 }
 
@@ -89,9 +99,8 @@ export async function deleteNode(db: Queryable, workspaceId: number, id: number)
 export async function rotateKey(db: Queryable, workspaceId: number, id: number): Promise<{ id: number; uuid: string; key: string } | undefined> {
   const key = newSecret();
   const r = await db.query<{ uuid: string }>(
-    `WITH u AS (UPDATE nodes SET key_hash = $3 WHERE workspace_id = $1 AND id = $2 RETURNING uuid)
-     SELECT uuid, pg_notify($4, uuid::text) FROM u`,
-    [workspaceId, id, hashSecret(key), CREDENTIALS_CHANNEL],
+    'UPDATE nodes SET key_hash = $3 WHERE workspace_id = $1 AND id = $2 RETURNING uuid',
+    [workspaceId, id, hashSecret(key)],
   );
   return r.rows[0] ? { id, uuid: r.rows[0].uuid, key } : undefined;
 }

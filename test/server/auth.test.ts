@@ -146,13 +146,12 @@ if (each.kinds.includes('postgres')) {
       const u = bearer(ws.token);
       t.is((await request(first.url, 'DELETE', `/api/v1/nodes/${gone.id}`, { headers: u })).status, 204);
       const fresh = await request(first.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
-      // The notification is asynchronous: allow it a moment, far below the cache's 10 s.
-      const deadline = Date.now() + 1000;
+      // The notification is asynchronous: allow it a moment, below the cache's 10 s.
+      const deadline = Date.now() + 5000;
       while ((await beat(second, node)).status !== 401 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       t.is((await beat(second, node)).status, 401);
       t.is((await beat(second, gone)).status, 401);
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200);
-      t.true(Date.now() < deadline + 100);
       // The listening connections break (a database restart, a proxy timeout): they come back and go on.
       const listeners = async () => (await first.db.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`)).rows.map((r) => r.pid);
       const before = await listeners();
@@ -164,7 +163,7 @@ if (each.kinds.includes('postgres')) {
       t.is(now.length, 2);
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200); // cached again
       const third = await request(first.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
-      const until = Date.now() + 1000;
+      const until = Date.now() + 5000;
       while ((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status !== 401 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 401);
       t.is((await beat(second, { uuid: node.uuid, key: third.body.api_key })).status, 200);
