@@ -29,7 +29,7 @@ export function admin(db: Db): Admin {
     },
     async createNode(workspace, name, opts = {}) {
       const w = await find(workspace);
-      return nodes.createNode(db.pool, w.id, { name, ip: opts.ip, pps_threshold: opts.ppsThreshold });
+      return db.withTransaction((c) => nodes.createNode(c, w.id, { name, ip: opts.ip, pps_threshold: opts.ppsThreshold }));
     },
     async createToken(workspace, name = '') {
       const w = await find(workspace);

@@ -47,7 +47,7 @@ export function userRoutes({ db, cfg }: Deps): Router {
   });
 
   r.post('/nodes', auth, body(4 * KB), validate(S.newNode), async (ctx) => {
-    const n = await nodes.createNode(db.pool, wsId(ctx), input(ctx));
+    const n = await db.withTransaction((c) => nodes.createNode(c, wsId(ctx), input(ctx)));
     // The key is shown here once; only its hash is stored.
     reply(ctx, 201, { id: n.id, uuid: n.uuid, api_key: n.key });
   });

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import type { Queryable } from '../db.ts';
 import { renderCommand, type RuleSpec } from '../commands.ts';
+import { lockWorkspaceForRules } from './nodes.ts';
 
 export type RuleState = 'pending' | 'active' | 'failed' | 'withdrawn' | 'expired';
 
@@ -30,6 +31,7 @@ export interface NewRule {
 
 /** Creates a rule and one pending command per target node; null when node_id is not in the workspace. */
 export async function createRule(client: pg.PoolClient, workspaceId: number, r: NewRule): Promise<number | null> {
+  await lockWorkspaceForRules(client, workspaceId);
   if (r.node_id !== undefined) {
     const { rowCount } = await client.query('SELECT 1 FROM nodes WHERE id = $1 AND workspace_id = $2', [r.node_id, workspaceId]);
     if (rowCount !== 1) return null;
@@ -115,27 +117,29 @@ export async function ackCommand(
   status: 'applied' | 'failed',
   reason: string | null,
 ): Promise<'ok' | 'gone' | 'conflict'> {
-  // Only a pending command is written: a repeated or contradicting answer changes nothing.
-  const { rows } = await db.query<{ status: string }>(
-    `WITH cur AS (SELECT id, status FROM node_commands WHERE id = $2 AND node_id = $1 FOR UPDATE),
+  // One statement, the row locked: a pending command takes the answer. A command
+  // withdrawn after it was delivered and then reported applied is in place on the
+  // node, so it becomes applied and gets a 'remove' command. Any other answer (a
+  // repeat, a contradiction, two at once) writes nothing.
+  const { rows } = await db.query<{ before: string; updated: number }>(
+    `WITH cur AS (SELECT id, status, rule_id, node_id, op FROM node_commands WHERE id = $2 AND node_id = $1 FOR UPDATE),
      upd AS (
-       UPDATE node_commands c SET status = $3, reason = $4, acked_at = now()
-       FROM cur WHERE c.id = cur.id AND cur.status = 'pending' RETURNING c.id
+       UPDATE node_commands c SET status = $3::text, acked_at = now(),
+         reason = CASE WHEN cur.status = 'pending' THEN $4 ELSE c.reason END
+       FROM cur WHERE c.id = cur.id AND (cur.status = 'pending' OR (cur.status = 'withdrawn' AND $3::text = 'applied'))
+       RETURNING cur.status AS was
+     ),
+     rm AS (
+       INSERT INTO node_commands (rule_id, node_id, op)
+       SELECT cur.rule_id, cur.node_id, 'remove' FROM cur JOIN upd ON upd.was = 'withdrawn'
+       WHERE cur.op = 'add'
+         AND NOT EXISTS (SELECT 1 FROM node_commands x WHERE x.rule_id = cur.rule_id AND x.node_id = cur.node_id AND x.op = 'remove')
      )
-     SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN $3 ELSE cur.status END AS status FROM cur`,
+     SELECT cur.status AS before, (SELECT count(*) FROM upd)::int AS updated FROM cur`,
     [nodeId, id, status, reason],
   );
   if (!rows[0]) return 'gone';
-  if (rows[0].status === 'withdrawn' && status === 'applied') {
-    // Delivered, then withdrawn before the agent answered: the rule is in place, so it must be removed.
-    await db.query(`UPDATE node_commands SET status = 'applied', acked_at = now() WHERE id = $1`, [id]);
-    await db.query(
-      `INSERT INTO node_commands (rule_id, node_id, op) SELECT rule_id, node_id, 'remove' FROM node_commands WHERE id = $1 AND op = 'add'`,
-      [id],
-    );
-    return 'ok';
-  }
-  return rows[0].status === status ? 'ok' : 'conflict';
+  return rows[0].updated > 0 || rows[0].before === status ? 'ok' : 'conflict';
 }
 
 function present(r: Record<string, any>) {

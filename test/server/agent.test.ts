@@ -19,13 +19,13 @@ each('heartbeat records the agent and makes the node online', async (t, srv) => 
   t.is(n.body.status, 'online');
   // Online means heard from (heartbeat or sample) within 90 s.
   const status = async () => (await request(srv.url, 'GET', `/api/v1/nodes/${node.id}`, { headers: bearer(ws.token) })).body.status;
-  await srv.db.query(`UPDATE nodes SET last_seen_at = now() - interval '89 seconds' WHERE id = $1`, [node.id]);
+  await srv.db.query(`UPDATE nodes SET last_seen_at = now() - interval '80 seconds' WHERE id = $1`, [node.id]);
   t.is(await status(), 'online');
-  await srv.db.query(`UPDATE nodes SET last_seen_at = now() - interval '91 seconds' WHERE id = $1`, [node.id]);
+  await srv.db.query(`UPDATE nodes SET last_seen_at = now() - interval '100 seconds' WHERE id = $1`, [node.id]);
   t.is(await status(), 'offline');
   t.is((await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: { pps: 1, bps: 8 } })).status, 200);
   t.is(await status(), 'online');
-  await srv.db.query(`UPDATE node_last_sample SET received_at = now() - interval '91 seconds' WHERE node_id = $1`, [node.id]);
+  await srv.db.query(`UPDATE node_last_sample SET received_at = now() - interval '100 seconds' WHERE node_id = $1`, [node.id]);
   t.is(await status(), 'offline');
 });
 
@@ -219,4 +219,14 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
   t.is(rm[0].command, 'iptables -D INPUT -s 203.0.113.0/24 -p udp --dport 53 -j DROP');
   t.is((await request(srv.url, 'POST', `/api/v1/agent/commands/${rm[0].id}/ack`, { headers: h, json: { status: 'applied' } })).status, 200);
   t.is((await request(srv.url, 'GET', `/api/v1/mitigations/${rule.body.id}`, { headers: u })).body.state, 'withdrawn');
+  // Delivered, withdrawn before the agent answered, then reported applied three times at once:
+  // the rule is in place on the node, so exactly one removal follows.
+  const late = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { node_id: node.id, source: '198.51.100.77', ttl_seconds: 600 } });
+  const [delivered] = (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pending_commands;
+  await request(srv.url, 'POST', `/api/v1/mitigations/${late.body.id}/withdraw`, { headers: u, json: {} });
+  const acks = await Promise.all([1, 2, 3].map(() => request(srv.url, 'POST', `/api/v1/agent/commands/${delivered.id}/ack`, { headers: h, json: { status: 'applied' } })));
+  t.deepEqual(acks.map((a) => a.status), [200, 200, 200]);
+  t.is(await count(srv, "SELECT count(*) FROM node_commands WHERE rule_id = $1 AND op = 'remove'", [late.body.id]), 1);
+  t.deepEqual((await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pending_commands.map((c: { command: string }) => c.command), ['iptables -D INPUT -s 198.51.100.77 -j DROP']);
+  t.is((await request(srv.url, 'POST', `/api/v1/agent/commands/${delivered.id}/ack`, { headers: h, json: { status: 'failed' } })).status, 409);
 });
