@@ -4,6 +4,7 @@
 //
 //   const each = withServers(test);
 //   each('heartbeat updates last_seen_at', async (t, srv) => { ... });
+//   each.serial(...) for a test that must not overlap the file's others.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,15 +66,19 @@ export function withServers(test: TestFn<unknown>, opts: StartOptions = {}) {
     for (const d of s.dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  const each = (title: string, fn: (t: ExecutionContext<unknown>, srv: RunningServer, kind: Kind) => Promise<void> | void) => {
+  type Body = (t: ExecutionContext<unknown>, srv: RunningServer, kind: Kind) => Promise<void> | void;
+  const register = (define: typeof test | typeof test.serial, title: string, fn: Body) => {
     for (const kind of kinds) {
-      test(`[${kind}] ${title}`, async (t) => {
+      define(`[${kind}] ${title}`, async (t) => {
         const srv = s[kind];
         if (!srv) return t.fail(`${kind} server did not start`);
         await fn(t, srv, kind);
       });
     }
   };
+  const each = (title: string, fn: Body) => register(test, title, fn);
+  /** A test that must not overlap the file's others (e.g. one that counts what a maintenance round did server-wide). */
+  each.serial = (title: string, fn: Body) => register(test.serial, title, fn);
   each.servers = s;
   each.kinds = kinds;
   return each;

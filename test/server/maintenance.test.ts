@@ -9,7 +9,8 @@ import { migrate, migrationsDir } from '../../server/migrate.ts';
 import { openDb } from '../../server/db.ts';
 import { silentLogger } from '../../server/log.ts';
 import pg from 'pg';
-import { count, setup, withServers } from './_harness.ts';
+import { count, freshDataDir, setup, withServers } from './_harness.ts';
+import { startServer } from '../../server/index.ts';
 import { agentHeaders, request } from '../helpers/http.ts';
 
 const each = withServers(test);
@@ -22,7 +23,7 @@ async function insertAt(srv: Parameters<Parameters<typeof each>[1]>[1], nodeId: 
   );
 }
 
-each('rollups per minute, raw retention and rollup retention are enforced', async (t, srv) => {
+each.serial('rollups per minute, raw retention and rollup retention are enforced', async (t, srv) => {
   const { ws, node } = await setup(srv);
   const cfg = { ...srv.config, rawRetentionHours: 2, rollupRetentionDays: 1 };
   // 3 hours ago (past raw retention): 60 samples in one minute; 10 minutes ago: 30 samples; 2 days ago: 5 samples.
@@ -47,7 +48,7 @@ each('rollups per minute, raw retention and rollup retention are enforced', asyn
   t.true(series.body.samples.length >= 2);
 });
 
-each('baseline: mean, p95, p99 from samples outside incidents', async (t, srv) => {
+each.serial('baseline: mean, p95, p99 from samples outside incidents', async (t, srv) => {
   const { node } = await setup(srv);
   // 200 normal samples (pps 1..200) over the last 20 minutes, then an attack at 1e6 pps inside an incident.
   await insertAt(srv, node.id, Array.from({ length: 200 }, (_, i) => 1200 - i * 5), (i) => i + 1);
@@ -59,31 +60,42 @@ each('baseline: mean, p95, p99 from samples outside incidents', async (t, srv) =
   t.deepEqual(rows[0], { mean_pps: 100.5, p95_pps: 190.05, p99_pps: 198.01, samples: 200 });
 });
 
-each('the schedule runs rounds by itself; a round another process holds is skipped', async (t, srv, kind) => {
-  const { node } = await setup(srv);
-  // A window of 1 minute tells the schedule's rounds apart from the other tests' (60 minutes, 4 samples).
-  await insertAt(srv, node.id, [180, 30, 20, 10], (i) => 100 * i);
-  const baseline = async () => (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(node) })).body.baseline;
-  const stop = scheduleMaintenance(srv.db, { ...srv.config, maintenanceIntervalSeconds: 1, baselineWindowMinutes: 1 }, silentLogger);
-  try {
-    const deadline = Date.now() + 5000;
-    while ((await baseline())?.samples !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    t.like(await baseline(), { mean_pps: 200, samples: 3 });
-  } finally {
-    await stop();
-  }
-  if (kind !== 'postgres') return; // the embedded database is one session: its advisory locks are re-entrant
-  const other = new pg.Client({ connectionString: each.servers.pg!.url });
-  await other.connect();
-  try {
-    await other.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    t.like(await runMaintenance(srv.db, srv.config), { ran: false });
-    await other.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
-    t.like(await runMaintenance(srv.db, srv.config), { ran: true });
-  } finally {
-    await other.end();
-  }
-});
+// On a server and database of its own: its rounds and its lock must not meet the other tests'.
+for (const kind of each.kinds) {
+  test(`[${kind}] the schedule runs rounds by itself; a round another process holds is skipped`, async (t) => {
+    const dir = kind === 'embedded' ? await freshDataDir() : undefined;
+    const url = kind === 'postgres' ? await each.servers.pg!.createDatabase('schedule') : undefined;
+    const srv = await startServer({ port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, dataDir: dir, databaseUrl: url });
+    try {
+      const { node } = await setup(srv);
+      await insertAt(srv, node.id, [30, 20, 10], (i) => 100 * (i + 1));
+      const baseline = async () => (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(node) })).body.baseline;
+      t.is(await baseline(), null);
+      const stop = scheduleMaintenance(srv.db, { ...srv.config, maintenanceIntervalSeconds: 1 }, silentLogger);
+      try {
+        const deadline = Date.now() + 5000;
+        while (!(await baseline()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        t.like(await baseline(), { mean_pps: 200, samples: 3 });
+      } finally {
+        await stop();
+      }
+      if (kind !== 'postgres') return; // the embedded database is one session: its advisory locks are re-entrant
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        await other.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+        t.like(await runMaintenance(srv.db, srv.config), { ran: false });
+        await other.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
+        t.like(await runMaintenance(srv.db, srv.config), { ran: true });
+      } finally {
+        await other.end();
+      }
+    } finally {
+      await srv.close();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 each('migrations: applied once, recorded with hashes, an edited migration is refused', async (t, srv, kind) => {
   const { rows } = await srv.db.query('SELECT id, name, hash FROM schema_migrations ORDER BY id');
