@@ -112,7 +112,12 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
   if (seenAt !== undefined) r.toIncidentMs = seenAt - onset;
   else r.notes.push('no incident during the flood');
   if (drop !== undefined) r.toDropMs = drop - onset;
-  else if (o.mitigation !== 'none') r.notes.push('the flood was not dropped');
+  else if (o.mitigation !== 'none') {
+    // What the run looked like, to tell a slow rule from a flood that ended before any rule could act.
+    r.notes.push(`the flood was not dropped (generator ran ${(endedAt || Date.now()) - t0} ms, onset ${onset - t0} ms after its start; ` +
+      `victim received ${span.received} and XDP dropped ${span.dropped} packets of it; rule ${r.ruleId ?? 'none'}` +
+      `${seenAt !== undefined && r.ruleId !== undefined ? ` asked ${seenAt - onset} ms after onset` : ''})`);
+  }
   if (r.incidentId !== undefined) {
     const inc = (await run.user('GET', `/incidents/${r.incidentId}`)).body;
     r.family = inc?.attack_family ?? r.family;
