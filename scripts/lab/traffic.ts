@@ -43,6 +43,18 @@ function watch(child: ChildProcess, what: string, okCodes: number[] = [0]): Flow
 const overheadUs: Record<'trafgen' | 'hping3', number> = { trafgen: 60, hping3: 60 };
 const MAX_PER_PROCESS = 6_000;
 
+/**
+ * A flood lasts its `seconds` even when the tool runs faster than planned:
+ * calibrate() measures the sleep cost once, and a calibration taken while the
+ * machine was busy shortens the gaps too much for a quieter moment later (a
+ * 4 s SYN flood was seen sent in 1.4 s, over before a rule could act). So the
+ * packet bound allows twice the plan and the time bound ends the flood.
+ */
+const BURST_ALLOWANCE = 2;
+function flowBounds(perProcessPps: number, seconds: number): { count: number; limitSeconds: number } {
+  return { count: Math.max(1, Math.round(BURST_ALLOWANCE * perProcessPps * seconds)), limitSeconds: seconds + 0.3 };
+}
+
 function pacing(tool: 'trafgen' | 'hping3', pps: number): { processes: number; gapUs: number; perProcess: number } {
   const processes = Math.max(1, Math.ceil(pps / MAX_PER_PROCESS));
   const perProcess = pps / processes;
@@ -55,14 +67,14 @@ export function together(flows: Flow[]): Flow {
 }
 
 function trafgenOnce(lab: Lab, templates: string[], count: number, gapUs: number, limitSeconds: number): Flow {
-  const child = lab.spawn(lab.attackerNs, ['timeout', String(Math.ceil(limitSeconds)), 'trafgen', '--dev', lab.attackerIf,
+  const child = lab.spawn(lab.attackerNs, ['timeout', String(limitSeconds), 'trafgen', '--dev', lab.attackerIf,
     '--in', '-', '-n', String(count), '-t', `${gapUs}us`, '-P', '1', '--no-sock-mem', '-q'], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.stdin!.end(templates.join('\n'));
   return watch(child, 'trafgen');
 }
 
 function hping3Once(lab: Lab, args: string[], target: string, count: number, gapUs: number, limitSeconds: number): Flow {
-  const child = lab.spawn(lab.attackerNs, ['timeout', String(Math.ceil(limitSeconds)), 'hping3', '-q', '-n', ...args,
+  const child = lab.spawn(lab.attackerNs, ['timeout', String(limitSeconds), 'hping3', '-q', '-n', ...args,
     '-i', `u${gapUs}`, '-c', String(count), target]);
   // hping3 exits 1 when no reply came back (spoofed sources): not an error here.
   return watch(child, 'hping3', [0, 1]);
@@ -71,19 +83,20 @@ function hping3Once(lab: Lab, args: string[], target: string, count: number, gap
 /**
  * trafgen sending the packet templates in turn (trafgen's configuration
  * language, one packet per template) at about `pps` for `seconds`: at most
- * pps x seconds packets, every process killed `seconds` + 5 s after its start.
+ * bounded by BURST_ALLOWANCE x pps x seconds packets and stopped `seconds` (plus start-up) after
+ * its start (see flowBounds).
  */
 export function trafgen(lab: Lab, templates: string[], pps: number, seconds: number): Flow {
   const p = pacing('trafgen', pps);
-  const count = Math.max(1, Math.round(p.perProcess * seconds));
-  return together(Array.from({ length: p.processes }, () => trafgenOnce(lab, templates, count, p.gapUs, seconds + 5)));
+  const b = flowBounds(p.perProcess, seconds);
+  return together(Array.from({ length: p.processes }, () => trafgenOnce(lab, templates, b.count, p.gapUs, b.limitSeconds)));
 }
 
-/** hping3 with `args` at about `pps` for `seconds`: pps x seconds packets at most, killed `seconds` + 5 s after its start. */
+/** hping3 with `args` at about `pps` for `seconds`, bounded as trafgen() is. */
 export function hping3(lab: Lab, args: string[], target: string, pps: number, seconds: number): Flow {
   const p = pacing('hping3', pps);
-  const count = Math.max(1, Math.round(p.perProcess * seconds));
-  return together(Array.from({ length: p.processes }, () => hping3Once(lab, args, target, count, p.gapUs, seconds + 5)));
+  const b = flowBounds(p.perProcess, seconds);
+  return together(Array.from({ length: p.processes }, () => hping3Once(lab, args, target, b.count, p.gapUs, b.limitSeconds)));
 }
 
 /**
