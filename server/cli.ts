@@ -99,7 +99,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     return values[k];
   };
   const threshold = values['pps-threshold'];
-  if (threshold !== undefined && !/^[1-9][0-9]{0,15}$/.test(threshold)) {
+  if (threshold !== undefined && !/^[1-9][0-9]{0,14}$/.test(threshold)) {
     process.stderr.write(`--pps-threshold: expected a positive integer, got "${threshold}"\n`);
     return 2;
   }

@@ -38,13 +38,7 @@ export function agentRoutes({ db, cfg, writer }: Deps): Router {
 
   r.post('/incident', auth, body(256 * KB), validate(S.incident), async (ctx) => {
     const { incident_id, ...rep } = input<S.IncidentInput>(ctx);
-    const run = () => db.withTransaction((c) => report(c, node(ctx).id, rep, incident_id));
-    // Two first reports at once both find no open incident; the one-open-incident
-    // index refuses the second insert, and run again it updates the first's incident.
-    const res = await run().catch((e: { constraint?: string }) => {
-      if (e.constraint === 'incidents_one_open' && incident_id === undefined) return run();
-      throw e;
-    });
+    const res = await db.withTransaction((c) => report(c, node(ctx).id, rep, incident_id));
     if (!res) throw notFound('incident');
     if (!res.opened && incident_id !== undefined && !(await isOpen(ctx, res.id))) throw conflict(`incident ${res.id} is resolved`);
     reply(ctx, res.opened ? 201 : 200, { incident_id: res.id, status: 'open', created: res.opened });

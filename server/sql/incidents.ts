@@ -47,10 +47,14 @@ export async function report(
     const { rows } = await client.query<{ id: number }>(
       `INSERT INTO incidents (node_id, attack_family, severity, peak_pps, peak_bps, source_ip_count,
          spoofing_detected, botnet_detected, details)
-       VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8::jsonb) RETURNING id`,
+       VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+       ON CONFLICT (node_id) WHERE status = 'open' DO NOTHING RETURNING id`,
       [...params, nodeId],
     );
-    const id = rows[0]!.id;
+    // Another report of this node opened its incident meanwhile (the one-open
+    // index made this insert wait for it): update that one instead.
+    if (!rows[0]) return report(client, nodeId, r);
+    const id = rows[0].id;
     await addEvent(client, id, 'opened', { attack_family: r.attack_family, severity: r.severity, peak_pps: r.peak_pps ?? null });
     return { id, opened: true };
   }
