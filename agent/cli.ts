@@ -10,32 +10,20 @@
  *   breakwater agent detach --iface eth0 [--netns NS]
  *   node --import tsx agent/cli.ts agent --help
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Agent } from './agent.ts';
-import { ConfigError, helpText, parseFlags, resolveConfig } from './config.ts';
-import { createLogger, type Level } from './log.ts';
-
-function loadFile(file: string | undefined): Record<string, unknown> | undefined {
-  if (!file) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`config file ${file}: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config file ${file}: not a JSON object`);
-  return v as Record<string, unknown>;
-}
+import { readConfigFile } from '../lib/settings.ts';
+import { CONFIG_ENV, ConfigError, helpText, parseFlags, resolveConfig } from './config.ts';
+import { createLogger } from './log.ts';
 
 async function detach(args: string[]): Promise<number> {
   const { values } = parseFlags(args);
-  const iface = values.iface as string | undefined;
+  const iface = values.iface;
   if (!iface) throw new ConfigError('detach needs --iface');
   const { Breakwater } = await import('../native/index.ts');
   try {
-    Breakwater.detachInterface(iface, values.netns ? { netns: values.netns as string } : {});
+    Breakwater.detachInterface(iface, values.netns ? { netns: values.netns } : {});
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       process.stderr.write(`breakwater is not attached to ${iface}\n`);
@@ -56,9 +44,9 @@ export async function runAgentCli(argv: string[]): Promise<number> {
   try {
     if (args[0] === 'detach') return await detach(args.slice(1));
     const { values, configFile } = parseFlags(args);
-    const cfg = resolveConfig({ flags: values, env: process.env, file: loadFile(configFile ?? process.env.BREAKWATER_CONFIG) });
+    const cfg = resolveConfig({ flags: values, env: process.env, ...readConfigFile(configFile ?? process.env[CONFIG_ENV]) });
     args = [];
-    const log = createLogger(cfg.logLevel as Level);
+    const log = createLogger(cfg.logLevel);
     const agent = new Agent(cfg, log);
     let signalled: NodeJS.Signals | null = null;
     let release!: () => void;
