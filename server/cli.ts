@@ -1,121 +1,141 @@
-// The `breakwater` command line (scripts/breakwater.mjs loads this file).
-//   breakwater server [--port 8080] [--host 0.0.0.0] [--database-url URL] [--data-dir .data] ...
-//   breakwater workspace create --name NAME          prints { id, uuid, name, token }
-//   breakwater node create --workspace ID --name NAME [--ip IP] [--pps-threshold N]
-//                                                    prints { id, uuid, key }
-//   breakwater token create --workspace ID [--name NAME]
-// Admin commands take the same --database-url / --data-dir and write to the
-// database directly (with the embedded database, stop the server first: one
-// process owns a data directory). Secrets go to stdout once, never to logs.
-import { parseArgs } from 'node:util';
-import { admin } from './admin.ts';
-import { defaults, envNames, resolveConfig, type ServerConfig } from './config.ts';
-import { openDb } from './db.ts';
-import { createLogger, type Level } from './log.ts';
-import { migrate } from './migrate.ts';
-import { startServer } from './index.ts';
+// The `breakwater` command line (scripts/breakwater.mjs loads this file):
+// `breakwater server`, and the admin commands `workspace create`, `node create`
+// and `token create`, which take the same settings, write to the database
+// directly and print the new secret once on stdout (never to logs). With the
+// embedded database, stop the server first: one process owns a data directory.
+// `breakwater --help` is generated from COMMANDS, ADMIN and config.ts's
+// SETTINGS. A bad flag or setting is one line on stderr and status 2; a refusal
+// (data directory in use, database unreachable, no such workspace) one line
+// and status 1. The server and database modules are imported when a command
+// runs, so --help and a bad flag answer at once.
+import { CONFIG_ENV, resolveConfig, SETTINGS, type ServerConfig } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { int, readConfigFile, SettingsError, str, type Values } from '../lib/settings.ts';
+import { parseFlags } from '../lib/settings-flags.ts';
+import { helpText, optionLines } from '../lib/settings-text.ts';
 
-const flags = {
-  port: { type: 'string' }, host: { type: 'string' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' },
-  'metric-prefix': { type: 'string' }, 'raw-retention-hours': { type: 'string' }, 'rollup-retention-days': { type: 'string' },
-  'baseline-window-minutes': { type: 'string' }, 'maintenance-interval-seconds': { type: 'string' }, 'pool-size': { type: 'string' },
-  'log-level': { type: 'string' }, name: { type: 'string' }, workspace: { type: 'string' }, ip: { type: 'string' },
-  'pps-threshold': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-} as const;
+/** The admin commands' own flags (not settings: no environment variable, no file key). */
+const ADMIN = {
+  name: str({ flag: 'name', arg: 'NAME', help: 'name of the workspace, node or token' }),
+  workspace: str({ flag: 'workspace', arg: 'ID', help: 'workspace id or UUID' }),
+  ip: str({ flag: 'ip', arg: 'IP', help: "the node's address, shown in Prometheus" }),
+  ppsThreshold: int({ flag: 'pps-threshold', min: 1, max: 999_999_999_999_999, help: "the node's own PPS threshold; without it the workspace's" }),
+};
+type AdminFlag = keyof typeof ADMIN;
 
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const COMMANDS: Record<string, { needs: AdminFlag[]; takes: AdminFlag[]; prints?: string }> = {
+  server: { needs: [], takes: [] },
+  'workspace create': { needs: ['name'], takes: [], prints: '{ id, uuid, name, token }' },
+  'node create': { needs: ['workspace', 'name'], takes: ['ip', 'ppsThreshold'], prints: '{ id, uuid, key }' },
+  'token create': { needs: ['workspace'], takes: ['name'], prints: '{ id, token }' },
+};
 
 export function usage(): string {
-  const settings = (Object.keys(defaults) as (keyof ServerConfig)[])
-    .map((k) => `  --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).padEnd(30)} ${envNames[k].padEnd(40)} ${defaults[k] ?? '(embedded database)'}`)
-    .join('\n');
-  return `usage:
-  breakwater server [settings]
-  breakwater workspace create --name NAME [--database-url URL | --data-dir DIR]
-  breakwater node create --workspace ID --name NAME [--ip IP] [--pps-threshold N]
-  breakwater token create --workspace ID [--name NAME]
-
-settings (flag, environment variable, default):
-${settings}
-`;
+  const flag = (k: AdminFlag) => `--${ADMIN[k].flag} ${ADMIN[k].arg ?? 'N'}`;
+  const lines = Object.entries(COMMANDS).map(([cmd, c], n) => {
+    const args = [...c.needs.map(flag), ...c.takes.map((k) => `[${flag(k)}]`), '[settings]'].join(' ');
+    return `${n ? '      ' : 'Usage:'} breakwater ${cmd} ${args}${c.prints ? `  prints ${c.prints}` : ''}`;
+  });
+  return helpText(SETTINGS, {
+    usage: [...lines, '       breakwater agent ...  (breakwater agent --help)'],
+    configEnv: CONFIG_ENV,
+    before: ['Admin command options:', ...optionLines(ADMIN, { sources: false }), ''],
+  });
 }
 
-function configFrom(values: Record<string, string | boolean | undefined>): Partial<ServerConfig> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(values)) {
-    const key = camel(k) as keyof ServerConfig;
-    if (v === undefined || !(key in defaults)) continue;
-    out[key] = typeof defaults[key] === 'number' ? Number(v) : v;
-    if (typeof out[key] === 'number' && Number.isNaN(out[key])) throw new Error(`--${k}: expected a number`);
+interface Invocation { command: string; cfg: ServerConfig; flags: Partial<Values<typeof ADMIN>> }
+
+/** `server`, or a noun and its verb (`node create`); the flags follow. */
+function commandWords(argv: string[]): string[] {
+  const [first, second] = argv;
+  if (first === undefined || first.startsWith('-')) return [];
+  return first === 'server' || second === undefined || second.startsWith('-') ? [first] : [first, second];
+}
+
+/** The command, its own flags and the settings; a SettingsError for anything wrong. */
+function parse(argv: string[]): Invocation {
+  const words = commandWords(argv);
+  const command = words.join(' ');
+  const c = COMMANDS[command];
+  if (!c) throw new SettingsError(`${command ? `unknown command '${command}'` : 'no command'}: one of ${Object.keys(COMMANDS).join(', ')} comes first (see breakwater --help)`);
+  const { values, configFile } = parseFlags({ ...SETTINGS, ...ADMIN }, argv.slice(words.length));
+  const flags: Record<string, unknown> = {};
+  for (const k of Object.keys(ADMIN) as AdminFlag[]) {
+    if (values[k] === undefined) continue;
+    if (!c.needs.includes(k) && !c.takes.includes(k)) throw new SettingsError(`${command} takes no --${ADMIN[k].flag}`);
+    flags[k] = values[k];
   }
-  return out as Partial<ServerConfig>;
+  const missing = c.needs.filter((k) => flags[k] === undefined);
+  if (missing.length) throw new SettingsError(`${command} needs ${missing.map((k) => `--${ADMIN[k].flag}`).join(', ')}`);
+  // resolveConfig() takes the settings among the values; the admin flags are not settings.
+  return { command, flags: flags as Invocation['flags'], cfg: resolveConfig(values, readConfigFile(configFile ?? process.env[CONFIG_ENV])) };
 }
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${usage()}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [cmd, sub] = positionals;
-  if (values.help || !cmd) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     out(usage());
-    return values.help ? 0 : 2;
-  }
-  let cfg: ServerConfig;
-  try {
-    cfg = resolveConfig(configFrom(values));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
-  const log = createLogger(cfg.logLevel as Level);
-
-  if (cmd === 'server') {
-    const srv = await startServer({ ...cfg, log });
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) process.exit(130); // second signal: leave now
-        stopping = true;
-        log.info('stopping', { signal });
-        void srv.close().then(resolve);
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-    });
     return 0;
   }
+  if (argv.length === 0) {
+    process.stderr.write(usage() + '\n');
+    return 2;
+  }
+  let inv: Invocation;
+  try {
+    inv = parse(argv);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    process.stderr.write(`breakwater: ${err.message}\n`);
+    return 2;
+  }
+  const log = createLogger(inv.cfg.logLevel);
+  try {
+    if (inv.command === 'server') return await serve(inv.cfg, log);
+    await runAdmin(inv, out, log);
+    return 0;
+  } catch (err) {
+    // One line: a refusal (data directory in use, no such workspace, database unreachable) is not a crash.
+    process.stderr.write(`breakwater: ${oneLine(err)}\n`);
+    return 1;
+  }
+}
 
-  if (!['workspace', 'node', 'token'].includes(cmd) || sub !== 'create') {
-    process.stderr.write(`unknown command: ${positionals.join(' ')}\n${usage()}`);
-    return 2;
-  }
-  const need = (k: 'name' | 'workspace') => {
-    if (!values[k]) throw new Error(`--${k} is required`);
-    return values[k];
+/** An error's message on one line (an AggregateError, as a refused connection gives, has none of its own). */
+function oneLine(err: unknown): string {
+  const e = err as Error & { code?: string; errors?: Error[] };
+  return (e.message || e.errors?.map((x) => x.message).join('; ') || e.code || String(err)).split('\n')[0]!;
+}
+
+async function serve(cfg: ServerConfig, log: Logger): Promise<number> {
+  // Signals are handled from the start: one that arrives while the server starts stops it once it has.
+  let signalled = false;
+  let wake = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130); // second signal: leave now
+    signalled = true;
+    log.info('stopping', { signal });
+    wake();
   };
-  const threshold = values['pps-threshold'];
-  if (threshold !== undefined && !/^[1-9][0-9]{0,14}$/.test(threshold)) {
-    process.stderr.write(`--pps-threshold: expected a positive integer, got "${threshold}"\n`);
-    return 2;
-  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const { startServer } = await import('./index.ts');
+  const srv = await startServer({ ...cfg, log });
+  if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
+  await srv.close();
+  return 0;
+}
+
+async function runAdmin({ command, cfg, flags }: Invocation, out: (s: string) => void, log: Logger): Promise<void> {
+  const [{ admin }, { openDb }, { migrate }] = await Promise.all([import('./admin.ts'), import('./db.ts'), import('./migrate.ts')]);
   const db = await openDb({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, poolSize: 2, log });
   try {
     await migrate(db, log);
     const a = admin(db);
-    if (cmd === 'workspace') out(JSON.stringify(await a.createWorkspace(need('name'))));
-    if (cmd === 'node') {
-      out(JSON.stringify(await a.createNode(need('workspace'), need('name'), { ip: values.ip, ppsThreshold: threshold === undefined ? undefined : Number(threshold) })));
-    }
-    if (cmd === 'token') out(JSON.stringify(await a.createToken(need('workspace'), values.name)));
-    return 0;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 1;
+    // parse() has checked that each command has the flags it needs.
+    const { name, workspace, ip, ppsThreshold } = flags;
+    if (command === 'workspace create') out(JSON.stringify(await a.createWorkspace(name!)));
+    if (command === 'node create') out(JSON.stringify(await a.createNode(workspace!, name!, { ip, ppsThreshold })));
+    if (command === 'token create') out(JSON.stringify(await a.createToken(workspace!, name)));
   } finally {
     await db.close();
   }

@@ -3,8 +3,11 @@
 // hold neither the token nor the node key. Both databases.
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { SETTINGS } from '../../server/config.ts';
 import { splitToken } from '../../server/secrets.ts';
 import { freshDataDir } from './_harness.ts';
 import { canRunPostgres, startPostgres } from '../helpers/postgres.ts';
@@ -24,7 +27,7 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
   t.regex(token.token, /^bwt_/);
   const bad = await run('node', [cli, 'node', 'create', '--workspace', '424242', '--name', 'x', ...db], { env }).catch((e) => e);
   t.is(bad.code, 1);
-  t.regex(bad.stderr, /^no workspace 424242\n$/);
+  t.regex(bad.stderr, /^breakwater: no workspace 424242\n$/);
 
   const child = spawn('node', [cli, 'server', '--port', '0', '--host', '127.0.0.1', ...db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
@@ -50,7 +53,7 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
   t.is(await exited, 0);
   const lines = logs.trim().split('\n');
   for (const l of lines) t.notThrows(() => JSON.parse(l), l);
-  t.true(logs.includes('token=REDACTED'));
+  t.true(lines.some((l) => l.includes('/api/metrics')), 'the ?token= scrape is logged (without its token)');
   t.false(logs.includes(splitToken(ws.token)!.secret), 'token secret in the logs');
   t.false(logs.includes(node.key), 'node key in the logs');
   t.true(lines.some((l) => JSON.parse(l).msg === 'server stopped'));
@@ -77,21 +80,49 @@ if (requireOrSkip(test, canRunPostgres)) {
 }
 
 test('CLI: bad settings and flags are one line on stderr and exit 2, before any database is touched', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-cli-config-'));
+  const file = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+  const wrongType = file('wrong-type.json', '{ "onlineSeconds": "soon" }');
+  const unknown = file('unknown.json', '{ "onlineSecs": 30 }');
+  const broken = file('broken.json', '{ "port": 80');
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
-    [['server', '--port', 'abc'], {}, /^--port: expected a number\n$/],
-    [['server', '--port', '70000'], {}, /^port must be an integer in 0\.\.65535, got 70000\n$/],
-    [['server'], { BREAKWATER_POOL_SIZE: 'many' }, /^poolSize must be a positive integer, got NaN\n$/],
-    [['server', '--raw-retention-hours', '0'], {}, /^rawRetentionHours must be a positive number, got 0\n$/],
-    [['server', '--log-level', 'loud'], {}, /^logLevel must be debug, info, warn or error, got "loud"\n$/],
-    [['node', 'create', '--workspace', '1', '--name', 'x', '--pps-threshold', 'abc'], {}, /^--pps-threshold: expected a positive integer, got "abc"\n$/],
-    [['server', '--nope'], {}, /^Unknown option '--nope'/],
+    [['server', '--port', 'abc'], {}, /^breakwater: --port: port must be an integer in 0\.\.65535, got "abc"\n$/],
+    [['server', '--port', '70000'], {}, /^breakwater: --port: port must be an integer in 0\.\.65535, got "70000"\n$/],
+    [['server'], { BREAKWATER_POOL_SIZE: 'many' }, /^breakwater: BREAKWATER_POOL_SIZE: poolSize must be an integer >= 1, got "many"\n$/],
+    [['server', '--raw-retention-hours', '0'], {}, /^breakwater: --raw-retention-hours: rawRetentionHours must be an integer >= 1, got "0"\n$/],
+    [['server', '--log-level', 'loud'], {}, /^breakwater: --log-level: logLevel must be one of debug, info, warn, error, got "loud"\n$/],
+    [['server', '--metric-prefix', '9x'], {}, /^breakwater: --metric-prefix: metricPrefix must be a Prometheus name prefix .*, got "9x"\n$/],
+    // Documented and in --help, but refused by the old flag parser:
+    [['server', '--online-seconds', '0'], {}, /^breakwater: --online-seconds: onlineSeconds must be an integer >= 1, got "0"\n$/],
+    [['server', '--online-seconds=30', '--port', 'x'], {}, /^breakwater: --port: /],
+    [['server', '--config', wrongType], {}, new RegExp(`^breakwater: config file ${wrongType}: onlineSeconds must be an integer >= 1, got "soon"\n$`)],
+    [['server'], { BREAKWATER_SERVER_CONFIG: unknown }, new RegExp(`^breakwater: config file ${unknown}: unknown key 'onlineSecs'\n$`)],
+    [['workspace', 'create', '--name', 'x', '--config', broken], {}, /^breakwater: config file .*broken\.json: [^\n]*JSON[^\n]*\n$/],
+    [['server', '--config', path.join(dir, 'none.json')], {}, /^breakwater: config file .*none\.json: ENOENT[^\n]*\n$/],
+    [['node', 'create', '--workspace', '1', '--name', 'x', '--pps-threshold', 'abc'], {}, /^breakwater: --pps-threshold: ppsThreshold must be an integer in 1\.\.999999999999999, got "abc"\n$/],
+    [['node', 'create', '--name', 'x'], {}, /^breakwater: node create needs --workspace\n$/],
+    [['workspace', 'create', '--name', 'x', '--ip', '192.0.2.1'], {}, /^breakwater: workspace create takes no --ip\n$/],
+    [['server', '--nope'], {}, /^breakwater: unknown option --nope \(see --help\)\n$/],
+    [['frob'], {}, /^breakwater: unknown command 'frob': [^\n]+\n$/],
   ];
-  for (const [args, extra, message] of cases) {
-    // A data dir that does not exist: a command that got as far as the database would create it.
-    const dir = `/tmp/bw-cli-never-${process.pid}`;
-    const r = await run('node', [cli, ...args, '--data-dir', dir], { env: { ...process.env, DATABASE_URL: '', ...extra } }).catch((e) => e);
+  // A data dir that does not exist: a command that got as far as the database would create it.
+  const never = `/tmp/bw-cli-never-${process.pid}`;
+  const check = async ([args, extra, message]: (typeof cases)[number]) => {
+    const r = await run('node', [cli, ...args, '--data-dir', never], { env: { ...process.env, DATABASE_URL: '', BREAKWATER_SERVER_CONFIG: '', ...extra } }).catch((e) => e);
     t.is(r.code, 2, args.join(' '));
     t.regex(r.stderr, message, args.join(' '));
-    t.false(fs.existsSync(dir), args.join(' '));
+  };
+  try {
+    for (let n = 0; n < cases.length; n += 4) await Promise.all(cases.slice(n, n + 4).map(check));
+    t.false(fs.existsSync(never));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('CLI: --help lists every setting, the admin flags and the config file', async (t) => {
+  const { stdout } = await run('node', [cli, '--help'], { env: { ...process.env, BREAKWATER_SERVER_CONFIG: '' } });
+  for (const [key, spec] of Object.entries(SETTINGS)) t.true(stdout.includes(`  --${spec.flag} `) && stdout.includes(`Env: ${spec.env}. File key: ${key}.`), key);
+  for (const flag of ['--name NAME', '--workspace ID', '--ip IP', '--pps-threshold N', '--config FILE']) t.true(stdout.includes(`  ${flag}\n`), flag);
+  t.true(stdout.includes('Env: BREAKWATER_SERVER_CONFIG.'));
 });
