@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { LockBusy, lockDir } from '../lib/pid-lock.ts';
 
 export const EMBEDDED_MAX_CONNECTIONS = 1;
 
@@ -24,7 +25,7 @@ export interface Embedded {
 export async function startEmbedded(dataDir: string): Promise<Embedded> {
   const dir = path.resolve(dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });
-  const releaseLock = lockDir(path.resolve(dataDir));
+  const releaseLock = lockDataDir(path.resolve(dataDir));
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   // Unix socket paths are limited to ~107 bytes, so the socket lives in a short private temp dir.
@@ -59,33 +60,16 @@ export async function startEmbedded(dataDir: string): Promise<Embedded> {
 
 /**
  * PGlite has no lock of its own: two processes on one data directory would
- * corrupt it. A pid file created with O_EXCL refuses the second one; a pid
- * file left by a dead process is taken over.
+ * corrupt it. lib/pid-lock.ts refuses the second one (LockBusy, one sentence)
+ * and takes over a pid file left by a process that is gone, even when its PID
+ * now belongs to another process.
  */
-function lockDir(dataDir: string): () => void {
-  const file = path.join(dataDir, 'breakwater.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(fs.readFileSync(file, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`data directory ${dataDir} is in use by process ${pid} (stop it, or use the HTTP API)`);
-      }
-      if (pid === process.pid) throw new Error(`data directory ${dataDir} is already open in this process`);
-      fs.rmSync(file, { force: true });
-    }
-  }
-  throw new Error(`cannot lock data directory ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
+function lockDataDir(dataDir: string): () => void {
   try {
-    process.kill(pid, 0);
-    return true;
+    return lockDir(dataDir);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (!(err instanceof LockBusy)) throw err;
+    const hint = err.pid === process.pid ? '' : ' (stop it first, or use the HTTP API)';
+    throw new LockBusy(`data directory ${err.message}${hint}`, err.pid);
   }
 }
