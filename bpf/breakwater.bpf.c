@@ -2,7 +2,8 @@
 /*
  * Breakwater's XDP program: counts every packet (protocols, TCP flags,
  * fragments, sizes, TTLs, distinct sources, top talkers) and drops by rule.
- * A packet it cannot parse is counted as malformed and passed.
+ * A packet it cannot parse in full is counted as malformed; the rules still
+ * judge it by what could be parsed (its source, once the IP header is read).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -30,7 +31,7 @@ const volatile __u32 bench_random_src = 0;
 const volatile __u32 bench_src_mask = 0;
 
 enum bw_parsed {
-	BW_PARSED_MALFORMED = -1,
+	BW_PARSED_MALFORMED = -1,	/* *p holds what could be parsed */
 	BW_PARSED_NON_IP = 0,
 	BW_PARSED_IP = 1,
 };
@@ -38,12 +39,13 @@ enum bw_parsed {
 /*
  * Parses every header into *p. A global function: the verifier checks it
  * once on its own, so the many paths through the headers do not multiply
- * the paths through the counting and rule code that follows.
+ * the paths through the counting and rule code that follows. Malformed:
+ * a header truncated or inconsistent, or past a limit (BW_MAX_VLAN tags,
+ * BW_MAX_EXT_HDRS extension headers); the fields before it are filled.
  */
 __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 {
 	struct bw_cursor c;
-	__u64 vlan = 0;
 	int proto;
 
 	if (!p || !ctx)
@@ -51,36 +53,35 @@ __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 	c.pos = (void *)(long)ctx->data;
 	c.end = (void *)(long)ctx->data_end;
 	c.l4_len = 0;
-	proto = parse_eth(&c, &vlan);
-	p->vlan = vlan;
+	proto = parse_eth(&c, p);
 	if (proto == ETH_P_IP)
 		proto = parse_ipv4(&c, p);
 	else if (proto == ETH_P_IPV6)
 		proto = parse_ipv6(&c, p);
 	else if (proto >= 0)
-		return BW_PARSED_NON_IP;
+		return p->vlan > BW_MAX_VLAN ? BW_PARSED_MALFORMED : BW_PARSED_NON_IP;
 	if (proto < 0)
 		return BW_PARSED_MALFORMED;
-	if (p->frag == BW_FRAG_LATER)
-		return BW_PARSED_IP;
-	switch (p->ip_proto) {
-	case IPPROTO_TCP:
-		proto = parse_tcp(&c, p);
-		break;
-	case IPPROTO_UDP:
-		proto = parse_udp(&c, p);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		proto = parse_icmp(&c, p);
-		break;
-	default:
-		proto = 0;
+	if (p->frag != BW_FRAG_LATER) {
+		switch (p->ip_proto) {
+		case IPPROTO_TCP:
+			proto = parse_tcp(&c, p);
+			break;
+		case IPPROTO_UDP:
+			proto = parse_udp(&c, p);
+			break;
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6:
+			proto = parse_icmp(&c, p);
+			break;
+		default:
+			proto = 0;
+		}
+		if (proto < 0)
+			return BW_PARSED_MALFORMED;
+		p->l4 = 1;
 	}
-	if (proto < 0)
-		return BW_PARSED_MALFORMED;
-	p->l4 = 1;
-	return BW_PARSED_IP;
+	return p->vlan > BW_MAX_VLAN ? BW_PARSED_MALFORMED : BW_PARSED_IP;
 }
 
 SEC("xdp")
@@ -109,8 +110,12 @@ int breakwater(struct xdp_md *ctx)
 		st->counters[BW_C_NON_IP]++;
 		goto out;
 	}
-	if (parsed == BW_PARSED_MALFORMED && !p.family)
-		goto malformed;
+	/* No IP header to read (or none found): nothing a rule could match. */
+	if (!p.family) {
+		st->counters[BW_C_MALFORMED]++;
+		verdict = BW_VERDICT_MALFORMED;
+		goto out;
+	}
 
 	if (bench_random_src && p.family == 4)
 		p.saddr4 = (bpf_get_prandom_u32() & bench_src_mask) |
@@ -120,18 +125,17 @@ int breakwater(struct xdp_md *ctx)
 	st->ttl_hist[p.ttl]++;
 	if (p.frag)
 		st->counters[BW_C_FRAGMENTS]++;
+	/* The source is known: a malformed packet meets the rules too, with the
+	 * fields that were parsed, but moves no L4 counter or port talker. */
 	if (parsed == BW_PARSED_MALFORMED)
-		goto malformed;
-	if (p.l4)
+		st->counters[BW_C_MALFORMED]++;
+	else if (p.l4)
 		count_l4(st, &p, len);
 	hll_add(cfg, &p);
-	talkers_add(cfg, st, &p, len);
+	talkers_add(cfg, st, &p, len, parsed != BW_PARSED_MALFORMED);
 	verdict = apply_rules(cfg, st, &p, len);
-	goto out;
-
-malformed:
-	st->counters[BW_C_MALFORMED]++;
-	verdict = BW_VERDICT_MALFORMED;
+	if (verdict == BW_VERDICT_PASS && parsed == BW_PARSED_MALFORMED)
+		verdict = BW_VERDICT_MALFORMED;
 out:
 	switch (verdict) {
 	case BW_VERDICT_DROP:

@@ -32,6 +32,10 @@
 #ifndef BW_MAX_VLAN
 #define BW_MAX_VLAN 2		/* 802.1Q / 802.1ad tags parsed */
 #endif
+#ifndef BW_MAX_VLAN_SEEK
+#define BW_MAX_VLAN_SEEK 8	/* tags skipped at most to find the source of a deeper
+				 * stack (counted malformed); past it, passed */
+#endif
 #ifndef BW_MAX_EXT_HDRS
 #define BW_MAX_EXT_HDRS 6	/* IPv6 extension headers walked */
 #endif
@@ -72,7 +76,7 @@
 	X(TCP_NULL, tcpNull)	/* no flag at all */			\
 	X(TCP_XMAS, tcpXmas)	/* FIN, PSH and URG together */		\
 	X(FRAGMENTS, fragments)	/* any fragment, first or not */	\
-	X(MALFORMED, malformed)	/* could not be parsed; passed */	\
+	X(MALFORMED, malformed)	/* not parsed in full; rules see the rest */ \
 	X(VLAN, vlan)		/* carried at least one VLAN tag */	\
 	X(PASSED, passed)	/* verdicts: exactly one per packet */	\
 	X(DROPPED, dropped)						\
@@ -229,7 +233,7 @@ enum bw_verdict {
 	BW_VERDICT_DROP = 1,
 	BW_VERDICT_ALLOW = 2,
 	BW_VERDICT_LOG = 3,
-	BW_VERDICT_MALFORMED = 4,
+	BW_VERDICT_MALFORMED = 4,	/* malformed and passed (dropped: DROP) */
 };
 
 struct bw_sample {

@@ -166,11 +166,12 @@ static __always_inline void talker_add(void *map, void *key, __u32 epoch,
 /*
  * Top talkers. Only 1 in talker_sample_period packets touches the tables, so
  * a spoofed flood (a new source per packet) pays the LRU insert on a sample
- * only, while a heavy hitter is sampled in proportion to its share.
+ * only, while a heavy hitter is sampled in proportion to its share. ports 0
+ * (a malformed packet) records the source only.
  */
 static __always_inline void talkers_add(struct bw_config *cfg,
 					struct bw_stats *st,
-					struct bw_pkt *p, __u64 len)
+					struct bw_pkt *p, __u64 len, int ports)
 {
 	__u32 period = cfg->talker_sample_period;
 	struct bw_addr src = {};
@@ -201,7 +202,7 @@ static __always_inline void talkers_add(struct bw_config *cfg,
 		__builtin_memcpy(src.addr, p->saddr6, 16);
 	}
 	talker_add(&src_talkers, &src, cfg->epoch, period, len * period, admit);
-	if (!p->l4)
+	if (!ports || !p->l4)
 		return;
 	if (p->ip_proto == IPPROTO_TCP) {
 		pk.kind = BW_PORT_TCP_DST;

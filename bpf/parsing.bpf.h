@@ -6,7 +6,10 @@
  * the frame before reading it, advances the cursor past it, fills the fields
  * of struct bw_pkt it owns (host byte order), and returns the next protocol
  * (an ethertype or an IP protocol number), or -1 when the header is
- * truncated or inconsistent. -1 always means "malformed".
+ * truncated or inconsistent. -1 always means "malformed", never "nothing
+ * known": a helper fills what it could read before it gives up, so that the
+ * rules can still use it. In particular the IP helpers set family and source
+ * as soon as the fixed header is readable, before they check its lengths.
  */
 #ifndef BW_PARSING_BPF_H
 #define BW_PARSING_BPF_H
@@ -30,19 +33,24 @@ struct bw_cursor {
 	__u32 l4_len;		/* bytes the IP header says follow it */
 };
 
-/* What the program knows about a packet once parsed. */
+/*
+ * What the program knows about a packet once parsed. A field the parser
+ * could not reach keeps its zero: family 0 means no IP source is known,
+ * ip_proto 0 that the L4 protocol is not known (0 is hop-by-hop, never an L4
+ * protocol), l4 0 that ports and flags are not known.
+ */
 struct bw_pkt {
 	__u32 saddr4;		/* network byte order, IPv4 only */
 	__u8 saddr6[16];	/* IPv6 only */
 	__u16 sport;
 	__u16 dport;
-	__u8 family;		/* 0 (not IP), 4 or 6 */
-	__u8 ip_proto;		/* protocol of the L4 header (after extensions) */
+	__u8 family;		/* 0 (not IP, or no readable IP header), 4 or 6 */
+	__u8 ip_proto;		/* protocol of the L4 header (after extensions); 0: unknown */
 	__u8 ttl;
 	__u8 frag;		/* enum bw_frag */
 	__u8 tcp_flags;
 	__u8 l4;		/* 1 when the L4 header was parsed */
-	__u8 vlan;		/* 1 when at least one VLAN tag was seen */
+	__u8 vlan;		/* VLAN tags seen (up to BW_MAX_VLAN_SEEK) */
 	__u8 pad[3];
 };
 
@@ -51,7 +59,13 @@ struct bw_vlan_hdr {
 	__be16 proto;
 };
 
-static __always_inline int parse_eth(struct bw_cursor *c, __u64 *vlan)
+/*
+ * Ethernet and VLAN tags. BW_MAX_VLAN tags are parsed; a deeper stack is
+ * walked on up to BW_MAX_VLAN_SEEK tags only to find the L3 header (so that
+ * source rules still apply; the caller counts the frame malformed). Past
+ * that, or a tag cut short, the L3 header is not found: -1.
+ */
+static __always_inline int parse_eth(struct bw_cursor *c, struct bw_pkt *p)
 {
 	struct ethhdr *eth = c->pos;
 	__u16 proto;
@@ -61,7 +75,7 @@ static __always_inline int parse_eth(struct bw_cursor *c, __u64 *vlan)
 	c->pos = eth + 1;
 	proto = bpf_ntohs(eth->h_proto);
 #pragma unroll
-	for (int i = 0; i < BW_MAX_VLAN; i++) {
+	for (int i = 0; i < BW_MAX_VLAN_SEEK; i++) {
 		struct bw_vlan_hdr *vh = c->pos;
 
 		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
@@ -70,14 +84,15 @@ static __always_inline int parse_eth(struct bw_cursor *c, __u64 *vlan)
 			return -1;
 		c->pos = vh + 1;
 		proto = bpf_ntohs(vh->proto);
-		*vlan = 1;
+		p->vlan = i + 1;
 	}
-	/* A tag past the limit: a stack we refuse to walk further. */
 	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
 		return -1;
 	return proto;
 }
 
+/* Family, source, TTL, protocol and fragment bits are read from the fixed
+ * header; a header whose options or total length do not fit is malformed. */
 static __always_inline int parse_ipv4(struct bw_cursor *c, struct bw_pkt *p)
 {
 	struct iphdr *ip = c->pos;
@@ -89,11 +104,6 @@ static __always_inline int parse_ipv4(struct bw_cursor *c, struct bw_pkt *p)
 	hlen = ip->ihl * 4;
 	if (ip->version != 4 || hlen < sizeof(*ip))
 		return -1;
-	if (c->pos + hlen > c->end)
-		return -1;
-	tot = bpf_ntohs(ip->tot_len);
-	if (tot < hlen || c->pos + tot > c->end)
-		return -1;
 	p->family = 4;
 	p->saddr4 = ip->saddr;
 	p->ttl = ip->ttl;
@@ -103,6 +113,9 @@ static __always_inline int parse_ipv4(struct bw_cursor *c, struct bw_pkt *p)
 		p->frag = BW_FRAG_LATER;
 	else if (frag & IP_MF)
 		p->frag = BW_FRAG_FIRST;
+	tot = bpf_ntohs(ip->tot_len);
+	if (c->pos + hlen > c->end || tot < hlen || c->pos + tot > c->end)
+		return -1;
 	/* L4 ends where the IP datagram ends, not at the (padded) frame end. */
 	c->l4_len = tot - hlen;
 	c->pos += hlen;
@@ -121,6 +134,24 @@ struct bw_ipv6_frag {
 	__be32 id;
 };
 
+static __always_inline int ipv6_ext(__u8 next)
+{
+	switch (next) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_AH:
+	case 135:	/* mobility */
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The fixed header gives family, source and hop limit; the protocol is known
+ * only at the end of the extension chain.
+ */
 static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
 {
 	struct ipv6hdr *ip6 = c->pos;
@@ -131,13 +162,13 @@ static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
 		return -1;
 	if (ip6->version != 6)
 		return -1;
+	p->family = 6;
+	__builtin_memcpy(p->saddr6, &ip6->saddr, 16);
+	p->ttl = ip6->hop_limit;
 	plen = bpf_ntohs(ip6->payload_len);
 	/* 0 would be a jumbogram; those never cross an XDP hook. */
 	if (plen == 0 || (void *)(ip6 + 1) + plen > c->end)
 		return -1;
-	p->family = 6;
-	__builtin_memcpy(p->saddr6, &ip6->saddr, 16);
-	p->ttl = ip6->hop_limit;
 	c->l4_len = plen;
 	c->pos = ip6 + 1;
 	next = ip6->nexthdr;
@@ -184,15 +215,8 @@ static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
 			return -1;
 	}
 	/* Still an extension header after the limit: refuse the chain. */
-	switch (next) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_AH:
-	case 135:
+	if (ipv6_ext(next))
 		return -1;
-	}
 done:
 	p->ip_proto = next;
 	return next;

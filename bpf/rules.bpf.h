@@ -42,13 +42,19 @@ static __always_inline void lookup_shape(struct bw_match *m, void *hosts,
 		consider(m, bpf_map_lookup_elem(prefixes, k), now);
 }
 
-/* Fills k's protocol and port for a shape; returns 0 if the shape cannot match. */
+/*
+ * Fills k's protocol and port for a shape; returns 0 if the shape cannot
+ * match: a field it needs was not parsed (a protocol rule needs ip_proto, 0
+ * when unknown; a port rule a parsed L4 header). Prefix-only rules always can.
+ */
 #define SET_SHAPE(k, p, cls)						\
 	({								\
 		int ok = 1;						\
 		(k).proto = (cls) == BW_CLASS_ANY ? 0 : (p)->ip_proto;	\
 		(k).port[0] = (cls) == BW_CLASS_PORT ? (p)->dport >> 8 : 0; \
 		(k).port[1] = (cls) == BW_CLASS_PORT ? (p)->dport & 0xff : 0; \
+		if ((cls) == BW_CLASS_PROTO && !(p)->ip_proto)		\
+			ok = 0;						\
 		if ((cls) == BW_CLASS_PORT && !((p)->l4 &&		\
 		    ((p)->ip_proto == IPPROTO_TCP || (p)->ip_proto == IPPROTO_UDP || \
 		     (p)->ip_proto == IPPROTO_ICMP || (p)->ip_proto == IPPROTO_ICMPV6))) \
