@@ -150,7 +150,9 @@ static __always_inline int ipv6_ext(__u8 next)
 
 /*
  * The fixed header gives family, source and hop limit; the protocol is known
- * only at the end of the extension chain.
+ * only at the end of the extension chain. A later fragment ends the walk at
+ * its fragment header: what follows is data, and the protocol is the
+ * header's next header unless that is itself an extension (then unknown).
  */
 static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
 {
@@ -199,10 +201,14 @@ static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
 			if ((void *)(fh + 1) > c->end)
 				return -1;
 			off = bpf_ntohs(fh->frag_off);
-			p->frag = (off & 0xFFF8) ? BW_FRAG_LATER :
-				  (off & 1) ? BW_FRAG_FIRST : p->frag;
-			hlen = sizeof(*fh);
 			next = fh->nexthdr;
+			if (off & 0xFFF8) {
+				p->frag = BW_FRAG_LATER;
+				goto done;
+			}
+			if (off & 1)
+				p->frag = BW_FRAG_FIRST;
+			hlen = sizeof(*fh);
 			break;
 		default:
 			goto done;
@@ -218,6 +224,8 @@ static __always_inline int parse_ipv6(struct bw_cursor *c, struct bw_pkt *p)
 	if (ipv6_ext(next))
 		return -1;
 done:
+	if (ipv6_ext(next))
+		return 0;	/* a later fragment of an extension: protocol unknown */
 	p->ip_proto = next;
 	return next;
 }
@@ -240,6 +248,11 @@ static __always_inline int parse_tcp(struct bw_cursor *c, struct bw_pkt *p)
 	return 0;
 }
 
+/*
+ * A first fragment's UDP length is the whole datagram's, longer than the
+ * fragment: only its lower bound is checked there. (Shorter than the
+ * fragment is consistent too: the stack trims the reassembled datagram.)
+ */
 static __always_inline int parse_udp(struct bw_cursor *c, struct bw_pkt *p)
 {
 	struct udphdr *uh = c->pos;
@@ -248,7 +261,7 @@ static __always_inline int parse_udp(struct bw_cursor *c, struct bw_pkt *p)
 	if ((void *)(uh + 1) > c->end || sizeof(*uh) > c->l4_len)
 		return -1;
 	ulen = bpf_ntohs(uh->len);
-	if (ulen < sizeof(*uh) || ulen > c->l4_len)
+	if (ulen < sizeof(*uh) || (ulen > c->l4_len && p->frag != BW_FRAG_FIRST))
 		return -1;
 	p->sport = bpf_ntohs(uh->source);
 	p->dport = bpf_ntohs(uh->dest);

@@ -2,6 +2,7 @@
 // VLAN depth and IPv6 extension chain moves exactly the counters it should.
 import test from 'ava';
 import { Breakwater, XDP_PASS } from '../../native/index.ts';
+import { fragments4, fragments6 } from '../helpers/fragments.ts';
 import { eth, icmp, ipv4, ipv6, raw, tcp, udp } from '../helpers/packets.ts';
 import { isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp, run } from '../helpers/xdp.ts';
@@ -74,6 +75,22 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.deepEqual(run(bw, v4).counters, { packets: 1, bytes: v4.length, ipv4: 1, fragments: 1, udp: 1, udpBytes: v4.length, passed: 1 });
     const v6 = eth(ipv6(tcp(), { ext: [{ type: 44, fragOffset: 0, more: true }] }));
     t.deepEqual(run(bw, v6).counters, { packets: 1, bytes: v6.length, ipv6: 1, fragments: 1, tcp: 1, tcpBytes: v6.length, tcpSyn: 1, passed: 1 });
+  });
+
+  test.serial('a large UDP datagram in fragments: the first counts as UDP with its ports, the rest as fragments', (t) => {
+    for (const [frag, family] of [[fragments4, 'ipv4'], [fragments6, 'ipv6']] as const) {
+      bw.rotateWindow();
+      bw.rotateWindow();
+      // A memcached answer: from port 11211, its UDP length (4,008) the whole datagram's.
+      const frames = frag(udp({ sport: 11211, dport: 40001, payload: 4000 }), { src: family === 'ipv4' ? '198.18.7.9' : '2001:db8::79' });
+      t.is(frames.length, 3);
+      const [first, ...later] = frames.map((f) => run(bw, f));
+      t.deepEqual(first?.counters, { packets: 1, bytes: frames[0]!.length, [family]: 1, fragments: 1, udp: 1, udpBytes: frames[0]!.length, passed: 1 });
+      later.forEach((d, i) => t.deepEqual(d.counters, { packets: 1, bytes: frames[i + 1]!.length, [family]: 1, fragments: 1, passed: 1 }));
+      const s = bw.snapshot(4);
+      t.deepEqual(s.topSources.map((x) => x.packets), [3], 'every fragment counts for its source');
+      t.deepEqual(s.topPorts.map((p) => `${p.kind}:${p.port}=${p.packets}`).sort(), ['udpDst:40001=1', 'udpSrc:11211=1']);
+    }
   });
 
   test.serial('length histogram bucket edges', (t) => {

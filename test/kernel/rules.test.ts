@@ -1,6 +1,7 @@
 // Drop rules, the allowlist, expiry, log-only rules and the kill switch.
 import test from 'ava';
 import { Breakwater, limits, XDP_DROP, XDP_PASS } from '../../native/index.ts';
+import { fragments4, fragments6 } from '../helpers/fragments.ts';
 import { eth, icmp, ipv4, ipv6, tcp, udp } from '../helpers/packets.ts';
 import { isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp, run } from '../helpers/xdp.ts';
@@ -101,6 +102,27 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
       '198.19.1.0/24:6:80': 2, '198.19.2.0/24:6:0': 1, '198.19.3.0/24:17:0': 0, '198.19.4.0/24:17:53': 0,
       '2001:db8:1::/48:17:0': 0, '2001:db8:2::/48:17:53': 0, '2001:db8:3::/48:0:0': 1,
     });
+  });
+
+  test('fragments: the first meets port rules, every one source and protocol rules', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    for (const [v4, v6] of [['198.19.1.0/24', '2001:db8:1::/48'], ['198.19.2.0/24', '2001:db8:2::/48'], ['198.19.3.0/24', '2001:db8:3::/48']] as const) {
+      const shape = v4.startsWith('198.19.1.') ? { protocol: 'udp' as const, port: 11211 } : v4.startsWith('198.19.2.') ? { protocol: 'udp' as const } : {};
+      bw.addRule({ source: v4, ...shape });
+      bw.addRule({ source: v6, ...shape });
+    }
+    const big = (dport: number) => udp({ sport: 40000, dport, payload: 4000 });
+    const verdicts = (frames: Buffer[]) => frames.map((f) => (bw.testRun(f).retval === XDP_DROP ? 'drop' : 'pass'));
+    for (const [frag, net] of [[fragments4, '198.19'], [fragments6, '2001:db8']] as const) {
+      const src = (n: number) => (net === '198.19' ? `198.19.${n}.7` : `2001:db8:${n}::7`);
+      t.is(frag(big(11211), { src: src(1) }).length, 3, 'three fragments, as the kernel cuts 4,008 bytes for MTU 1500');
+      t.deepEqual(verdicts(frag(big(11211), { src: src(1) })), ['drop', 'pass', 'pass'], `${net}: the port rule drops the first fragment`);
+      t.deepEqual(verdicts(frag(big(11212), { src: src(1) })), ['pass', 'pass', 'pass'], `${net}: another port`);
+      t.deepEqual(verdicts(frag(big(11211), { src: src(2) })), ['drop', 'drop', 'drop'], `${net}: a protocol rule drops every fragment`);
+      t.deepEqual(verdicts(frag(tcp({ payload: 4000 }), { src: src(2) })), ['pass', 'pass', 'pass'], `${net}: not another protocol's`);
+      t.deepEqual(verdicts(frag(big(11211), { src: src(3) })), ['drop', 'drop', 'drop'], `${net}: a source rule drops every fragment`);
+    }
   });
 
   test('IPv6 prefix boundaries and /128', (t) => {
