@@ -47,6 +47,14 @@ export interface RawSnapshot {
   hllPrevious: Buffer;
   topSources: SourceTalker[];
   topPorts: PortTalker[];
+  /**
+   * Talker entries this read saw but could not keep (0 when topN is 0): the
+   * tables changed under a full read (a spoofed flood into a full table), so
+   * the walk met more entries than a table holds. The top lists come from
+   * the rest; the read itself never fails for it. The addon always sets it;
+   * optional only so that snapshots built by hand (unit tests) need not.
+   */
+  talkersCut?: number;
 }
 
 export interface KernelConfig {

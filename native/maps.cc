@@ -47,14 +47,23 @@ std::string FormatAddr(const __u8 *a) {
   return inet_ntop(AF_INET6, a, buf, sizeof buf);
 }
 
-// The top n entries of a talker map by packets over both windows.
+// The table's size as the kernel made it (a per-CPU LRU rounds it to the CPUs).
+__u32 MaxEntries(int fd, __u32 fallback) {
+  struct bpf_map_info info = {};
+  __u32 len = sizeof info;
+  return bpf_obj_get_info_by_fd(fd, &info, &len) ? fallback : info.max_entries;
+}
+
+// The top n entries of a talker map by packets over both windows; *cut
+// counts entries that could not be read (see ReadAll).
 template <class K, class Fill>
 Napi::Array TopTalkers(Napi::Env env, int fd, __u32 max, __u32 epoch, size_t n,
-                       const char *operation, Fill fill) {
+                       const char *operation, __u32 *cut, Fill fill) {
   std::vector<K> keys;
   std::vector<bw_talker> vals;
+  *cut = 0;
   if (n == 0) return Napi::Array::New(env, 0);  // counters only: skip the tables
-  if (int err = ReadAll(fd, max, keys, vals)) ThrowSys(env, operation, err);
+  if (int err = ReadAll(fd, MaxEntries(fd, max), keys, vals, cut)) ThrowSys(env, operation, err);
   std::vector<std::pair<__u64, size_t>> order;
   for (size_t i = 0; i < keys.size(); i++) {
     Windowed w = Window(vals[i], epoch);
@@ -125,16 +134,18 @@ Napi::Value Program::Snapshot(const Napi::CallbackInfo &info) {
   out.Set("epoch", cfg.epoch);
   out.Set("hllCurrent", HllRegisters(env, map_fd_[kHll], cfg.epoch & 1));
   out.Set("hllPrevious", HllRegisters(env, map_fd_[kHll], (cfg.epoch + 1) & 1));
+  __u32 cut_sources = 0, cut_ports = 0;
   out.Set("topSources", TopTalkers<bw_addr>(
-      env, map_fd_[kSrcTalkers], BW_MAX_SRC_TALKERS, cfg.epoch, top, "snapshot",
+      env, map_fd_[kSrcTalkers], BW_MAX_SRC_TALKERS, cfg.epoch, top, "snapshot", &cut_sources,
       [&](Napi::Object &o, const bw_addr &k) { o.Set("ip", FormatAddr(k.addr)); }));
   static const char *const kKinds[] = {"tcpDst", "udpDst", "udpSrc"};
   out.Set("topPorts", TopTalkers<bw_port_key>(
-      env, map_fd_[kPortTalkers], BW_MAX_PORT_TALKERS, cfg.epoch, top * 3, "snapshot",
+      env, map_fd_[kPortTalkers], BW_MAX_PORT_TALKERS, cfg.epoch, top * 3, "snapshot", &cut_ports,
       [&](Napi::Object &o, const bw_port_key &k) {
         o.Set("kind", k.kind < 3 ? kKinds[k.kind] : "unknown");
         o.Set("port", k.port);
       }));
+  out.Set("talkersCut", D(cut_sources) + D(cut_ports));
   return out;
 }
 

@@ -21,24 +21,45 @@ int ReadPerCpu(int fd, __u32 key, std::vector<V> &out) {
   return bpf_map_lookup_elem(fd, &key, out.data()) ? -errno : 0;
 }
 
-// Reads every entry of a hash-like map with BPF_MAP_LOOKUP_BATCH.
+// Reads the entries of a hash-like map with BPF_MAP_LOOKUP_BATCH, at most
+// `capacity` of them, and counts in *cut those the walk saw but could not keep.
+// The kernel hands out whole buckets: while the table changes under the walk
+// (a full LRU table during a spoofed flood), it can hold more entries than
+// the table's size, or the next bucket more than the room left (ENOSPC).
+// Neither fails the read: the walk goes on into a scratch buffer, counting.
+// Returns 0 or -errno for a real failure.
 template <class K, class V>
-int ReadAll(int fd, __u32 max_entries, std::vector<K> &keys, std::vector<V> &values) {
-  keys.resize(max_entries);
-  values.resize(max_entries);
+int ReadAll(int fd, __u32 capacity, std::vector<K> &keys, std::vector<V> &values, __u32 *cut) {
+  keys.resize(capacity);
+  values.resize(capacity);
+  std::vector<K> spare_keys;
+  std::vector<V> spare_values;
   __u64 token_in = 0, token_out = 0;  // opaque to us; the kernel uses 4 bytes
   __u32 total = 0;
-  bool first = true;
-  while (total < max_entries) {
-    __u32 n = max_entries - total;
+  bool first = true, keep = capacity > 0;
+  *cut = 0;
+  for (int calls = 0; calls < 1 << 20; calls++) {
+    if (!keep && spare_keys.empty()) {
+      spare_keys.resize(64);
+      spare_values.resize(64);
+    }
+    __u32 n = keep ? capacity - total : spare_keys.size();
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
     int err = bpf_map_lookup_batch(fd, first ? nullptr : &token_in, &token_out,
-                                   &keys[total], &values[total], &n, &opts);
-    total += n;
-    if (err) {
-      if (errno == ENOENT) break;
-      return -errno;
+                                   keep ? &keys[total] : spare_keys.data(),
+                                   keep ? &values[total] : spare_values.data(), &n, &opts)
+                  ? errno : 0;
+    if (err && err != ENOENT && err != ENOSPC) return -err;
+    (keep ? total : *cut) += n;
+    if (err == ENOENT) break;
+    // The next bucket did not fit (token_out names it): stop keeping, or
+    // count into a larger scratch buffer.
+    if (err == ENOSPC && !keep) {
+      if (spare_keys.size() >= capacity + 64) break;  // a bucket larger than the table
+      spare_keys.resize(spare_keys.size() * 2);
+      spare_values.resize(spare_values.size() * 2);
     }
+    if (err == ENOSPC || total == capacity) keep = false;
     token_in = token_out;
     first = false;
   }
