@@ -200,7 +200,14 @@ export class Agent {
     const prev = this.prev;
     const dueWindow = at - this.windowStart >= 1000 - this.cfg.tickMs * 1.5;
     const ip = (s: Snapshot) => s.counters.ipv4 + s.counters.ipv6;
-    if (!prev || dueWindow || ip(snap) !== ip(prev.snap)) return this.bw.snapshot(32);
+    if (!prev || dueWindow || ip(snap) !== ip(prev.snap)) {
+      const full = this.bw.snapshot(32);
+      // A full talker table rewritten during the read (a spoofed flood): the
+      // top lists come from the entries read. Said when it starts, not each tick.
+      if (full.talkersCut && !prev?.snap.talkersCut)
+        this.log.warn('talker tables changed under the read; top talkers come from the rest', { cut: full.talkersCut });
+      return full;
+    }
     return snap;
   }
 
