@@ -84,10 +84,10 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:e2e needs root');
   const cells: Cell[] = [];
   for (const auto of [false, true].filter((a) => DROPS.includes(a ? 'auto' : 'api'))) {
-    const run = await startLab({ id: 'bench', subnet: 70, thresholdPps: THRESHOLD, autoMitigate: auto,
+    const run = await startLab({ id: 'bench', subnet: 70, thresholdPps: THRESHOLD, agent: { autoMitigate: auto,
       // A short hold and TTL only so that runs follow each other quickly; detection is unchanged.
-      agentArgs: ['--resolve-hold-ms', '2000', '--auto-mitigate-ttl', '4'],
-      ...(AGENT_LOG ? { onAgentLine: (line: string) => fs.appendFileSync(AGENT_LOG, `${line}\n`) } : {}) });
+      args: ['--resolve-hold-ms', '2000', '--auto-mitigate-ttl', '4'],
+      ...(AGENT_LOG ? { onLine: (line: string) => fs.appendFileSync(AGENT_LOG, `${line}\n`) } : {}) } });
     current = run;
     try {
       await new Promise((r) => setTimeout(r, 3000));

@@ -1,15 +1,21 @@
 // The agent as a child process whose JSON log lines are kept and can be
-// awaited: used by the lab, the demo and the agent's integration tests.
+// awaited; scripts/lab/agents.ts says which agent runs and with what flags.
 import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface AgentExit { code: number | null; signal: NodeJS.Signals | null }
 
 export interface AgentProc {
   child: ChildProcess;
   log: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<AgentExit>;
   /** Resolves with the first log line (past or future) matching re. */
   waitLog(re: RegExp, ms?: number): Promise<string>;
   /** Called with every log line as it arrives. */
   onLine?: (line: string) => void;
+  /** Whether the process still runs. */
+  running(): boolean;
+  /** Sends `signal` if it still runs, SIGKILL after graceMs; resolves with how it exited. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<AgentExit>;
 }
 
 export function spawnAgent(argv: string[], env: NodeJS.ProcessEnv): AgentProc {
@@ -31,7 +37,7 @@ export function spawnAgent(argv: string[], env: NodeJS.ProcessEnv): AgentProc {
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<AgentExit>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const p: AgentProc = {
     child, log, exited,
     waitLog(re, ms = 15_000) {
@@ -41,6 +47,17 @@ export function spawnAgent(argv: string[], env: NodeJS.ProcessEnv): AgentProc {
         const timer = setTimeout(() => reject(new Error(`no log line ${re} in ${ms} ms; log:\n${log.slice(-20).join('\n')}`)), ms);
         waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
       });
+    },
+    running: () => child.exitCode === null && child.signalCode === null,
+    async stop(signal = 'SIGTERM', graceMs = 5000) {
+      if (!p.running()) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
   return p;

@@ -4,6 +4,7 @@
 import type { Attack } from './attacks.ts';
 import type { LabRun } from './index.ts';
 import { between, findDrop, findOnset } from './timing.ts';
+import { sleep, until } from './wait.ts';
 
 export type Mitigation =
   /** An operator (this code) creates the attack's drop rule through the user API as soon as the incident shows. */
@@ -50,8 +51,6 @@ export interface PlayOptions {
   /** Called every poll with what is known so far. */
   onProgress?: (r: AttackResult) => void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): Promise<AttackResult> {
   const r: AttackResult = { attack: attack.key, expectedFamily: attack.family, pps: o.pps, receivedPackets: 0, droppedPackets: 0, measuredPps: 0, notes: [] };
@@ -142,16 +141,11 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
 export async function withdrawRule(run: LabRun, ruleId: number): Promise<boolean> {
   const rule = (await run.user('POST', `/mitigations/${ruleId}/withdraw`, {})).body;
   const [addr, len] = String(rule?.source ?? '').split('/');
-  for (let i = 0; i < 50; i++) {
-    if (!run.kernel.listRules().some((k) => k.address === addr && String(k.prefixLen) === (len ?? '32'))) return true;
-    await sleep(200);
-  }
-  return false;
+  const gone = () => !run.kernel.listRules().some((k) => k.address === addr && String(k.prefixLen) === (len ?? '32'));
+  return (await until(gone, 10_000)) ?? false;
 }
 
 /** Waits until no drop rule is in the kernel (auto-mitigation rules expire by their TTL). */
 export async function waitNoRules(run: LabRun, ms = 30_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(200))
-    if (run.kernel.listRules().every((k) => k.expired || k.mode !== 'drop')) return true;
-  return false;
+  return (await until(() => run.kernel.listRules().every((k) => k.expired || k.mode !== 'drop'), ms)) ?? false;
 }

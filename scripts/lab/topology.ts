@@ -10,6 +10,7 @@
 //   spoofed sources: 198.19.0.0/16 (inside the lab range, never routed anywhere)
 import { execFileSync, spawn, type ChildProcess, type ExecFileSyncOptions, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
+import { until } from './wait.ts';
 
 export interface Lab {
   id: string;
@@ -69,6 +70,21 @@ export function sweep(...prefixes: string[]): string[] {
     }
   }
   return gone;
+}
+
+/** The first process living in namespace `ns` (it may take a moment to start). */
+export async function firstPidIn(ns: string, ms = 5_000): Promise<number> {
+  const ino = fs.statSync(`/var/run/netns/${ns}`).ino;
+  const inNs = (p: string) => {
+    try {
+      return /^\d+$/.test(p) && fs.statSync(`/proc/${p}/ns/net`).ino === ino;
+    } catch {
+      return false; /* gone */
+    }
+  };
+  const pid = await until(() => fs.readdirSync('/proc').find(inNs), ms, 50);
+  if (pid === undefined) throw new Error(`no process started in namespace ${ns}`);
+  return Number(pid);
 }
 
 /** id: a short tag (a-z0-9, at most 6) unique among labs running at once; subnet: S in 198.18.S.0/24. */
