@@ -1,23 +1,27 @@
 // The server down for a minute loses no sample: the agent spools every
 // sample on disk and replays them in order when the server is back.
 import test from 'ava';
+import { startLab } from '../../scripts/lab/index.ts';
+import { sleep, until } from '../../scripts/lab/wait.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { sleep, until, world } from './_lab.ts';
+import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
   test.serial('a server outage loses no sample: spooled on disk, replayed in order', async (t) => {
-    const w = await world(t, `o${process.pid % 1000}`, 42);
-    const agent = w.startAgent(['--heartbeat-ms', '2000', '--config-ms', '2000']);
+    const run = await startLab({ id: `o${process.pid % 1000}`, subnet: 42, dataDir: await freshDataDir(), traffic: false,
+      agent: { from: 'source', polling: 'production', start: false } });
+    t.teardown(() => run.close());
+    const agent = run.startAgent(['--heartbeat-ms', '2000', '--config-ms', '2000']);
     await agent.waitLog(/"msg":"attached"/);
-    const series = async () => (await w.user('GET', `/nodes/${w.node.id}/metrics?limit=10000`)).body.samples as { t: string }[];
+    const series = async () => (await run.user('GET', `/nodes/${run.node.id}/metrics?limit=10000`)).body.samples as { t: string }[];
     t.truthy(await until(async () => (await series()).length >= 2, 10_000));
 
     const down = Date.now();
-    await w.stopServer();
+    await run.server.stop();
     await agent.waitLog(/"msg":"server unreachable, spooling"/, 5_000);
     await sleep(60_000);
-    await w.restartServer();
+    await run.server.restart();
     const up = Date.now();
 
     // Replayed: samples recorded during the outage arrive after it.

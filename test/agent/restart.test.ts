@@ -4,27 +4,28 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { Breakwater, PinnedView } from '../../native/index.ts';
+import { agentCommand, startLab } from '../../scripts/lab/index.ts';
+import { until } from '../../scripts/lab/wait.ts';
 import { udpReached } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { until, world } from './_lab.ts';
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('kill -9 and restart: the rules keep enforcing, the new agent adopts them; detach removes all', async (t) => {
-    const w = await world(t, `k${process.pid % 1000}`, 43);
-    const first = w.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
+    const run = await startLab({ id: `k${process.pid % 1000}`, subnet: 43, dataDir: await freshDataDir(), traffic: false,
+      agent: { from: 'source', polling: 'production', start: false } });
+    t.teardown(() => run.close());
+    const first = run.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
     await first.waitLog(/"msg":"attached"/);
-    const made = await w.user('POST', '/mitigations', { node_id: w.node.id, source: '198.19.0.0/17', protocol: 'udp', ttl_seconds: 600 });
+    const made = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '198.19.0.0/17', protocol: 'udp', ttl_seconds: 600 });
     t.is(made.status, 201);
-    t.truthy(await until(async () => (await w.user('GET', `/mitigations/${made.body.id}`)).body.state === 'active', 15_000));
+    t.truthy(await until(async () => (await run.user('GET', `/mitigations/${made.body.id}`)).body.state === 'active', 15_000));
 
     const check = (label: string) => {
-      t.is(udpReached(w.lab, { count: 1000, srcIp: '198.19.1.1' }), 0, `${label}: dropped`);
-      t.is(udpReached(w.lab, { count: 50 }), 50, `${label}: other sources pass`);
+      t.is(udpReached(run.net, { count: 1000, srcIp: '198.19.1.1' }), 0, `${label}: dropped`);
+      t.is(udpReached(run.net, { count: 50 }), 50, `${label}: other sources pass`);
     };
     check('agent running');
 
@@ -33,13 +34,13 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     t.is(gone.signal, 'SIGKILL');
     check('no agent at all');
 
-    const second = w.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
+    const second = run.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
     const adopted = JSON.parse(await second.waitLog(/"msg":"adopted the pinned program"/));
     t.is(adopted.rules, 1, 'the rule is still in the kernel');
     check('restarted agent');
 
     // In this quiet lab the agent samples every packet into the talker tables.
-    const view = PinnedView.open(w.lab.victimIf, { netns: w.lab.victimNs });
+    const view = PinnedView.open(run.net.victimIf, { netns: run.net.victimNs });
     t.teardown(() => view.close());
     t.truthy(await until(async () => view.config().talkerSamplePeriod === 1, 5_000), 'the quiet lab is sampled at 1 in 1');
 
@@ -49,17 +50,17 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     check('after a clean stop');
 
     // The local allowlist went into the kernel's allowlist.
-    const bw = Breakwater.attach(w.lab.victimIf, { netns: w.lab.victimNs });
+    const bw = Breakwater.attach(run.net.victimIf, { netns: run.net.victimNs });
     t.deepEqual(bw.listAllow().map((a) => `${a.address}/${a.prefixLen}`), ['198.19.200.0/24']);
     // The program left behind samples at its cheapest.
     t.is(bw.config().talkerSamplePeriod, 64);
     bw.close();
 
-    const pins = `/sys/fs/bpf/breakwater/netns-${w.lab.victimNs}/${w.lab.victimIf}`;
+    const pins = `/sys/fs/bpf/breakwater/netns-${run.net.victimNs}/${run.net.victimIf}`;
     t.true(existsSync(pins), pins);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent', 'detach', '--iface', w.lab.victimIf, '--netns', w.lab.victimNs], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...agentCommand('source'), 'detach', '--iface', run.net.victimIf, '--netns', run.net.victimNs], { encoding: 'utf8' });
     t.is(r.status, 0, r.stderr);
     t.false(existsSync(pins), 'pins removed');
-    t.is(udpReached(w.lab, { count: 100, srcIp: '198.19.1.1' }), 100, 'nothing drops after detach');
+    t.is(udpReached(run.net, { count: 100, srcIp: '198.19.1.1' }), 100, 'nothing drops after detach');
   });
 }

@@ -1,6 +1,8 @@
 // Test helpers over the lab's network (scripts/lab/topology.ts): counting what
-// reached the victim's stack and sending exact numbers of packets with trafgen.
+// reached the victim's stack, sending exact numbers of packets with trafgen,
+// and UDP floods at a rate (scripts/lab/traffic.ts).
 import { type Lab } from '../../scripts/lab/topology.ts';
+import { ipv4Packet, SPOOFED_SOURCES, trafgen } from '../../scripts/lab/traffic.ts';
 
 export { createLab, sweep, type Lab } from '../../scripts/lab/topology.ts';
 
@@ -34,4 +36,18 @@ export function udpReached(lab: Lab, ...sends: Parameters<typeof sendUdp>[1][]):
   const before = udpDelivered(lab);
   for (const o of sends) sendUdp(lab, o);
   return udpDelivered(lab) - before;
+}
+
+/**
+ * A UDP flood from the attacker namespace: `pps` packets a second for
+ * `seconds`, bounded by count and a timeout. `spoofed`: sources random in
+ * 198.19.0.0/16 (inside the lab range; the victim's blackhole route eats any
+ * answer). Returns the number of packets sent.
+ */
+export async function floodUdp(lab: Lab, o: { pps: number; seconds: number; spoofed?: boolean; dport?: number; sources?: string[] }): Promise<number> {
+  const srcs = o.spoofed ? [SPOOFED_SOURCES] : (o.sources ?? [lab.attackerIp]).map((a) => `saddr=${a}`);
+  // One packet template per source: trafgen sends them in turn.
+  const packets = srcs.map((src) => ipv4Packet(lab, { src, proto: 'udp', l4: `udp(sp=40000, dp=${o.dport ?? 9})`, payload: 'fill(0x41, 18)' }));
+  await trafgen(lab, packets, o.pps, o.seconds).done;
+  return Math.round(o.pps * o.seconds);
 }
