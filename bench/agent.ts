@@ -1,6 +1,6 @@
 // The agent's own cost: CPU (share of one core, from /proc/PID/stat) and
 // memory (VmRSS, VmHWM) of an agent process attached to the victim side of
-// the veth lab, reporting to an in-process server (embedded database):
+// a quiet lab (scripts/lab), reporting to the lab's server (embedded database):
 //   idle: no traffic, the agent ticking at 100 ms, metrics every second;
 //   slow flood: a spoofed UDP flood at 4,000 pps, paced (the agent then counts
 //          every packet in the talker tables, which fill: the dearest snapshot);
@@ -8,13 +8,11 @@
 //          a spoofed UDP flood from 198.19.0.0/16, bounded in packets and time.
 // Bar: under 2% of a core and 80 MB RSS at idle. Needs root and trafgen.
 // Usage: npm run bench:agent [-- --idle 20 --flood 8]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { Breakwater } from '../native/index.ts';
-import { startServer, silentLogger } from '../server/index.ts';
-import { createLab } from '../test/helpers/netns.ts';
+import { startLab } from '../scripts/lab/index.ts';
+import { ipv4Packet, SPOOFED_SOURCES } from '../scripts/lab/traffic.ts';
+import { sleep } from '../scripts/lab/wait.ts';
 import { freshDataDir } from '../test/server/_harness.ts';
 
 const arg = (name: string, dflt: number) => {
@@ -24,7 +22,6 @@ const arg = (name: string, dflt: number) => {
 const IDLE_S = arg('idle', 20);
 const FLOOD_S = arg('flood', 8);
 const HZ = 100; // USER_HZ (sysconf(_SC_CLK_TCK)) on Linux
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function cpuTicks(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -45,42 +42,33 @@ async function measure(pid: number, seconds: number, during?: Promise<unknown>) 
   return { cpuPct: ((c1 - c0) / HZ / wall) * 100, rssMb: memKb(pid, 'VmRSS') / 1024, hwmMb: memKb(pid, 'VmHWM') / 1024, wall };
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-bench-agent-'));
-const dataDir = await freshDataDir();
-const srv = await startServer({ port: 0, host: '127.0.0.1', dataDir, log: silentLogger, maintenanceIntervalSeconds: 0 });
-const lab = createLab(`b${process.pid % 1000}`, 45);
-let agent: ReturnType<typeof spawn> | undefined;
+// No background or observer of the lab's own; the agent as it runs on a host: the
+// bundle the set-up builds (no tsx in the process), production poll periods.
+const run = await startLab({ id: `b${process.pid % 1000}`, subnet: 45, dataDir: await freshDataDir(), traffic: false,
+  agent: { from: 'bundle', polling: 'production', logLevel: 'warn', onLine: (line) => process.stderr.write(`${line}\n`) } });
 try {
-  const ws = await srv.admin.createWorkspace('bench');
-  const node = await srv.admin.createNode(ws.id, 'victim');
-  // The agent as it runs on a host: the bundle the set-up builds (no tsx in the process).
-  agent = spawn(process.execPath, ['dist/agent.mjs', 'agent', '--iface', lab.victimIf, '--netns', lab.victimNs,
-    '--server', srv.url, '--spool-dir', path.join(dir, 'spool'), '--state-dir', path.join(dir, 'state'), '--log-level', 'warn'], {
-    env: { ...process.env, BREAKWATER_NODE_UUID: node.uuid, BREAKWATER_API_KEY: node.key }, stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const pid = agent.pid!;
-  await sleep(5000); // start-up (tsx compile, attach) is not steady state
+  const pid = run.agent.child.pid!;
+  await sleep(5000); // start-up is not steady state
   const idle = await measure(pid, IDLE_S);
 
-  const bwSeen = Breakwater.attach(lab.victimIf, { netns: lab.victimNs });
-  const conf = `{ eth(da=${lab.victimMac}, type=0x0800), ipv4(saddr=198.19.0.1, saddr[2:2]=drnd(), daddr=${lab.victimIp}, ttl=64), udp(sp=40000, dp=9), fill(0x41, 18) }`;
+  const { net, kernel } = run;
+  const conf = ipv4Packet(net, { src: SPOOFED_SOURCES, proto: 'udp', l4: 'udp(sp=40000, dp=9)', payload: 'fill(0x41, 18)' });
   /** A spoofed flood for FLOOD_S seconds (bounded in packets too); returns the agent's cost and the rate seen. */
   const flood = async (packets: number, pace: string[]) => {
-    const p0 = bwSeen.snapshot(0).counters.packets, t0 = Date.now();
+    const p0 = kernel.snapshot(0).counters.packets, t0 = Date.now();
     const gen = new Promise<void>((resolve) => {
-      const g = spawn('ip', ['netns', 'exec', lab.attackerNs, 'timeout', String(FLOOD_S), 'trafgen', '--dev', lab.attackerIf, '--in', '-',
+      const g = net.spawn(net.attackerNs, ['timeout', String(FLOOD_S), 'trafgen', '--dev', net.attackerIf, '--in', '-',
         '-n', String(packets), '-P', '1', '--no-sock-mem', ...pace], { stdio: ['pipe', 'ignore', 'ignore'] });
-      g.stdin.end(conf);
+      g.stdin!.end(conf);
       g.on('exit', () => resolve());
     });
     const m = await measure(pid, FLOOD_S - 1, gen);
-    return { m, pps: (bwSeen.snapshot(0).counters.packets - p0) / ((Date.now() - t0) / 1000) };
+    return { m, pps: (kernel.snapshot(0).counters.packets - p0) / ((Date.now() - t0) / 1000) };
   };
   const slow = await flood(FLOOD_S * 4_000, ['-t', '250us']);
   await sleep(2000);
   // The highest rate: trafgen on its TX_RING without a rate limit.
   const fast = await flood(FLOOD_S * 3_000_000, []);
-  bwSeen.close();
 
   const row = (name: string, m: { cpuPct: number; rssMb: number; hwmMb: number; wall: number }, rate: string) =>
     `| ${name} | ${rate} | ${m.cpuPct.toFixed(2)} % | ${m.rssMb.toFixed(1)} MB | ${m.hwmMb.toFixed(1)} MB | ${m.wall.toFixed(1)} s |`;
@@ -94,15 +82,5 @@ try {
   console.log(`\nidle bar (< 2 % of a core, < 80 MB RSS): ${ok ? 'met' : 'NOT met'}`);
   process.exitCode = ok ? 0 : 1;
 } finally {
-  agent?.kill('SIGTERM');
-  if (agent) await new Promise((r) => agent!.once('exit', r));
-  try {
-    Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs });
-  } catch {
-    /* not attached */
-  }
-  lab.destroy();
-  await srv.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await run.close();
 }
