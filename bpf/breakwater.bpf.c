@@ -41,7 +41,8 @@ enum bw_parsed {
  * once on its own, so the many paths through the headers do not multiply
  * the paths through the counting and rule code that follows. Malformed:
  * a header truncated or inconsistent, or past a limit (BW_MAX_VLAN tags,
- * BW_MAX_EXT_HDRS extension headers); the fields before it are filled.
+ * BW_MAX_EXT_HDRS extension headers); the fields before it are filled, and
+ * past the VLAN limit only the source is looked for (seek_source).
  */
 __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 {
@@ -54,12 +55,16 @@ __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 	c.end = (void *)(long)ctx->data_end;
 	c.l4_len = 0;
 	proto = parse_eth(&c, p);
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		seek_source(&c, p, proto);
+		return BW_PARSED_MALFORMED;
+	}
 	if (proto == ETH_P_IP)
 		proto = parse_ipv4(&c, p);
 	else if (proto == ETH_P_IPV6)
 		proto = parse_ipv6(&c, p);
 	else if (proto >= 0)
-		return p->vlan > BW_MAX_VLAN ? BW_PARSED_MALFORMED : BW_PARSED_NON_IP;
+		return BW_PARSED_NON_IP;
 	if (proto < 0)
 		return BW_PARSED_MALFORMED;
 	if (p->frag != BW_FRAG_LATER) {
@@ -81,7 +86,7 @@ __noinline int parse_packet(struct xdp_md *ctx, struct bw_pkt *p)
 			return BW_PARSED_MALFORMED;
 		p->l4 = 1;
 	}
-	return p->vlan > BW_MAX_VLAN ? BW_PARSED_MALFORMED : BW_PARSED_IP;
+	return BW_PARSED_IP;
 }
 
 SEC("xdp")

@@ -50,7 +50,7 @@ struct bw_pkt {
 	__u8 frag;		/* enum bw_frag */
 	__u8 tcp_flags;
 	__u8 l4;		/* 1 when the L4 header was parsed */
-	__u8 vlan;		/* VLAN tags seen (up to BW_MAX_VLAN_SEEK) */
+	__u8 vlan;		/* VLAN tags walked (up to BW_MAX_VLAN_SEEK) */
 	__u8 pad[3];
 };
 
@@ -59,12 +59,8 @@ struct bw_vlan_hdr {
 	__be16 proto;
 };
 
-/*
- * Ethernet and VLAN tags. BW_MAX_VLAN tags are parsed; a deeper stack is
- * walked on up to BW_MAX_VLAN_SEEK tags only to find the L3 header (so that
- * source rules still apply; the caller counts the frame malformed). Past
- * that, or a tag cut short, the L3 header is not found: -1.
- */
+/* Ethernet and up to BW_MAX_VLAN tags. Returns the ethertype that follows:
+ * still a VLAN ethertype when the stack is deeper (see seek_source). */
 static __always_inline int parse_eth(struct bw_cursor *c, struct bw_pkt *p)
 {
 	struct ethhdr *eth = c->pos;
@@ -75,7 +71,7 @@ static __always_inline int parse_eth(struct bw_cursor *c, struct bw_pkt *p)
 	c->pos = eth + 1;
 	proto = bpf_ntohs(eth->h_proto);
 #pragma unroll
-	for (int i = 0; i < BW_MAX_VLAN_SEEK; i++) {
+	for (int i = 0; i < BW_MAX_VLAN; i++) {
 		struct bw_vlan_hdr *vh = c->pos;
 
 		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
@@ -86,8 +82,6 @@ static __always_inline int parse_eth(struct bw_cursor *c, struct bw_pkt *p)
 		proto = bpf_ntohs(vh->proto);
 		p->vlan = i + 1;
 	}
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
-		return -1;
 	return proto;
 }
 
@@ -228,6 +222,52 @@ done:
 		return 0;	/* a later fragment of an extension: protocol unknown */
 	p->ip_proto = next;
 	return next;
+}
+
+/*
+ * A VLAN stack deeper than BW_MAX_VLAN: the tags are skipped, up to
+ * BW_MAX_VLAN_SEEK in all, only to find the source, and the frame is
+ * malformed whatever follows. Only the fixed IP header is read (IPv4 names
+ * its protocol there; IPv6 only after its chain: unknown). Walking the whole
+ * parse at every depth would multiply the verifier's work by the depth, for
+ * frames a host without nested VLAN devices drops anyway.
+ */
+static __always_inline void seek_source(struct bw_cursor *c, struct bw_pkt *p,
+					__u16 proto)
+{
+	struct iphdr *ip;
+	struct ipv6hdr *ip6;
+	__u16 frag;
+
+#pragma unroll
+	for (int i = BW_MAX_VLAN; i < BW_MAX_VLAN_SEEK; i++) {
+		struct bw_vlan_hdr *vh = c->pos;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return;
+		c->pos = vh + 1;
+		proto = bpf_ntohs(vh->proto);
+		p->vlan = i + 1;
+	}
+	ip = c->pos;
+	ip6 = c->pos;
+	if (proto == ETH_P_IP && (void *)(ip + 1) <= c->end &&
+	    ip->version == 4 && ip->ihl >= 5) {
+		p->family = 4;
+		p->saddr4 = ip->saddr;
+		p->ttl = ip->ttl;
+		p->ip_proto = ip->protocol;
+		frag = bpf_ntohs(ip->frag_off);
+		p->frag = (frag & IP_OFFSET) ? BW_FRAG_LATER :
+			  (frag & IP_MF) ? BW_FRAG_FIRST : BW_FRAG_NONE;
+	} else if (proto == ETH_P_IPV6 && (void *)(ip6 + 1) <= c->end &&
+		   ip6->version == 6) {
+		p->family = 6;
+		__builtin_memcpy(p->saddr6, &ip6->saddr, 16);
+		p->ttl = ip6->hop_limit;
+	}
 }
 
 static __always_inline int parse_tcp(struct bw_cursor *c, struct bw_pkt *p)

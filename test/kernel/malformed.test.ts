@@ -99,8 +99,11 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     const seek = headerLimit('BW_MAX_VLAN_SEEK');
     t.true(seek > limits.maxVlanTags);
     t.is(run(bw, eth(ipv4(udp()), { vlans: tags(limits.maxVlanTags) })).counters.udp, 1, `${limits.maxVlanTags} tags are parsed`);
-    for (const n of [limits.maxVlanTags + 1, seek])
+    for (const n of [limits.maxVlanTags + 1, seek]) {
       sourceKnown(t, (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(n) }), `${n} VLAN tags`);
+      sourceKnown(t, (s) => eth(ipv6(tcp(), { src: s.v6 }), { vlans: tags(n) }), `${n} VLAN tags, IPv6`);
+    }
+    noSource(t, (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(seek) }).subarray(0, 14 + 4 * seek + 19), `${seek} VLAN tags, IPv4 header cut`);
     noSource(t, (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(seek + 1) }), `${seek + 1} VLAN tags (past the seek bound)`);
     const d = run(bw, eth(ipv4(udp(), { src: BLOCKED.v4 }), { vlans: tags(seek) }));
     t.like(d.counters, { vlan: 1, ipv4: 1, malformed: 1, dropped: 1 });

@@ -93,14 +93,18 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(v(chain('2001:db8:1::1')), XDP_PASS, 'past the chain limit the protocol is unknown');
     t.is(v(chain('2001:db8:2::1')), XDP_PASS, 'and so is the port');
     t.is(v(chain('2001:db8:3::1')), XDP_DROP, 'a prefix rule matches');
-    // Past BW_MAX_VLAN tags the frame is malformed, but the headers under them were parsed.
-    const deep = eth(ipv4(tcp({ dport: 80 }), { src: '198.19.1.1' }), { vlans: Array(limits.maxVlanTags + 1).fill(0x8100) });
-    const d = run(bw, deep);
-    t.like(d, { retval: XDP_DROP, counters: { malformed: 1, dropped: 1 } }, 'a deep VLAN stack: its TCP header meets the port rule');
+    // Past BW_MAX_VLAN tags only the fixed IP header is read, to find the source.
+    const vlans = Array(limits.maxVlanTags + 1).fill(0x8100);
+    const deep4 = (src: string) => eth(ipv4(tcp({ dport: 80 }), { src }), { vlans });
+    const deep6 = (src: string) => eth(ipv6(udp({ dport: 53 }), { src }), { vlans });
+    t.like(run(bw, deep4('198.19.1.1')), { retval: XDP_PASS, counters: { malformed: 1, passed: 1 } }, 'a deep VLAN stack: no port rule');
+    t.like(run(bw, deep4('198.19.2.1')), { retval: XDP_DROP, counters: { malformed: 1, dropped: 1 } }, 'IPv4 names the protocol');
+    t.is(v(deep6('2001:db8:1::1')), XDP_PASS, 'IPv6 only after its chain, which is not walked');
+    t.is(v(deep6('2001:db8:3::1')), XDP_DROP, 'a prefix rule matches');
     const hits = Object.fromEntries(bw.listRules().map((r) => [`${r.address}/${r.prefixLen}:${r.protocol}:${r.port}`, r.packets]));
     t.deepEqual(hits, {
-      '198.19.1.0/24:6:80': 2, '198.19.2.0/24:6:0': 1, '198.19.3.0/24:17:0': 0, '198.19.4.0/24:17:53': 0,
-      '2001:db8:1::/48:17:0': 0, '2001:db8:2::/48:17:53': 0, '2001:db8:3::/48:0:0': 1,
+      '198.19.1.0/24:6:80': 1, '198.19.2.0/24:6:0': 2, '198.19.3.0/24:17:0': 0, '198.19.4.0/24:17:53': 0,
+      '2001:db8:1::/48:17:0': 0, '2001:db8:2::/48:17:53': 0, '2001:db8:3::/48:0:0': 2,
     });
   });
 
