@@ -14,7 +14,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Breakwater, limits, type Snapshot } from '../native/index.ts';
 import { Backoff, retry } from './backoff.ts';
-import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
+import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from '../contract/commands/index.ts';
+import type { ConfigReply } from '../contract/wire/agent.ts';
 import type { AgentConfig } from './config.ts';
 import { Detector, windowPacketsOf, type DetectorEvent, type DetectorTuning, type TrafficSample } from './detect/index.ts';
 import { AgentClient, HttpError } from './http.ts';
@@ -23,7 +24,7 @@ import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.t
 import { Outbox, type SpoolRecord } from './outbox.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
-import { applyCommand, type PendingCommand } from './rules.ts';
+import { applyCommand } from './rules.ts';
 import { DEFAULT_SAMPLING, onceWeight, TalkerSampling } from './sampling.ts';
 import { Spool } from './spool.ts';
 import { IncidentIds, readJson, writeJsonAtomic } from './state.ts';
@@ -31,12 +32,6 @@ import { Loop } from './sync.ts';
 import { startTicker, type Ticker } from './ticker.ts';
 
 export const AGENT_VERSION = '0.1.0';
-
-interface ServerConfigReply {
-  pps_threshold?: number | null;
-  baseline?: { mean_pps: number; p95_pps?: number; p99_pps: number } | null;
-  pending_commands?: PendingCommand[];
-}
 
 function osName(): string {
   const text = (() => {
@@ -223,7 +218,7 @@ export class Agent {
   private onEvent(ev: DetectorEvent): void {
     this.stats.events++;
     const key = `${this.bootKey}-${ev.extension.seq}`;
-    this.outbox.push({ k: 'i', key, type: ev.type, fields: ev.incident });
+    this.outbox.push({ k: 'i', key, type: ev.type, fields: { ...ev.incident, attack_subtype: ev.extension.attack_subtype } });
     const info = {
       family: ev.incident.attack_family, subtype: ev.extension.attack_subtype, severity: ev.incident.severity,
       peak_pps: ev.incident.peak_pps,
@@ -277,7 +272,7 @@ export class Agent {
   }
 
   private async pollConfig(): Promise<void> {
-    const c = await this.client.request<ServerConfigReply>('GET', '/config');
+    const c = await this.client.request<Partial<ConfigReply>>('GET', '/config');
     const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
     this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
     const pending = c.pending_commands ?? [];

@@ -4,10 +4,10 @@
  * errors that carry the status and Retry-After for the backoff helper.
  */
 import { Packr } from 'msgpackr';
+import { JSON_TYPE, MSGPACK_TYPE as MSGPACK, PACKR_OPTIONS } from '../contract/codec.ts';
 import { parseRetryAfter } from './backoff.ts';
 
-const MSGPACK = 'application/msgpack';
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+const packr = new Packr(PACKR_OPTIONS);
 
 export class HttpError extends Error {
   constructor(
@@ -52,11 +52,11 @@ export class AgentClient {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.o.apiKey}`,
       'x-node-uuid': this.o.nodeUuid,
-      accept: this.format === 'json' ? 'application/json' : `${MSGPACK}, application/json;q=0.5`,
+      accept: this.format === 'json' ? JSON_TYPE : `${MSGPACK}, ${JSON_TYPE};q=0.5`,
     };
     let payload: Uint8Array<ArrayBuffer> | string | undefined;
     if (body !== undefined) {
-      headers['content-type'] = this.msgpack ? MSGPACK : 'application/json';
+      headers['content-type'] = this.msgpack ? MSGPACK : JSON_TYPE;
       payload = this.msgpack ? new Uint8Array(packr.pack(body)) : JSON.stringify(body);
     }
     let res: Response;

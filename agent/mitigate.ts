@@ -14,9 +14,10 @@
  * "fragmentation needed", ICMPv6 "packet too big"), the other errors and
  * IPv6 neighbour discovery go on.
  */
-import { checkSafety, parseCommand, type CommandPolicy, type ProtectedEntry } from './commands/index.ts';
+import { checkSafety, parseCommand, type CommandPolicy, type ProtectedEntry } from '../contract/commands/index.ts';
+import { prefixOf } from '../contract/net/prefix.ts';
+import { describeMatch, type RuleMatch } from '../contract/rule.ts';
 import { pickOffenders, windowPacketsOf, type SourceCount, type TrafficSample } from './detect/index.ts';
-import type { RuleSpec } from '../native/index.ts';
 import type { RuleTable } from './rules.ts';
 
 export interface AutoMitigationOptions {
@@ -32,10 +33,11 @@ export interface AutoMitigationOptions {
 /** Rules that drop a flood's shape from every source. */
 export interface Signature {
   name: string;
-  rules: Omit<RuleSpec, 'ttlSeconds' | 'expiresAt' | 'mode'>[];
+  rules: RuleMatch[];
 }
 
-const EVERYWHERE = ['0.0.0.0/0', '::/0'] as const;
+const ANY4 = prefixOf('0.0.0.0/0'), ANY6 = prefixOf('::/0');
+const EVERYWHERE = [ANY4, ANY6] as const;
 
 /** Share of the window a source must carry alone to be dropped when the few heaviest do not cover the attack. */
 export const HEAVY_SHARE = 0.2;
@@ -58,7 +60,7 @@ export function closedPortSignature(s: TrafficSample, portsInUse: ReadonlySet<nu
 }
 
 /** ICMP echo types: IPv4 request 8 and reply 0, ICMPv6 request 128 and reply 129. */
-const ECHO: readonly [string, number][] = [['0.0.0.0/0', 8], ['0.0.0.0/0', 0], ['::/0', 128], ['::/0', 129]];
+const ECHO = [[ANY4, 8], [ANY4, 0], [ANY6, 128], [ANY6, 129]] as const;
 
 /**
  * An ICMP flood: at least 80% of the tick's packets are ICMP. Its echo
@@ -100,7 +102,7 @@ export class AutoMitigation {
       if (table.ruleCount >= this.o.maxRules) break;
       try {
         table.addRule({ ...rule, ttlSeconds: this.o.ttlSeconds });
-        added.push(`${rule.source} ${rule.icmpType !== undefined ? `icmp type ${rule.icmpType}` : sig.name}`);
+        added.push(rule.icmpType !== undefined ? describeMatch(rule) : `${rule.source.cidr} ${sig.name}`);
       } catch {
         /* a full table: the per-source path reports it */
       }
@@ -123,9 +125,9 @@ export class AutoMitigation {
       const fresh = !this.dropped.has(s.ip);
       if ((fresh && this.dropped.size >= this.o.maxPerIncident) || table.ruleCount >= this.o.maxRules) break;
       const parsed = parseCommand({ action: 'drop', source: s.ip, ttl_seconds: this.o.ttlSeconds }, this.o.policy);
-      if (!parsed.ok || !checkSafety(parsed.rule, protect).ok) continue;
+      if (!parsed.ok || !checkSafety(parsed.command, protect).ok) continue;
       try {
-        table.addRule({ source: parsed.rule.prefix.cidr, ttlSeconds: this.o.ttlSeconds });
+        table.addRule({ source: parsed.command.rule.source, ttlSeconds: this.o.ttlSeconds });
       } catch {
         continue;
       }

@@ -8,19 +8,19 @@
  * and order holds. A record the server rejects as invalid (other 4xx) can
  * never succeed: it is logged and dropped so it cannot block the queue.
  */
+import { MAX_SAMPLES_PER_REQUEST } from '../contract/limits.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { HttpError, type AgentClient } from './http.ts';
 import type { Logger } from './log.ts';
 import type { MetricSample } from './rates.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
 import type { IncidentIds } from './state.ts';
-import type { DetectorEventType, IncidentFields } from './detect/index.ts';
+import type { IncidentFields } from '../contract/wire/agent.ts';
+import type { DetectorEventType } from './detect/index.ts';
 
 export type SpoolRecord =
   | { k: 'm'; s: MetricSample }
   | { k: 'i'; key: string; type: DetectorEventType; fields: IncidentFields };
-
-export const MAX_BATCH = 600;
 
 export class Outbox {
   private wake: (() => void) | null = null;
@@ -64,7 +64,7 @@ export class Outbox {
 
   /** Sends the head of the spool once. */
   async sendHead(): Promise<'empty' | 'sent' | 'retry'> {
-    const head = this.spool.peek(MAX_BATCH);
+    const head = this.spool.peek(MAX_SAMPLES_PER_REQUEST);
     const first = head[0];
     if (!first) return 'empty';
     let run: SpoolEntry<SpoolRecord>[] = [first];

@@ -5,8 +5,11 @@
  * replaced under us) counts as a restart from zero. Also: the SPEC metrics
  * sample for one second from the ticks of that second.
  */
+import type { MetricSample } from '../contract/wire/agent.ts';
 import type { Snapshot } from '../native/index.ts';
 import type { PortCount, TrafficSample } from './detect/index.ts';
+
+export type { MetricSample };
 
 type Counters = Snapshot['counters'];
 
@@ -63,17 +66,6 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
     topUdpDstPorts: ports('udpDst'),
     topUdpSrcPorts: ports('udpSrc'),
   };
-}
-
-/** POST /metrics fields (SPEC), one sample. */
-export interface MetricSample {
-  pps: number;
-  bps: number;
-  tcp_pct: number;
-  udp_pct: number;
-  icmp_pct: number;
-  conn_count?: number;
-  recorded_at: string;
 }
 
 const pct = (part: number, whole: number) => (whole > 0 ? Math.round((10_000 * part) / whole) / 100 : 0);

@@ -92,8 +92,10 @@ function serialise(nodes: Node[], format: 'json' | 'msgpack', seconds: number): 
   const heads = nodes.map((n) => `POST /api/v1/agent/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${n.key}\r\n` +
     `X-Node-UUID: ${n.uuid}\r\nContent-Type: ${type}\r\nAccept: ${type}\r\nContent-Length: `);
   const out: Buffer[] = [];
+  // Times within the server's window (contract/limits.ts): from an hour ago on, a second apart.
+  const base = Date.now() - 3600_000;
   for (let second = 0; second < seconds; second++) {
-    const recorded_at = new Date(Date.UTC(2030, 0, 1) + second * 1000).toISOString();
+    const recorded_at = new Date(base + second * 1000).toISOString();
     for (let i = 0; i < nodes.length; i++) {
       const sample = { pps: 1000 + ((second * nodes.length + i) % 977), bps: 8_000_000, tcp_pct: 70.5, udp_pct: 25, icmp_pct: 4.5, conn_count: 120, recorded_at };
       const body = format === 'json' ? Buffer.from(JSON.stringify(sample)) : pack(sample);

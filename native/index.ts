@@ -120,6 +120,11 @@ export class Breakwater {
     return this.rules.delete(spec);
   }
 
+  /** True when a rule with the same match (source, protocol, port or ICMP type) is in force or expired but not yet pruned. */
+  hasRule(spec: RuleSpec): boolean {
+    return this.rules.has(spec);
+  }
+
   listRules(): RuleEntry[] {
     return this.prog.listRules().map(presentRule);
   }

@@ -1,7 +1,7 @@
 // Source prefixes as the kernel wants them: family, network address bytes
 // (host bits cleared) and prefix length. Accepts "a.b.c.d", "a.b.c.d/n",
 // IPv6 in any RFC 4291 text form, with or without "/n".
-import { maskBytes, parseIPv4, parseIPv6 } from './address.ts';
+import { maskBytes, parseIPv4, parseIPv6 } from '../contract/net/address.ts';
 
 export interface Prefix {
   family: 4 | 6;

@@ -1,24 +1,18 @@
 // The rule book: validates rule specs, hands out hit-counter slots and keeps
 // the kernel's "which rule shapes exist" bits in step with the rules.
+import { prefixOf, type Prefix as ParsedPrefix } from '../contract/net/prefix.ts';
+import type { Protocol, Rule } from '../contract/rule.ts';
 import { parsePrefix, type Prefix } from './prefix.ts';
 import { addon, type RawProgram, type RawRuleMatch, type RuleEntry } from './binding.ts';
 
-export type Protocol = 'tcp' | 'udp' | 'icmp';
+export type { Protocol } from '../contract/rule.ts';
 
-export interface RuleSpec {
-  /** Source address or prefix: "198.18.0.0/15", "2001:db8::/32", "198.18.0.7". */
-  source: string;
-  protocol?: Protocol;
-  /** Destination port; needs protocol tcp or udp. */
-  port?: number;
-  /** ICMP (ICMPv6 for an IPv6 source) type, 0-255; needs protocol icmp. */
-  icmpType?: number;
-  /** 'drop' (default) or 'log': count matches and pass. */
-  mode?: 'drop' | 'log';
-  /** Absolute expiry, wall-clock ms; or ttlSeconds from now. Neither: never. */
-  expiresAt?: number;
-  ttlSeconds?: number;
-}
+/**
+ * The contract's rule (contract/rule.ts); its source may also be given as
+ * text ("198.18.0.0/15", "2001:db8::/32", "198.18.0.7"), which the
+ * contract's one prefix parser reads (tests, benches).
+ */
+export type RuleSpec = Omit<Rule, 'source'> & { source: ParsedPrefix | string };
 
 const PROTO_NUMBERS: Record<Protocol, [number, number]> = { tcp: [6, 6], udp: [17, 17], icmp: [1, 58] };
 const CLASS_ANY = 0, CLASS_PROTO = 1, CLASS_PORT = 2;
@@ -49,15 +43,16 @@ function classBit(family: 4 | 6, host: boolean, cls: number): number {
 }
 
 export function toMatch(spec: RuleSpec, operation: string): RawRuleMatch & Prefix {
-  let prefix: Prefix;
+  let source: ParsedPrefix;
   try {
-    prefix = parsePrefix(spec.source);
+    source = typeof spec.source === 'string' ? prefixOf(spec.source) : spec.source;
   } catch (e) {
     throw new RuleError('EINVAL', operation, (e as Error).message);
   }
+  const prefix: Prefix = { family: source.family, address: Buffer.from(source.bytes), prefixLen: source.length };
   if (spec.protocol !== undefined && !(spec.protocol in PROTO_NUMBERS))
     throw new RuleError('EINVAL', operation, `protocol must be tcp, udp or icmp, not '${spec.protocol}'`);
-  const protocol = spec.protocol ? PROTO_NUMBERS[spec.protocol][prefix.family === 4 ? 0 : 1] : 0;
+  const protocol = spec.protocol ? PROTO_NUMBERS[spec.protocol]![prefix.family === 4 ? 0 : 1] : 0;
   const port = spec.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new RuleError('EINVAL', operation, `port must be an integer from 1 to 65535, not '${spec.port}'`);
@@ -115,6 +110,12 @@ export class RuleBook {
       this.track(key, m.family, m.prefixLen, m.protocol ?? 0, m.port ?? 0, slot, +1);
       this.syncClasses();
     }
+  }
+
+  /** True when a rule with this match is in the book (whatever its mode and expiry). */
+  has(spec: RuleSpec): boolean {
+    const m = toMatch(spec, 'hasRule');
+    return this.slots.has(keyOf(m.family, m.address, m.prefixLen, m.protocol ?? 0, m.port ?? 0));
   }
 
   delete(spec: RuleSpec): boolean {

@@ -15,7 +15,7 @@ export interface Admin {
 
 export function admin(db: Db): Admin {
   const find = async (w: number | string) => {
-    const found = await ws.findWorkspace(db.pool, String(w));
+    const found = await ws.findWorkspace(db, String(w));
     if (!found) throw new Error(`no workspace ${w}`);
     return found;
   };
@@ -33,7 +33,7 @@ export function admin(db: Db): Admin {
     },
     async createToken(workspace, name = '') {
       const w = await find(workspace);
-      return ws.createToken(db.pool, w.id, name);
+      return ws.createToken(db, w.id, name);
     },
   };
 }

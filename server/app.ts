@@ -9,12 +9,14 @@ import { HttpError, toHttpError } from './errors.ts';
 import { ingestHandler, METRICS_PATH } from './ingest.ts';
 import { reply } from './codec.ts';
 import { logRequest, redactUrl, type Logger } from './log.ts';
+import type { FairShare } from './fair-share.ts';
 import type { MetricsWriter } from './metrics-writer.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { userRoutes } from './routes/user.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
+import { ping } from './sql/health.ts';
 
-export interface Deps { db: Db; cfg: ServerConfig; log: Logger; writer: MetricsWriter }
+export interface Deps { db: Db; cfg: ServerConfig; log: Logger; writer: MetricsWriter; share: FairShare }
 
 /**
  * The server's request handler: the hot metrics route (ingest.ts) on the plain
@@ -57,7 +59,7 @@ export function createApp(deps: Deps): Koa {
 function healthz({ db }: Deps) {
   return async (ctx: Koa.Context, next: Koa.Next) => {
     if (ctx.path !== '/healthz') return next();
-    await db.query('SELECT 1');
+    await ping(db);
     reply(ctx, 200, { ok: true, database: db.kind });
   };
 }

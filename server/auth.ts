@@ -1,12 +1,15 @@
 // Authentication. Agents: `Authorization: Bearer <node key>` + `X-Node-UUID`;
 // users and Prometheus: `Authorization: Bearer <workspace token>` (or, for
-// /api/metrics only, `?token=`). Missing or wrong credentials are 401; a node
-// key that belongs to another node than X-Node-UUID is 403. These middlewares
-// run before the body is read, so a refused request writes nothing.
+// /api/metrics only, `?token=`). Every failure is 401 with the same message
+// whether or not the key exists (SPEC's 403 for "a key of another node"
+// would tell a caller that the key is real); past 20 failures a minute from
+// one address it is 429 (auth-limit.ts). These middlewares run before the
+// body is read, so a refused request writes nothing.
 import type { Context, Next } from 'koa';
 import type { Db } from './db.ts';
-import { forbidden, unauthorized } from './errors.ts';
-import { bearer, hashSecret, secretMatches, splitToken } from './secrets.ts';
+import { FailureLimiter } from './auth-limit.ts';
+import { unauthorized } from './errors.ts';
+import { bearer, secretMatches, splitToken } from './secrets.ts';
 import { nodeCredentials } from './sql/nodes.ts';
 import { tokenByPublicId } from './sql/workspaces.ts';
 
@@ -32,7 +35,7 @@ export const CREDENTIALS_TTL_MS = 10_000;
 type Credentials = { id: number; workspace_id: number; key_hash: Buffer };
 
 class CredentialCache {
-  private readonly cache = new Map<string, Credentials & { until: number }>();
+  private readonly cache = new Map<string, Credentials & { at: number }>();
   private epoch = 0; // bumped by forget: a lookup that ran meanwhile is not cached
   private waiting = new Map<string, ((row: Credentials | undefined, err?: Error) => void)[]>();
   private busy = false;
@@ -41,7 +44,7 @@ class CredentialCache {
 
   lookup(uuid: string): Promise<Credentials | undefined> {
     const hit = this.cache.get(uuid);
-    if (hit && hit.until > Date.now()) return Promise.resolve(hit);
+    if (hit && hit.at + CREDENTIALS_TTL_MS > Date.now()) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       const cb = (row: Credentials | undefined, err?: Error) => (err ? reject(err) : resolve(row));
       const cbs = this.waiting.get(uuid);
@@ -64,13 +67,13 @@ class CredentialCache {
     this.waiting = new Map();
     this.busy = true;
     const epoch = this.epoch;
-    nodeCredentials(this.db.pool, [...batch.keys()]).then(
+    nodeCredentials(this.db, [...batch.keys()]).then(
       (rows) => {
-        const until = Date.now() + CREDENTIALS_TTL_MS;
+        const at = Date.now();
         if (this.cache.size + rows.size >= 200_000) this.cache.clear();
         for (const [uuid, cbs] of batch) {
           const row = rows.get(uuid);
-          if (row && epoch === this.epoch) this.cache.set(uuid, { ...row, until });
+          if (row && epoch === this.epoch) this.cache.set(uuid, { ...row, at });
           else this.cache.delete(uuid);
           for (const cb of cbs) cb(row);
         }
@@ -85,49 +88,75 @@ class CredentialCache {
   }
 }
 
-const caches = new WeakMap<Db, CredentialCache>();
+/** Per server: node credentials, failures per client address. */
+interface AuthState { nodes: CredentialCache; limiter: FailureLimiter }
+const states = new WeakMap<Db, AuthState>();
+function state(db: Db): AuthState {
+  let s = states.get(db);
+  if (!s) states.set(db, (s = { nodes: new CredentialCache(db), limiter: new FailureLimiter() }));
+  return s;
+}
+
+/** Failed authentications allowed per minute and client address (0: no limit); the server sets it at start. */
+export function limitFailures(db: Db, perMinute: number): void {
+  state(db).limiter = new FailureLimiter({ max: perMinute > 0 ? perMinute : Infinity, windowMs: 60_000 });
+}
+
 /** The credential cache of a database (one per server). */
-export function credentials(db: Db): CredentialCache {
-  let c = caches.get(db);
-  if (!c) caches.set(db, (c = new CredentialCache(db)));
-  return c;
+export const credentials = (db: Db): CredentialCache => state(db).nodes;
+
+/**
+ * Credentials are always verified, so valid ones pass whatever others sent
+ * from the same address; a failure is 401, or 429 once the address is past
+ * its failures for the minute.
+ */
+async function guarded<T>(db: Db, client: string | undefined, verify: () => Promise<T | undefined>, message: string): Promise<T> {
+  const ok = await verify();
+  if (ok !== undefined) return ok;
+  const { limiter } = state(db);
+  const blocked = limiter.blockedFor(client);
+  if (blocked > 0) throw limiter.refusal(blocked);
+  limiter.fail(client);
+  throw unauthorized(message);
 }
 
 /**
  * The node an agent request speaks for, from its Authorization and
- * X-Node-UUID headers; 401 or 403 otherwise. Runs before the body is read.
+ * X-Node-UUID headers and the client's address; 401 (or 429) otherwise.
+ * Runs before the body is read.
  */
-export async function authenticateNode(db: Db, authorization: string | undefined, uuidHeader: string | undefined): Promise<AgentState['node']> {
-  const key = bearer(authorization);
-  if (!key) throw unauthorized('missing Authorization: Bearer <node key>');
-  if (!uuidHeader || !UUID.test(uuidHeader)) throw unauthorized('missing or malformed X-Node-UUID header');
-  const uuid = uuidHeader.toLowerCase();
-  const node = await credentials(db).lookup(uuid);
-  if (!secretMatches(key, node?.key_hash)) {
-    const { rowCount } = await db.query('SELECT 1 FROM nodes WHERE key_hash = $1', [hashSecret(key)]);
-    if (rowCount) throw forbidden('this key belongs to another node than X-Node-UUID');
-    throw unauthorized('unknown node or wrong key');
-  }
-  return { id: node!.id, uuid, workspaceId: node!.workspace_id };
+export async function authenticateNode(
+  db: Db, authorization: string | undefined, uuidHeader: string | undefined, client: string | undefined,
+): Promise<AgentState['node']> {
+  return guarded(db, client, async () => {
+    const key = bearer(authorization);
+    if (!key || !uuidHeader || !UUID.test(uuidHeader)) return undefined;
+    const uuid = uuidHeader.toLowerCase();
+    const node = await credentials(db).lookup(uuid);
+    if (!node || !secretMatches(key, node.key_hash)) return undefined;
+    return { id: node.id, uuid, workspaceId: node.workspace_id };
+  }, 'missing or invalid node credentials (Authorization: Bearer <node key>, X-Node-UUID: <node uuid>)');
 }
 
 export function agentAuth(db: Db) {
   return async (ctx: Context, next: Next) => {
-    ctx.state.node = await authenticateNode(db, ctx.get('authorization'), ctx.get('x-node-uuid'));
+    ctx.state.node = await authenticateNode(db, ctx.get('authorization'), ctx.get('x-node-uuid'), ctx.req.socket.remoteAddress);
     await next();
   };
 }
 
 export function userAuth(db: Db, opts: { allowQueryToken?: boolean } = {}) {
   return async (ctx: Context, next: Next) => {
-    let token = bearer(ctx.get('authorization'));
-    if (!token && opts.allowQueryToken && typeof ctx.query.token === 'string') token = ctx.query.token;
-    if (!token) throw unauthorized('missing Authorization: Bearer <workspace token>');
-    const parts = splitToken(token);
-    const row = parts ? await tokenByPublicId(db.pool, parts.publicId) : undefined;
-    if (!secretMatches(parts?.secret ?? token, row?.secret_hash)) throw unauthorized('invalid workspace token');
-    ctx.state.workspaceId = row!.workspace_id;
-    ctx.state.tokenId = row!.id;
+    const row = await guarded(db, ctx.req.socket.remoteAddress, async () => {
+      let token = bearer(ctx.get('authorization'));
+      if (!token && opts.allowQueryToken && typeof ctx.query.token === 'string') token = ctx.query.token;
+      const parts = token ? splitToken(token) : null;
+      if (!parts) return undefined;
+      const found = await tokenByPublicId(db, parts.publicId);
+      return found && secretMatches(parts.secret, found.secret_hash) ? found : undefined;
+    }, 'missing or invalid workspace token (Authorization: Bearer <token>)');
+    ctx.state.workspaceId = row.workspace_id;
+    ctx.state.tokenId = row.id;
     await next();
   };
 }

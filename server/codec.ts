@@ -1,17 +1,20 @@
-// Bodies in and out: JSON or MessagePack (same fields), read with a size limit;
-// the reply's format follows the request's Accept header. The functions on
+// Bodies in and out: JSON or MessagePack (same fields, contract/codec.ts), read
+// with a size limit and held to the contract's shape (depth, values, text that
+// PostgreSQL can store) before any schema sees them; the reply's format
+// follows the request's Accept header. The functions on
 // plain Node requests serve the hot metrics route (ingest.ts); the Koa
 // middlewares below wrap the same functions for every other route.
 import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { Packr } from 'msgpackr';
-import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import { MSGPACK_TYPE as MSGPACK, MSGPACK_TYPES, PACKR_OPTIONS } from '../contract/codec.ts';
+import { checkShape } from '../contract/wire/json.ts';
+import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
 
-export const MSGPACK = 'application/msgpack';
+export { MSGPACK };
 export type Format = 'json' | 'msgpack';
-const msgpackTypes = ['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
-// useRecords: false keeps the output plain MessagePack any client can read.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+const msgpackTypes: readonly string[] = MSGPACK_TYPES;
+const packr = new Packr(PACKR_OPTIONS);
 
 /** The format of a request body by its Content-Type: JSON (also without one) or MessagePack; 415 otherwise. */
 export function bodyFormat(contentType: string | undefined): Format {
@@ -61,14 +64,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Parses a body; 400 when it is not valid in its format. An empty body is `{}`. */
+/** Parses a body; 400 when it is not valid in its format or not of the contract's shape. An empty body is `{}`. */
 export function decode(format: Format, raw: Buffer): unknown {
   if (raw.length === 0) return {};
+  let value: unknown;
   try {
-    return format === 'msgpack' ? packr.unpack(raw) : JSON.parse(raw.toString('utf8'));
+    value = format === 'msgpack' ? packr.unpack(raw) : JSON.parse(raw.toString('utf8'));
   } catch {
     throw badRequest(`body is not valid ${format === 'msgpack' ? 'MessagePack' : 'JSON'}`);
   }
+  const problem = checkShape(value);
+  if (problem) throw validationFailed(`${problem.path || 'body'}: ${problem.message}`);
+  return value;
 }
 
 /**

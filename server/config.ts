@@ -27,6 +27,8 @@ export const SETTINGS = {
   maintenanceIntervalSeconds: i(300, 'BREAKWATER_MAINTENANCE_INTERVAL_SECONDS', 'maintenance-interval-seconds', 'how often baselines, rollups and retention run, s; 0 never', 0),
   onlineSeconds: i(90, 'BREAKWATER_ONLINE_SECONDS', 'online-seconds', 'a node is online when heard from within this many seconds', 1),
   poolSize: i(10, 'BREAKWATER_POOL_SIZE', 'pool-size', 'connections to an external PostgreSQL', 1),
+  authFailuresPerMinute: i(20, 'BREAKWATER_AUTH_FAILURES_PER_MINUTE', 'auth-failures-per-minute', 'failed authentications a minute from one client address (IPv6: one /64) before 429; 0 no limit', 0),
+  nodeSamplesPerSecond: i(60, 'BREAKWATER_NODE_SAMPLES_PER_SECOND', 'node-samples-per-second', "metric samples a second one node may send, sustained (and one full batch at once); past it 429 with Retry-After; 0 no limit", 0),
   logLevel: str({ default: 'info', choices: ['debug', 'info', 'warn', 'error'], env: 'LOG_LEVEL', flag: 'log-level', help: 'log level; debug adds requests and query text + duration' }),
 };
 

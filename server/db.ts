@@ -1,21 +1,43 @@
-// The one database module: it owns the pg pool (to DATABASE_URL, or to the
-// embedded PGlite) and withTransaction(). Everything else sends plain,
-// parameterised SQL through `Db`. Query logs carry the text and the duration,
-// never the parameters.
-import pg from 'pg';
+// The one database interface. Everything else sends plain, parameterised SQL
+// (written in server/sql) through `Queryable`: the Db itself, a session
+// (withSession) or a transaction (withTransaction); the pool or the embedded
+// database behind it stays private to db-postgres.ts and embedded.ts. Every
+// statement is logged with its text and duration, never its parameters.
 import type { Logger } from './log.ts';
-import { startEmbedded, EMBEDDED_MAX_CONNECTIONS, type Embedded } from './embedded.ts';
+import { openPostgres } from './db-postgres.ts';
+import { openEmbedded } from './embedded.ts';
 
-// int8 (bigserial ids, counters) as JS numbers: every value we keep is far below 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
+/** A statement as text, or (for a named prepared statement, PostgreSQL only) a name and text. */
+export type Statement = string | { name: string; text: string };
 
-export type Queryable = pg.Pool | pg.PoolClient;
+export interface Result<R> {
+  rows: R[];
+  /** Rows returned, or changed by INSERT, UPDATE and DELETE. */
+  rowCount: number | null;
+}
 
-export interface Db {
+export interface Queryable {
+  query<R extends Record<string, any> = any>(statement: Statement, params?: unknown[]): Promise<Result<R>>;
+}
+
+export interface TransactionOptions {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  readOnly?: boolean;
+}
+
+export interface Listener {
+  /** Stops listening and waits for the connection to close. */
+  stop(): Promise<void>;
+}
+
+export interface Db extends Queryable {
   kind: 'embedded' | 'postgres';
-  pool: pg.Pool;
-  query<R extends pg.QueryResultRow = any>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
-  withTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Statements on one connection, in order (session-level locks, several transactions). */
+  withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
+  /** One transaction: committed when fn resolves, rolled back when it throws. */
+  withTransaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /** A connection of its own that LISTENs on a channel (PostgreSQL only), reconnecting when it breaks. */
+  listen(channel: string, handlers: { onPayload(payload: string): void; onReset(): void }): Listener;
   close(): Promise<void>;
 }
 
@@ -26,48 +48,26 @@ export interface DbOptions {
   log: Logger;
 }
 
-export async function openDb(opts: DbOptions): Promise<Db> {
-  let embedded: Embedded | undefined;
-  let pool: pg.Pool;
-  if (opts.databaseUrl) {
-    pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize });
-  } else {
-    embedded = await startEmbedded(opts.dataDir);
-    pool = new pg.Pool({ ...embedded.connection, max: EMBEDDED_MAX_CONNECTIONS });
-  }
-  pool.on('error', (err) => opts.log.error('database pool error', { error: err.message }));
-  const log = opts.log;
+export function openDb(opts: DbOptions): Promise<Db> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize, opts.log) : openEmbedded(opts.dataDir, opts.log);
+}
 
-  const query = async (text: string, params?: unknown[], client: Queryable = pool) => {
-    const start = performance.now();
-    try {
-      return await client.query(text, params);
-    } finally {
-      log.debug('query', { sql: text.replace(/\s+/g, ' ').trim().slice(0, 200), ms: +(performance.now() - start).toFixed(2) });
-    }
-  };
+/** BEGIN with the options' isolation level and access mode. */
+export function beginStatement(o: TransactionOptions = {}): string {
+  return `BEGIN${o.isolation ? ` ISOLATION LEVEL ${o.isolation.toUpperCase()}` : ''}${o.readOnly ? ' READ ONLY' : ''}`;
+}
 
+/** A Queryable that logs each statement's text and duration. */
+export function logged(run: (text: string, params: unknown[] | undefined, name?: string) => Promise<Result<any>>, log: Logger): Queryable {
   return {
-    kind: embedded ? 'embedded' : 'postgres',
-    pool,
-    query: (text, params) => query(text, params),
-    async withTransaction(fn) {
-      const client = await pool.connect();
+    async query(statement, params) {
+      const start = performance.now();
+      const text = typeof statement === 'string' ? statement : statement.text;
       try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
+        return await run(text, params, typeof statement === 'string' ? undefined : statement.name);
       } finally {
-        client.release();
+        log.debug('query', { sql: text.replace(/\s+/g, ' ').trim().slice(0, 200), ms: +(performance.now() - start).toFixed(2) });
       }
-    },
-    async close() {
-      await pool.end();
-      await embedded?.close();
     },
   };
 }

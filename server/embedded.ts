@@ -1,58 +1,57 @@
 // The embedded database: PGlite (PostgreSQL compiled to WebAssembly) persisted
-// in a data directory, served on a private Unix socket by pglite-socket so that
-// the rest of the server reaches it through `pg` exactly like a real server.
-//
-// PGlite is a single PostgreSQL session. pglite-socket can multiplex several
-// client connections onto it, but they then share that one session (the
-// unnamed prepared statement, transactions, advisory locks), so interleaved
-// extended-protocol messages of two clients could mix. We therefore accept one
-// connection and size the pool to 1: PGlite runs one query at a time anyway.
+// in a data directory and used in this process through its own API, as the
+// Db of server/db.ts. PGlite is one PostgreSQL session that runs one statement
+// at a time: statements queue, a transaction holds the session until it ends
+// (others wait, none joins it), and a statement that fails fails alone, in
+// its own request. (An earlier version served PGlite to `pg` over a socket;
+// there one failing statement could make the socket server drop the shared
+// connection, and requests of other nodes failed meanwhile.)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { LockBusy, lockDir } from '../lib/pid-lock.ts';
+import { beginStatement, logged, type Db, type Queryable, type Result } from './db.ts';
+import type { Logger } from './log.ts';
 
-export const EMBEDDED_MAX_CONNECTIONS = 1;
+/** Types read as the pg driver reads them: int8 as a number (all our values are below 2^53), bytea as a Buffer. */
+const parsers = {
+  20: (v: string) => Number(v),
+  17: (v: string) => Buffer.from(v.startsWith('\\x') ? v.slice(2) : v, 'hex'),
+};
 
-export interface Embedded {
-  /** `pg` connection settings for the socket. */
-  connection: { host: string; port: number; user: string; database: string };
-  close(): Promise<void>;
-}
+type Runner = Pick<PGlite | Transaction, 'query' | 'exec'>;
+/** With parameters, one statement (extended protocol); without, any number (simple protocol), as pg does. */
+const result = async (r: Runner, text: string, params?: unknown[]): Promise<Result<any>> => {
+  const out = params?.length ? await r.query(text, params) : (await r.exec(text)).at(-1);
+  return { rows: out?.rows ?? [], rowCount: out ? out.affectedRows || out.rows.length : null };
+};
 
-export async function startEmbedded(dataDir: string): Promise<Embedded> {
+export async function openEmbedded(dataDir: string, log: Logger): Promise<Db> {
   const dir = path.resolve(dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });
   const releaseLock = lockDataDir(path.resolve(dataDir));
-  let db: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
-  // Unix socket paths are limited to ~107 bytes, so the socket lives in a short private temp dir.
-  const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-pglite-'));
-  const port = 5432;
+  let pglite: PGlite;
   try {
-    db = await PGlite.create({ dataDir: dir });
-    server = new PGLiteSocketServer({
-      db,
-      path: path.join(sockDir, `.s.PGSQL.${port}`),
-      maxConnections: EMBEDDED_MAX_CONNECTIONS,
-    });
-    await server.start();
+    pglite = await PGlite.create({ dataDir: dir, parsers });
   } catch (err) {
-    await db?.close().catch(() => {});
-    fs.rmSync(sockDir, { recursive: true, force: true });
     releaseLock();
     throw err;
   }
-  const s = server;
-  const d = db;
+  const on = (r: Runner): Queryable => logged((text, params) => result(r, text, params), log);
+  const self = on(pglite);
   return {
-    connection: { host: sockDir, port, user: 'postgres', database: 'postgres' },
+    kind: 'embedded',
+    ...self,
+    // One session already: its statements run in order (and so do everyone else's, between them).
+    withSession: (fn) => fn(self),
+    withTransaction: (fn, o) =>
+      pglite.transaction(async (tx) => {
+        if (o?.isolation || o?.readOnly) await tx.query(beginStatement(o).replace(/^BEGIN/, 'SET TRANSACTION'));
+        return fn(on(tx));
+      }),
+    listen: () => ({ stop: async () => {} }),
     async close() {
-      await s.stop();
-      await d.close();
-      fs.rmSync(sockDir, { recursive: true, force: true });
+      await pglite.close();
       releaseLock();
     },
   };

@@ -26,6 +26,9 @@ export const payloadTooLarge = (limit: number, headers?: Record<string, string>)
   new HttpError(413, 'payload_too_large', `body larger than ${limit} bytes`, headers);
 export const unsupportedMediaType = (type: string, allowed: string[]) =>
   new HttpError(415, 'unsupported_media_type', `content type "${type}" is not one of ${allowed.join(', ')}`);
+/** 429 with Retry-After (whole seconds, at least 1). */
+export const tooManyRequests = (message: string, retryAfterMs: number) =>
+  new HttpError(429, 'too_many_requests', message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
 export const internal = () => new HttpError(500, 'internal', 'internal server error');
 
 /** An error a handler threw, as the HttpError to answer with; unexpected ones are logged (without secrets) and become 500. */

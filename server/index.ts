@@ -23,6 +23,8 @@ import { resolveConfig, type ServerConfig } from './config.ts';
 import { openDb, type Db } from './db.ts';
 import { createLogger, type Logger } from './log.ts';
 import { runMaintenance, scheduleMaintenance, type MaintenanceResult } from './maintenance.ts';
+import { limitFailures } from './auth.ts';
+import { FairShare } from './fair-share.ts';
 import { MetricsWriter } from './metrics-writer.ts';
 import { migrate } from './migrate.ts';
 import { listenForRevocations } from './revocations.ts';
@@ -59,7 +61,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     // At most two statements in flight, started 10 ms apart at least: under load each
     // carries the samples of many requests (fewer statements and commits, less CPU).
     const writer = new MetricsWriter(db, log, db.kind === 'embedded' ? { parallel: 1 } : { parallel: Math.min(2, config.poolSize), intervalMs: 10 });
-    const deps = { db, cfg: config, log, writer };
+    const deps = { db, cfg: config, log, writer, share: new FairShare(config.nodeSamplesPerSecond) };
+    limitFailures(db, config.authFailuresPerMinute);
     const app = createApp(deps);
     server = http.createServer(createHandler(deps, app));
     server.keepAliveTimeout = 65_000;
@@ -70,7 +73,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
     const port = (server.address() as AddressInfo).port;
     const stopMaintenance = scheduleMaintenance(db, config, log);
-    const stopRevocations = listenForRevocations(db, log);
+    const stopRevocations = listenForRevocations(db);
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     log.info('server listening', { port, host: config.host, database: db.kind, dataDir: db.kind === 'embedded' ? config.dataDir : undefined });
     let closing: Promise<void> | undefined;

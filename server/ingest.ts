@@ -16,26 +16,29 @@ import type { MetricsWriter } from './metrics-writer.ts';
 import { toHttpError } from './errors.ts';
 import { logRequest, redactUrl } from './log.ts';
 import { parseSamples, toRows } from './samples.ts';
+import { BODY_LIMITS } from '../contract/limits.ts';
 
 export const METRICS_PATH = '/api/v1/agent/metrics';
-export const METRICS_LIMIT = 1024 * 1024;
+export const METRICS_LIMIT = BODY_LIMITS.metrics;
 
-/** Stores the samples of a parsed /metrics body for a node; resolves with the reply once they are committed. */
-export async function storeMetrics(writer: MetricsWriter, nodeId: number, body: unknown) {
+/** Stores the samples of a parsed /metrics body for a node, within its fair share; resolves with the reply once they are committed. */
+export async function storeMetrics({ writer, share }: Pick<Deps, 'writer' | 'share'>, nodeId: number, body: unknown) {
   const rows = toRows(nodeId, parseSamples(body));
+  share.take(nodeId, rows.length);
   await writer.add(rows);
-  return { ok: true, accepted: rows.length };
+  return { ok: true as const, accepted: rows.length };
 }
 
-export function ingestHandler({ db, log, writer }: Deps) {
+export function ingestHandler(deps: Deps) {
+  const { db, log } = deps;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
     let node: string | undefined;
     const handle = async () => {
-      const n = await authenticateNode(db, req.headers.authorization, req.headers['x-node-uuid'] as string | undefined);
+      const n = await authenticateNode(db, req.headers.authorization, req.headers['x-node-uuid'] as string | undefined, req.socket.remoteAddress);
       node = n.uuid;
       const format = bodyFormat(req.headers['content-type']);
-      return storeMetrics(writer, n.id, decode(format, await readBody(req, METRICS_LIMIT)));
+      return storeMetrics(deps, n.id, decode(format, await readBody(req, METRICS_LIMIT)));
     };
     const send = (status: number, value: unknown, headers?: Record<string, string>) => {
       const { type, body } = encode(replyFormat(req.headers.accept), value);

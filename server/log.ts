@@ -1,6 +1,8 @@
 // Structured logs: one JSON object per line on stderr. Secrets never reach a
-// log line: query parameters are not logged, and `redactUrl` strips the
-// `token` query parameter before a URL is written.
+// log line: a request is logged by its path alone (never its query string,
+// however a token in it is spelled), a path segment that looks like a secret
+// is masked, and any workspace token that still got into a line is masked by
+// the sink itself.
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -13,10 +15,13 @@ export interface Logger {
 
 export type Sink = (line: string) => void;
 
+/** Workspace tokens (secrets.ts newToken), wherever they appear. */
+const TOKEN = /bwt_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{20,}/g;
+
 export function createLogger(level: Level = 'info', sink: Sink = (l) => process.stderr.write(l + '\n')): Logger {
   const write = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < order[level]) return;
-    sink(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...fields }));
+    sink(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...fields }).replace(TOKEN, 'bwt_REDACTED'));
   };
   return {
     debug: (m, f) => write('debug', m, f),
@@ -28,9 +33,14 @@ export function createLogger(level: Level = 'info', sink: Sink = (l) => process.
 
 export const silentLogger: Logger = createLogger('error', () => {});
 
-/** `/api/metrics?token=abc&x=1` -> `/api/metrics?token=REDACTED&x=1`. */
+/**
+ * What a log line says of a request URL: its path, without the query string
+ * or fragment, and with any segment of 32 or more key-like characters (a node
+ * key or a token pasted into a path) masked.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|key|api_key)=)[^&#]*/gi, '$1REDACTED');
+  const path = url.split(/[?#]/, 1)[0] ?? '';
+  return path.replace(/[A-Za-z0-9_%-]{32,}/g, 'REDACTED');
 }
 
 /** One line per request: debug, or error for a 5xx. */

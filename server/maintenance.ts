@@ -5,7 +5,7 @@
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
 import type { ServerConfig } from './config.ts';
-import { enforceRetention, recomputeBaselines, rollup } from './sql/maintenance.ts';
+import { enforceRetention, recomputeBaselines, rollup, tryLockRound } from './sql/maintenance.ts';
 
 export const LOCK_KEY = 0x42_57_4d_54; // "BWMT"
 
@@ -14,8 +14,7 @@ export interface MaintenanceResult { ran: boolean; rolledUp: number; rawDeleted:
 /** One round; `ran` is false when another process holds the lock. */
 export async function runMaintenance(db: Db, cfg: ServerConfig): Promise<MaintenanceResult> {
   return db.withTransaction(async (client) => {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [LOCK_KEY]);
-    if (!rows[0]!.ok) return { ran: false, rolledUp: 0, rawDeleted: 0, rollupsDeleted: 0, baselines: 0 };
+    if (!(await tryLockRound(client, LOCK_KEY))) return { ran: false, rolledUp: 0, rawDeleted: 0, rollupsDeleted: 0, baselines: 0 };
     const lookback = Math.max(2, Math.ceil((2 * cfg.maintenanceIntervalSeconds) / 60));
     const rolledUp = await rollup(client, lookback);
     const [rawDeleted, rollupsDeleted] = await enforceRetention(client, cfg.rawRetentionHours, cfg.rollupRetentionDays);

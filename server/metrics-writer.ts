@@ -85,7 +85,7 @@ export class MetricsWriter {
     const start = performance.now();
     try {
       const samples = batch.length === 1 ? batch[0]!.samples : batch.flatMap((p) => p.samples);
-      await insertSamples(this.db.pool, samples, prepared);
+      await insertSamples(this.db, samples, prepared);
       const ms = performance.now() - start;
       // Agents wait for this commit: a slow one (a checkpoint, a slow disk) is worth a line.
       if (ms > SLOW_MS) this.log.warn('slow metrics insert', { ms: Math.round(ms), samples: samples.length, queued: this.queued });
@@ -98,7 +98,7 @@ export class MetricsWriter {
       }
       // One bad request must not fail the others: retry each on its own.
       this.log.warn('batched metrics insert failed, retrying per request', { error: (err as Error).message, requests: batch.length });
-      await Promise.all(batch.map((p) => insertSamples(this.db.pool, p.samples, prepared).then(() => p.resolve(p.samples.length), p.reject)));
+      await Promise.all(batch.map((p) => insertSamples(this.db, p.samples, prepared).then(() => p.resolve(p.samples.length), p.reject)));
     }
   }
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
+import { applyMigration, appliedMigrations, lockMigrations, unlockMigrations } from './sql/migrations.ts';
 
-const LOCK_KEY = 0x42_57_4d_49; // "BWMI"
 export const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export interface Migration {
@@ -33,41 +33,31 @@ export function loadMigrations(dir = migrationsDir): Migration[] {
 /** Applies the pending migrations; returns the names applied now. */
 export async function migrate(db: Db, log: Logger, dir = migrationsDir): Promise<string[]> {
   const migrations = loadMigrations(dir);
-  const client = await db.pool.connect();
   const applied: string[] = [];
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      id integer PRIMARY KEY, name text NOT NULL, hash text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ id: number; name: string; hash: string }>(
-      'SELECT id, name, hash FROM schema_migrations ORDER BY id',
-    );
-    const done = new Map(rows.map((r) => [r.id, r]));
-    for (const m of migrations) {
-      const prev = done.get(m.id);
-      if (prev) {
-        if (prev.hash !== m.hash) {
-          throw new Error(`migration ${m.name} was changed after it was applied (hash ${prev.hash.slice(0, 12)} != ${m.hash.slice(0, 12)}); add a new migration instead`);
+  await db.withSession(async (s) => {
+    await lockMigrations(s);
+    try {
+      const done = await appliedMigrations(s);
+      for (const m of migrations) {
+        const prev = done.get(m.id);
+        if (prev) {
+          if (prev.hash !== m.hash) {
+            throw new Error(`migration ${m.name} was changed after it was applied (hash ${prev.hash.slice(0, 12)} != ${m.hash.slice(0, 12)}); add a new migration instead`);
+          }
+          continue;
         }
-        continue;
+        const start = performance.now();
+        try {
+          await applyMigration(s, m);
+        } catch (err) {
+          throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
+        }
+        applied.push(m.name);
+        log.info('migration applied', { migration: m.name, ms: Math.round(performance.now() - start) });
       }
-      const start = performance.now();
-      await client.query('BEGIN');
-      try {
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (id, name, hash) VALUES ($1, $2, $3)', [m.id, m.name, m.hash]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
-      }
-      applied.push(m.name);
-      log.info('migration applied', { migration: m.name, ms: Math.round(performance.now() - start) });
+    } finally {
+      await unlockMigrations(s).catch(() => {});
     }
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
-    client.release();
-  }
+  });
   return applied;
 }

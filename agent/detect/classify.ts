@@ -3,21 +3,15 @@
  * vectors, from the excess of each rate over the normal profile (the rules
  * are listed in docs/detection.md). Pure: aggregate and profile in, result out.
  */
+import { REFLECTION_SUBTYPES, type VectorSubtype } from '../../contract/enums.ts';
 import { dominantPort, type Aggregate } from './aggregate.ts';
 import { FEATURES, zeroRates, type FeatureRates } from './profile.ts';
 import type { AttackFamily, Vector } from './types.ts';
 
-/** UDP source ports of amplification reflectors. */
-export const REFLECTION_PORTS: ReadonlyMap<number, string> = new Map([
-  [53, 'dns_reflection'],
-  [123, 'ntp_reflection'],
-  [1900, 'ssdp_reflection'],
-  [11211, 'memcached_reflection'],
-  [389, 'cldap_reflection'],
-  [19, 'chargen_reflection'],
-  [161, 'snmp_reflection'],
-  [3702, 'wsd_reflection'],
-]);
+/** UDP source ports of amplification reflectors, and their sub-types (the contract's list). */
+export const REFLECTION_PORTS: ReadonlyMap<number, VectorSubtype> = new Map(
+  Object.entries(REFLECTION_SUBTYPES).map(([p, s]) => [Number(p), s]),
+);
 
 export const WEB_PORTS: ReadonlySet<number> = new Set([80, 443, 8080, 8443]);
 
@@ -85,7 +79,7 @@ function tcpVectors(a: Aggregate, e: FeatureRates): Vector[] {
   if (web && web.share >= PORT_SHARE && WEB_PORTS.has(web.port) && data >= 0.15 * e.tcp && e.syn < 0.5 * e.tcp) {
     return [{ family: 'http_flood', subtype: 'http', pps: e.tcp }];
   }
-  const flags: [Vector['family'], string, number][] = [
+  const flags: [Vector['family'], Vector['subtype'], number][] = [
     ['syn_flood', 'syn', e.syn],
     ['syn_flood', 'synack', e.synack],
     ['unknown', 'ack', Math.max(0, e.ack - e.psh - e.rst - e.fin)],

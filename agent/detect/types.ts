@@ -5,6 +5,8 @@
  * from the kernel's talker tables and cover the current talker window
  * (windowMs), scaled by the talker sampling period.
  */
+import type { AttackFamily, VectorSubtype } from '../../contract/enums.ts';
+import type { IncidentFields as ContractIncidentFields } from '../../contract/wire/agent.ts';
 
 /** Packets (or bits) per second by L4 protocol. ICMP includes ICMPv6. */
 export interface ProtocolRates {
@@ -113,38 +115,17 @@ export interface DetectorTuning {
   profileHalfLifeMs: number;
 }
 
-export type AttackFamily =
-  | 'udp_flood'
-  | 'syn_flood'
-  | 'http_flood'
-  | 'icmp_flood'
-  | 'dns_flood'
-  | 'multi_vector'
-  | 'unknown';
+export type { AttackFamily, Severity } from '../../contract/enums.ts';
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
-
-/** Exactly the SPEC fields of POST /incident. */
-export interface IncidentFields {
-  attack_family: AttackFamily;
-  severity: Severity;
-  peak_pps: number;
-  peak_bps: number;
+/** Every SPEC field of POST /incident, as the contract types them (contract/wire/agent.ts). */
+export type IncidentFields = Required<Omit<ContractIncidentFields, 'attack_subtype'>> & {
   protocol_breakdown: { tcp: number; udp: number; icmp: number; other: number };
-  tcp_flag_breakdown: Record<string, number>;
-  geo_breakdown: Record<string, number>;
-  source_ip_count: number;
-  top_src_ips: { ip: string; count: number }[];
-  top_dst_ports: { port: number; count: number }[];
-  ioc_matches: string[];
-  spoofing_detected: boolean;
-  botnet_detected: boolean;
-}
+};
 
 /** One component of an attack (several make a multi_vector incident). */
 export interface Vector {
   family: Exclude<AttackFamily, 'multi_vector'>;
-  subtype: string;
+  subtype: VectorSubtype;
   /** Excess packets per second over the normal profile. */
   pps: number;
 }

@@ -1,71 +1,69 @@
-// Agent API, /api/v1/agent (SPEC.md section 1). Every route reads
-// agentAuth, body(limit), validate(schema), handler.
+// Agent API, /api/v1/agent (SPEC.md section 1), on the contract's schemas
+// (contract/wire/agent.ts). Every route reads agentAuth, body(limit),
+// validate(schema), handler; replies are typed by the contract's reply schemas.
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { z } from 'zod';
+import { BODY_LIMITS } from '../../contract/limits.ts';
+import * as A from '../../contract/wire/agent.ts';
 import type { Deps } from '../app.ts';
 import { agentAuth, type AgentState } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
-import { conflict, notFound, validationFailed } from '../errors.ts';
-import { receivePcap } from '../pcap-upload.ts';
-import * as S from '../schemas.ts';
-import { report, resolve, addEvent, nodeOwnsIncident } from '../sql/incidents.ts';
+import { conflict, notFound } from '../errors.ts';
 import { METRICS_LIMIT, storeMetrics } from '../ingest.ts';
+import { receivePcap } from '../pcap-upload.ts';
+import { incidentStatus, nodeOwnsIncident, report, resolve } from '../sql/incidents.ts';
 import { getBaseline } from '../sql/maintenance.ts';
 import { ackCommand, pendingCommands } from '../sql/mitigations.ts';
-import { recordHeartbeat } from '../sql/nodes.ts';
+import { nodeConfig, recordHeartbeat } from '../sql/nodes.ts';
 import { storePcap } from '../sql/pcaps.ts';
-import { validate } from '../validate.ts';
+import { parse, validate } from '../validate.ts';
 
-const KB = 1024;
 const node = (ctx: Context) => (ctx.state as AgentState).node;
 const input = <T>(ctx: Context) => ctx.state.input as T;
 const noBody = async (ctx: Context, next: () => Promise<unknown>) => { await readRaw(ctx, 0); await next(); };
+/** A reply checked against its contract schema by the type system. */
+const send = <S extends z.ZodType>(ctx: Context, status: number, _schema: S, value: z.input<S>) => reply(ctx, status, value);
 
-export function agentRoutes({ db, cfg, writer }: Deps): Router {
+export function agentRoutes(deps: Deps): Router {
+  const { db } = deps;
   const r = new Router({ prefix: '/api/v1/agent' });
   const auth = agentAuth(db);
 
-  r.post('/heartbeat', auth, body(4 * KB), validate(S.heartbeat), async (ctx) => {
-    await recordHeartbeat(db.pool, node(ctx).id, input(ctx));
-    reply(ctx, 200, { ok: true, server_time: new Date().toISOString() });
+  r.post('/heartbeat', auth, body(BODY_LIMITS.heartbeat), validate(A.heartbeat), async (ctx) => {
+    await recordHeartbeat(db, node(ctx).id, input(ctx));
+    send(ctx, 200, A.okReply, { ok: true, server_time: new Date().toISOString() });
   });
 
   // Requests to exactly POST /api/v1/agent/metrics are served by ingest.ts without Koa;
   // this route, the same steps, answers the others (e.g. with a query string).
   r.post('/metrics', auth, body(METRICS_LIMIT), async (ctx) => {
-    reply(ctx, 200, await storeMetrics(writer, node(ctx).id, (ctx.request as { body?: unknown }).body));
+    send(ctx, 200, A.metricsReply, await storeMetrics(deps, node(ctx).id, (ctx.request as { body?: unknown }).body));
   });
 
-  r.post('/incident', auth, body(256 * KB), validate(S.incident), async (ctx) => {
-    const { incident_id, ...rep } = input<S.IncidentInput>(ctx);
+  r.post('/incident', auth, body(BODY_LIMITS.incident), validate(A.incidentReport), async (ctx) => {
+    const { incident_id, ...rep } = input<z.output<typeof A.incidentReport>>(ctx);
     const res = await db.withTransaction((c) => report(c, node(ctx).id, rep, incident_id));
     if (!res) throw notFound('incident');
-    if (!res.opened && incident_id !== undefined && !(await isOpen(ctx, res.id))) throw conflict(`incident ${res.id} is resolved`);
-    reply(ctx, res.opened ? 201 : 200, { incident_id: res.id, status: 'open', created: res.opened });
+    if (!res.opened && incident_id !== undefined && (await incidentStatus(db, res.id)) !== 'open') throw conflict(`incident ${res.id} is resolved`);
+    send(ctx, res.opened ? 201 : 200, A.incidentReply, { incident_id: res.id, status: 'open', created: res.opened });
   });
 
   // Extension: resolve an incident.
-  r.post('/incident/resolve', auth, body(4 * KB), validate(S.resolveIncident), async (ctx) => {
+  r.post('/incident/resolve', auth, body(BODY_LIMITS.resolve), validate(A.resolveIncident), async (ctx) => {
     const { incident_id } = input<{ incident_id: number }>(ctx);
     const res = await db.withTransaction((c) => resolve(c, node(ctx).id, incident_id));
     if (!res) throw notFound('incident');
-    reply(ctx, 200, { incident_id, status: 'resolved' });
+    send(ctx, 200, A.incidentReply, { incident_id, status: 'resolved' });
   });
 
   r.post('/pcap', auth, async (ctx) => {
     const up = await receivePcap(ctx);
     try {
-      const raw = up.fields.incident_id;
-      if (raw === undefined) throw validationFailed('incident_id: required');
-      if (!/^\d{1,15}$/.test(raw.trim())) throw validationFailed('incident_id: expected an integer');
-      const incidentId = Number(raw);
-      if (!(await nodeOwnsIncident(db.pool, node(ctx).id, incidentId))) throw notFound('incident');
-      const stored = await db.withTransaction(async (c) => {
-        const p = await storePcap(c, incidentId, up.file, up);
-        await addEvent(c, incidentId, 'pcap', { pcap_id: p.id, size: up.size, format: up.format });
-        return p;
-      });
-      reply(ctx, 201, { pcap_id: stored.id, uuid: stored.uuid, format: up.format, size: up.size, packets: up.packets, sha256: up.sha256 });
+      const { incident_id: incidentId } = parse(A.pcapFields, up.fields);
+      if (!(await nodeOwnsIncident(db, node(ctx).id, incidentId))) throw notFound('incident');
+      const stored = await storePcap(db, incidentId, up.file, up);
+      send(ctx, 201, A.pcapReply, { pcap_id: stored.id, uuid: stored.uuid, format: up.format, size: up.size, packets: up.packets, sha256: up.sha256 });
     } finally {
       up.cleanup();
     }
@@ -73,38 +71,28 @@ export function agentRoutes({ db, cfg, writer }: Deps): Router {
 
   r.get('/config', auth, noBody, async (ctx) => {
     const n = node(ctx);
-    const { rows } = await db.query<{ pps_threshold: number; ioc_patterns: unknown[] }>(
-      `SELECT coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns
-       FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = $1`,
-      [n.id],
-    );
-    if (!rows[0]) throw notFound('node');
-    const b = await getBaseline(db.pool, n.id);
-    reply(ctx, 200, {
+    const cfg = await nodeConfig(db, n.id);
+    if (!cfg) throw notFound('node');
+    const b = await getBaseline(db, n.id);
+    send(ctx, 200, A.configReply, {
       node_id: n.id,
-      pps_threshold: rows[0].pps_threshold,
+      pps_threshold: cfg.pps_threshold,
       baseline: b ? { mean_pps: round(b.mean_pps), p95_pps: round(b.p95_pps), p99_pps: round(b.p99_pps), samples: b.samples, computed_at: b.computed_at } : null,
-      ioc_patterns: rows[0].ioc_patterns,
-      pending_commands: await pendingCommands(db.pool, n.id),
+      ioc_patterns: cfg.ioc_patterns,
+      pending_commands: await pendingCommands(db, n.id),
     });
   });
 
   // Extension: the agent reports whether it applied a command.
-  r.post('/commands/:id/ack', auth, body(4 * KB), validate(S.ack), async (ctx) => {
-    const id = Number(ctx.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw validationFailed('id: expected a positive integer');
-    const a = input<{ status: 'applied' | 'failed'; reason?: string }>(ctx);
-    const res = await ackCommand(db.pool, node(ctx).id, id, a.status, a.reason ?? null);
+  r.post('/commands/:id/ack', auth, body(BODY_LIMITS.ack), validate(A.commandAck), async (ctx) => {
+    const id = parse(A.commandParam, ctx.params).id;
+    const a = input<z.output<typeof A.commandAck>>(ctx);
+    const res = await ackCommand(db, node(ctx).id, id, a.status, a.reason ?? null);
     if (res === 'gone') throw notFound('command');
     if (res === 'conflict') throw conflict(`command ${id} was already answered or withdrawn`);
-    reply(ctx, 200, { id, status: a.status });
+    send(ctx, 200, A.ackReply, { id, status: a.status });
   });
 
-  async function isOpen(_ctx: Context, id: number) {
-    const { rows } = await db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [id]);
-    return rows[0]?.status === 'open';
-  }
-  void cfg;
   return r;
 }
 

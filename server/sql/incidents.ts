@@ -1,7 +1,7 @@
 // Incidents and their timeline. A node has at most one open incident (a
 // partial unique index): a report while one is open updates it.
-import type pg from 'pg';
 import type { Queryable } from '../db.ts';
+import { incidentPcaps } from './pcaps.ts';
 
 export interface IncidentReport {
   attack_family: string;
@@ -28,7 +28,7 @@ const cols = `i.id, i.node_id, n.uuid AS node_uuid, i.status, i.attack_family, i
 
 /** Opens an incident, or updates the node's open one (or the one named). Call inside a transaction. */
 export async function report(
-  client: pg.PoolClient,
+  client: Queryable,
   nodeId: number,
   r: IncidentReport,
   incidentId?: number,
@@ -71,7 +71,7 @@ export async function report(
   return { id: row.id, opened: false };
 }
 
-export async function resolve(client: pg.PoolClient, nodeId: number, incidentId: number): Promise<'resolved' | 'already' | null> {
+export async function resolve(client: Queryable, nodeId: number, incidentId: number): Promise<'resolved' | 'already' | null> {
   const { rows } = await client.query<{ status: string }>(
     'SELECT status FROM incidents WHERE node_id = $1 AND id = $2 FOR UPDATE',
     [nodeId, incidentId],
@@ -85,6 +85,11 @@ export async function resolve(client: pg.PoolClient, nodeId: number, incidentId:
 
 export async function addEvent(db: Queryable, incidentId: number, kind: string, data: object): Promise<void> {
   await db.query('INSERT INTO incident_events (incident_id, kind, data) VALUES ($1, $2, $3::jsonb)', [incidentId, kind, JSON.stringify(data)]);
+}
+
+export async function incidentStatus(db: Queryable, id: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [id]);
+  return rows[0]?.status;
 }
 
 export async function nodeOwnsIncident(db: Queryable, nodeId: number, incidentId: number): Promise<boolean> {
@@ -126,9 +131,5 @@ export async function get(db: Queryable, workspaceId: number, id: number) {
   );
   if (!rows[0]) return undefined;
   const events = await db.query('SELECT kind, data, at FROM incident_events WHERE incident_id = $1 ORDER BY id', [id]);
-  const pcaps = await db.query(
-    'SELECT id, uuid, format, size, sha256, packets, created_at FROM pcaps WHERE incident_id = $1 ORDER BY id',
-    [id],
-  );
-  return { ...rows[0], timeline: events.rows, pcaps: pcaps.rows };
+  return { ...rows[0], timeline: events.rows, pcaps: await incidentPcaps(db, id) };
 }

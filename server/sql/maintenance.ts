@@ -1,6 +1,12 @@
 // Periodic work on samples: per-minute rollups, retention, baselines.
 import type { Queryable } from '../db.ts';
 
+/** Transaction-level: true when this transaction may do the round (no other process is doing it). */
+export async function tryLockRound(tx: Queryable, key: number): Promise<boolean> {
+  const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [key]);
+  return rows[0]!.ok;
+}
+
 /**
  * Rolls raw samples up into metrics_minute for every complete minute of the
  * last `lookbackMinutes` (recomputed, so late samples are counted too).

@@ -53,8 +53,17 @@ export async function insertSamples(db: Queryable, samples: Sample[], prepared =
     col('node_id'), samples.map((s) => s.recorded_at.toISOString()), col('pps'), col('bps'),
     col('tcp_pct'), col('udp_pct'), col('icmp_pct'), col('conn_count'),
   ];
-  const { rows } = await db.query<{ inserted: number }>(prepared ? { name: 'insert_samples', text: insertSql, values } : { text: insertSql, values });
+  const { rows } = await db.query<{ inserted: number }>(prepared ? { name: 'insert_samples', text: insertSql } : insertSql, values);
   return rows[0]!.inserted;
+}
+
+/** The newest sample a node sent, or undefined. */
+export async function lastSample(db: Queryable, nodeId: number) {
+  const { rows } = await db.query(
+    'SELECT recorded_at, pps, bps, tcp_pct, udp_pct, icmp_pct, conn_count FROM node_last_sample WHERE node_id = $1',
+    [nodeId],
+  );
+  return rows[0];
 }
 
 /** Raw samples (within retention) or per-minute rollups of one node, oldest first. */

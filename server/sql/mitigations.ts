@@ -2,12 +2,14 @@
 // a TTL) and the per-node commands that deliver them. State of a rule on a
 // node: withdrawn, else expired (past its TTL), else failed / active (as the
 // agent acknowledged the command), else pending.
-import type pg from 'pg';
+import { renderCommand } from '../../contract/commands/index.ts';
+import type { RuleState } from '../../contract/enums.ts';
+import { prefixOf } from '../../contract/net/prefix.ts';
+import type { Protocol, Rule } from '../../contract/rule.ts';
 import type { Queryable } from '../db.ts';
-import { renderCommand, type RuleSpec } from '../commands.ts';
 import { lockWorkspaceForRules } from './nodes.ts';
 
-export type RuleState = 'pending' | 'active' | 'failed' | 'withdrawn' | 'expired';
+export type { RuleState };
 
 const nodeState = `CASE WHEN r.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN r.expires_at <= now() THEN 'expired'
   WHEN c.status = 'failed' THEN 'failed' WHEN c.status = 'applied' THEN 'active' ELSE 'pending' END`;
@@ -20,17 +22,16 @@ export const rulesWithState = `
   FROM mitigation_rules r LEFT JOIN node_commands c ON c.rule_id = r.id AND c.op = 'add'
   GROUP BY r.id`;
 
+/** A rule to create: its match (checked by the contract's policy), lifetime and why. */
 export interface NewRule {
   node_id?: number;
-  source: string;
-  protocol?: 'tcp' | 'udp' | 'icmp';
-  port?: number;
-  ttl_seconds: number;
+  rule: Rule & { ttlSeconds: number };
   reason?: string;
 }
 
 /** Creates a rule and one pending command per target node; null when node_id is not in the workspace. */
-export async function createRule(client: pg.PoolClient, workspaceId: number, r: NewRule): Promise<number | null> {
+export async function createRule(client: Queryable, workspaceId: number, n: NewRule): Promise<number | null> {
+  const r = { node_id: n.node_id, source: n.rule.source.cidr, protocol: n.rule.protocol, port: n.rule.port, ttl_seconds: n.rule.ttlSeconds, reason: n.reason };
   await lockWorkspaceForRules(client, workspaceId);
   if (r.node_id !== undefined) {
     const { rowCount } = await client.query('SELECT 1 FROM nodes WHERE id = $1 AND workspace_id = $2', [r.node_id, workspaceId]);
@@ -71,7 +72,7 @@ export async function getRule(db: Queryable, workspaceId: number, id: number) {
 }
 
 /** Withdraws a rule: undelivered commands are dropped, applied ones get a 'remove' command. */
-export async function withdrawRule(client: pg.PoolClient, workspaceId: number, id: number): Promise<boolean> {
+export async function withdrawRule(client: Queryable, workspaceId: number, id: number): Promise<boolean> {
   const { rowCount } = await client.query(
     'UPDATE mitigation_rules SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE workspace_id = $1 AND id = $2',
     [workspaceId, id],
@@ -89,7 +90,8 @@ export async function withdrawRule(client: pg.PoolClient, workspaceId: number, i
 
 /** Commands a node still has to apply: not acknowledged, rule not expired (nor withdrawn, for adds). */
 export async function pendingCommands(db: Queryable, nodeId: number) {
-  const { rows } = await db.query<RuleSpec & { id: number; expires_at: Date; rule_id: number }>(
+  const { rows } = await db.query<{ id: number; rule_id: number; op: 'add' | 'remove'; action: 'drop'; source: string;
+    protocol: Protocol | null; port: number | null; expires_at: Date }>(
     `SELECT c.id, c.rule_id, c.op, r.action, r.source::text AS source, r.protocol, r.port, r.expires_at
      FROM node_commands c JOIN mitigation_rules r ON r.id = c.rule_id
      WHERE c.node_id = $1 AND c.status = 'pending' AND r.expires_at > now()
@@ -100,7 +102,7 @@ export async function pendingCommands(db: Queryable, nodeId: number) {
   const now = Date.now();
   return rows.map((c) => ({
     id: c.id,
-    command: renderCommand(c),
+    command: renderCommand({ op: c.op === 'add' ? 'add' : 'delete', rule: ruleOf(c) }),
     // Extension: the structured form, with the time left to live.
     rule: {
       rule_id: c.rule_id, op: c.op, action: c.action, source: c.source, protocol: c.protocol, port: c.port,
@@ -140,6 +142,11 @@ export async function ackCommand(
   );
   if (!rows[0]) return 'gone';
   return rows[0].updated > 0 || rows[0].before === status ? 'ok' : 'conflict';
+}
+
+/** A stored rule in the contract's shape (the database's cidr text read by the contract's parser). */
+function ruleOf(r: { source: string; protocol: Protocol | null; port: number | null }): Rule {
+  return { source: prefixOf(r.source), ...(r.protocol ? { protocol: r.protocol } : {}), ...(r.port !== null ? { port: r.port } : {}) };
 }
 
 function present(r: Record<string, any>) {

@@ -2,7 +2,6 @@
 // under_attack (an open incident), else online (a heartbeat or a sample within
 // the online window, 90 s by default), else offline. The three are exclusive.
 import crypto from 'node:crypto';
-import type pg from 'pg';
 import type { Queryable } from '../db.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 
@@ -42,13 +41,13 @@ const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_thresho
  * node and a workspace-wide rule created at the same moment would each miss
  * the other's uncommitted row, and the node would never get the rule.
  */
-export async function lockWorkspaceForRules(client: pg.PoolClient, workspaceId: number): Promise<void> {
+export async function lockWorkspaceForRules(client: Queryable, workspaceId: number): Promise<void> {
   await client.query('SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE', [workspaceId]);
 }
 
 /** Creates a node, with the commands of the workspace-wide rules in force. Call inside a transaction. */
 export async function createNode(
-  client: pg.PoolClient,
+  client: Queryable,
   workspaceId: number,
   input: { name: string; ip?: string; pps_threshold?: number | null },
 ): Promise<{ id: number; uuid: string; key: string }> {
@@ -108,6 +107,25 @@ export async function rotateKey(db: Queryable, workspaceId: number, id: number):
 export async function setThreshold(db: Queryable, workspaceId: number, id: number, pps: number | null): Promise<boolean> {
   const r = await db.query('UPDATE nodes SET pps_threshold = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, pps]);
   return r.rowCount === 1;
+}
+
+/** The threshold and IOC patterns a node's GET /config carries (the workspace's default when the node has none). */
+export async function nodeConfig(db: Queryable, nodeId: number): Promise<{ pps_threshold: number; ioc_patterns: unknown[] } | undefined> {
+  const { rows } = await db.query<{ pps_threshold: number; ioc_patterns: unknown[] }>(
+    `SELECT coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns
+     FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = $1`,
+    [nodeId],
+  );
+  return rows[0];
+}
+
+/** The addresses of the nodes a rule would reach (one node, or every node of the workspace), for the safety check. */
+export async function nodeAddresses(db: Queryable, workspaceId: number, nodeId: number | null): Promise<string[]> {
+  const { rows } = await db.query<{ ip: string }>(
+    `SELECT ip FROM nodes WHERE workspace_id = $1 AND ($2::bigint IS NULL OR id = $2) AND ip <> ''`,
+    [workspaceId, nodeId],
+  );
+  return rows.map((r) => r.ip);
 }
 
 /** What agent authentication needs, looked up by X-Node-UUID headers (lower case), many at once. */

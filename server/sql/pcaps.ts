@@ -1,51 +1,67 @@
-// Captures, stored in the database in 1 MiB chunks under a server-chosen UUID.
+// Captures, stored in the database in chunks under a server-chosen UUID. A
+// capture is written chunk by chunk, each in a statement of its own (other
+// requests run in between), and only a complete one is ever read.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type pg from 'pg';
-import type { Queryable } from '../db.ts';
+import type { Db, Queryable } from '../db.ts';
 import type { Format } from '../pcap-check.ts';
+import { addEvent } from './incidents.ts';
 
-export const CHUNK = 1024 * 1024;
+/** 256 KiB: one chunk's statement takes a few milliseconds, so nobody waits long behind it. */
+export const CHUNK = 256 * 1024;
 
-/** Copies a checked capture from `file` into the database. Call inside a transaction. */
+/** Copies a checked capture from `file` into the database and records it on the incident's timeline. */
 export async function storePcap(
-  client: pg.PoolClient,
+  db: Db,
   incidentId: number,
   file: string,
   meta: { format: Format; size: number; sha256: string; packets: number },
 ): Promise<{ id: number; uuid: string }> {
   const uuid = crypto.randomUUID();
-  const { rows } = await client.query<{ id: number }>(
-    'INSERT INTO pcaps (uuid, incident_id, format, size, sha256, packets) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO pcaps (uuid, incident_id, format, size, sha256, packets, complete)
+     VALUES ($1, $2, $3, $4, $5, $6, false) RETURNING id`,
     [uuid, incidentId, meta.format, meta.size, meta.sha256, meta.packets],
   );
   const id = rows[0]!.id;
-  const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.alloc(CHUNK);
-    for (let seq = 0; ; seq++) {
-      const n = fs.readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
-      await client.query('INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, $2, $3)', [id, seq, buf.subarray(0, n)]);
+    const stream = fs.createReadStream(file, { highWaterMark: CHUNK });
+    let seq = 0;
+    for await (const chunk of stream) {
+      await db.query('INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, $2, $3)', [id, seq++, chunk]);
     }
-  } finally {
-    fs.closeSync(fd);
+    await db.withTransaction(async (tx) => {
+      await tx.query('UPDATE pcaps SET complete = true WHERE id = $1', [id]);
+      await addEvent(tx, incidentId, 'pcap', { pcap_id: id, size: meta.size, format: meta.format });
+    });
+  } catch (err) {
+    await db.query('DELETE FROM pcaps WHERE id = $1', [id]).catch(() => {});
+    throw err;
   }
   return { id, uuid };
 }
 
 export interface PcapMeta { id: number; uuid: string; incident_id: number; format: Format; size: number; sha256: string }
 
-/** A capture of the workspace, by numeric id or UUID. */
-export async function findPcap(db: Queryable, workspaceId: number, idOrUuid: string): Promise<PcapMeta | undefined> {
-  const byId = /^\d+$/.test(idOrUuid);
+/** A complete capture of the workspace, by numeric id or UUID. */
+export async function findPcap(db: Queryable, workspaceId: number, idOrUuid: number | string): Promise<PcapMeta | undefined> {
+  const byId = typeof idOrUuid === 'number';
   const { rows } = await db.query<PcapMeta>(
     `SELECT p.id, p.uuid, p.incident_id, p.format, p.size, p.sha256 FROM pcaps p
      JOIN incidents i ON i.id = p.incident_id JOIN nodes n ON n.id = i.node_id
-     WHERE n.workspace_id = $1 AND ${byId ? 'p.id = $2::bigint' : 'p.uuid::text = $2'}`,
+     WHERE n.workspace_id = $1 AND p.complete AND ${byId ? 'p.id = $2::bigint' : 'p.uuid = $2::uuid'}`,
     [workspaceId, idOrUuid],
   );
   return rows[0];
+}
+
+/** The complete captures of an incident. */
+export async function incidentPcaps(db: Queryable, incidentId: number) {
+  const { rows } = await db.query(
+    'SELECT id, uuid, format, size, sha256, packets, created_at FROM pcaps WHERE incident_id = $1 AND complete ORDER BY id',
+    [incidentId],
+  );
+  return rows;
 }
 
 /** The chunks of a capture, one query each, so memory stays at one chunk. */

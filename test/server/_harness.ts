@@ -42,7 +42,7 @@ export function withServers(test: TestFn<unknown>, opts: StartOptions = {}) {
   const kinds: Kind[] = ['embedded'];
   if (requireOrSkip(test, canRunPostgres)) kinds.push('postgres');
   const s: Servers = { dirs: [] };
-  const base = { port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, ...opts };
+  const base = { port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, authFailuresPerMinute: 0, ...opts };
 
   test.before(async () => {
     await Promise.all([

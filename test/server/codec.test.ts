@@ -6,7 +6,8 @@ import accepts from 'accepts';
 import type { IncomingMessage } from 'node:http';
 import { bodyFormat, replyFormat } from '../../server/codec.ts';
 import { HttpError } from '../../server/errors.ts';
-import { MAX_BATCH, parseSamples, toRows } from '../../server/samples.ts';
+import { MAX_SAMPLES_PER_REQUEST as MAX_BATCH } from '../../contract/limits.ts';
+import { parseSamples, toRows } from '../../server/samples.ts';
 
 const offered = ['application/json', 'application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack'];
 
@@ -37,8 +38,9 @@ test('bodyFormat: JSON (also without a type), the MessagePack types, else 415', 
 });
 
 test('parseSamples: one sample, an array, { samples }; messages start with the field', (t) => {
-  const s = { pps: 1, bps: 2, tcp_pct: 50, udp_pct: 49.5, icmp_pct: 0.5, conn_count: 3, recorded_at: '2030-01-01T00:00:00Z', extra: 'ignored' };
-  t.deepEqual(parseSamples(s), [{ pps: 1, bps: 2, tcp_pct: 50, udp_pct: 49.5, icmp_pct: 0.5, conn_count: 3, recorded_at: new Date('2030-01-01T00:00:00Z') }]);
+  const when = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toISOString().replace('.000Z', 'Z');
+  const s = { pps: 1, bps: 2, tcp_pct: 50, udp_pct: 49.5, icmp_pct: 0.5, conn_count: 3, recorded_at: when, extra: 'ignored' };
+  t.deepEqual(parseSamples(s), [{ pps: 1, bps: 2, tcp_pct: 50, udp_pct: 49.5, icmp_pct: 0.5, conn_count: 3, recorded_at: new Date(when) }]);
   t.is(parseSamples([s, { pps: 0, bps: 0 }]).length, 2);
   t.deepEqual(parseSamples({ samples: [{ pps: 5, bps: 6 }] }), [{ pps: 5, bps: 6 }]);
   const at = new Date();
@@ -54,6 +56,12 @@ test('parseSamples: one sample, an array, { samples }; messages start with the f
     [{ pps: 1, bps: 1, udp_pct: null }, 'udp_pct: '], [{ pps: 1, bps: 1, icmp_pct: '5' }, 'icmp_pct: '],
     [{ pps: 1, bps: 1, conn_count: -2 }, 'conn_count: '], [{ pps: 1, bps: 1, recorded_at: 'yesterday' }, 'recorded_at: '],
     [{ pps: 1, bps: 1, recorded_at: 'x'.repeat(41) }, 'recorded_at: '], [{ pps: 1, bps: 1, recorded_at: 12 }, 'recorded_at: '],
+    // strict ISO 8601, and within the window around the server's clock (contract/limits.ts)
+    [{ pps: 1, bps: 1, recorded_at: '1' }, 'recorded_at: '], [{ pps: 1, bps: 1, recorded_at: '2026-02-30T00:00:00Z' }, 'recorded_at: '],
+    [{ pps: 1, bps: 1, recorded_at: '2026-12-01 09:00:00Z' }, 'recorded_at: '], [{ pps: 1, bps: 1, recorded_at: '9999-12-31T00:00:00Z' }, 'recorded_at: '],
+    [{ pps: 1, bps: 1, recorded_at: new Date(Date.now() + 10 * 60_000).toISOString() }, 'recorded_at: '],
+    [{ pps: 1, bps: 1, recorded_at: new Date(Date.now() - 8 * 86_400_000).toISOString() }, 'recorded_at: '],
+    [{ pps: 1, bps: 1, recorded_at: new Date(Date.UTC(2100, 0, 1)) }, 'recorded_at: '], [{ pps: 2 ** 41, bps: 1 }, 'pps: '],
     [[{ pps: 1, bps: 1 }, { pps: 1, bps: 'x' }], '1.bps: '], [[{ pps: 1, bps: 1 }, 7], '1: '],
     [{ samples: [{ pps: 1, bps: 1 }, { bps: 1 }] }, 'samples.1.pps: '], [{ samples: 'no' }, 'samples: '],
     [{ samples: [] }, 'samples: '], [[], 'body: '], [null, 'body: '], [42, 'body: '],

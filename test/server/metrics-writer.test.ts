@@ -1,4 +1,4 @@
-// The group-commit writer on a fake pool (no database): an idle sample goes at
+// The group-commit writer on a fake database (no database): an idle sample goes at
 // once, samples arriving under load wait for the interval and share one
 // statement, a full batch does not wait, and one bad request in a failed batch
 // fails alone.
@@ -13,14 +13,12 @@ function fakeDb(opts: { ms?: number; failIfNode?: number } = {}) {
   const t0 = performance.now();
   const db = {
     kind: 'postgres',
-    pool: {
-      async query(q: { values: unknown[][] }) {
-        const nodes = q.values[0] as number[];
-        statements.push({ at: performance.now() - t0, nodes });
-        await new Promise((r) => setTimeout(r, opts.ms ?? 2));
-        if (opts.failIfNode !== undefined && nodes.includes(opts.failIfNode)) throw new Error('bad sample');
-        return { rows: [{ inserted: nodes.length }] };
-      },
+    async query(_statement: unknown, values: unknown[][]) {
+      const nodes = values[0] as number[];
+      statements.push({ at: performance.now() - t0, nodes });
+      await new Promise((r) => setTimeout(r, opts.ms ?? 2));
+      if (opts.failIfNode !== undefined && nodes.includes(opts.failIfNode)) throw new Error('bad sample');
+      return { rows: [{ inserted: nodes.length }] };
     },
   } as unknown as Db;
   return { db, statements };

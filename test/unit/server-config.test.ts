@@ -11,7 +11,8 @@ const none = { env: {} };
 test('defaults', (t) => {
   t.deepEqual(resolveConfig({}, none), {
     port: 8080, host: '0.0.0.0', databaseUrl: undefined, dataDir: '.data', metricPrefix: 'breakwater_', rawRetentionHours: 24,
-    rollupRetentionDays: 90, baselineWindowMinutes: 60, maintenanceIntervalSeconds: 300, onlineSeconds: 90, poolSize: 10, logLevel: 'info',
+    rollupRetentionDays: 90, baselineWindowMinutes: 60, maintenanceIntervalSeconds: 300, onlineSeconds: 90, poolSize: 10,
+    authFailuresPerMinute: 20, nodeSamplesPerSecond: 60, logLevel: 'info',
   });
 });
 

@@ -1,14 +1,18 @@
 import test from 'ava';
-import { protectedEntries, resolvePolicy } from '../../../agent/commands/index.ts';
+import { protectedEntries, resolvePolicy } from '../../../contract/index.ts';
 import { AutoMitigation, closedPortSignature, echoSignature } from '../../../agent/mitigate.ts';
 import { parseUdpPorts } from '../../../agent/procnet.ts';
 import type { TrafficSample } from '../../../agent/detect/index.ts';
 import type { RuleTable } from '../../../agent/rules.ts';
-import type { RuleSpec } from '../../../native/index.ts';
+import type { Rule, RuleMatch } from '../../../contract/rule.ts';
 
-function table(): RuleTable & { added: RuleSpec[] } {
-  const added: RuleSpec[] = [];
-  return { added, addRule: (s) => void added.push(s), deleteRule: () => true, get ruleCount() { return added.length; }, listRules: () => [] };
+/** A rule with its source as text, for assertions. */
+type Flat = Omit<Rule, 'source'> & { source: string };
+const flat = (r: RuleMatch): Flat => ({ ...r, source: r.source.cidr });
+
+function table(): RuleTable & { added: Flat[] } {
+  const added: Flat[] = [];
+  return { added, addRule: (s) => void added.push(flat(s)), deleteRule: () => true, hasRule: () => false, get ruleCount() { return added.length; } };
 }
 
 let clock = 1_000_000;
@@ -55,7 +59,8 @@ function udpFlood(port: number, over: Partial<TrafficSample> = {}): TrafficSampl
 }
 
 test('closed-port signature: a spoofed UDP flood on a port no socket uses', (t) => {
-  t.deepEqual(closedPortSignature(udpFlood(27015), new Set([53, 68])), {
+  const sig = closedPortSignature(udpFlood(27015), new Set([53, 68]));
+  t.deepEqual(sig && { ...sig, rules: sig.rules.map(flat) }, {
     name: 'udp:27015', rules: [{ source: '0.0.0.0/0', protocol: 'udp', port: 27015 }, { source: '::/0', protocol: 'udp', port: 27015 }],
   });
   t.is(closedPortSignature(udpFlood(27015), new Set([27015])), null, 'a port the host uses is never dropped from everyone');
@@ -69,7 +74,7 @@ test('echo signature: an ICMP flood drops echo request and reply only, IPv4 and 
   const icmpFlood = (icmp: number) => udpFlood(9, { protoPps: { tcp: 0, udp: 10_000 - icmp, icmp, other: 0 } });
   const sig = echoSignature(icmpFlood(9_000));
   t.is(sig?.name, 'icmp:echo');
-  t.deepEqual(sig!.rules.map((r) => `${r.source} ${r.protocol} ${r.icmpType}`), ['0.0.0.0/0 icmp 8', '0.0.0.0/0 icmp 0', '::/0 icmp 128', '::/0 icmp 129']);
+  t.deepEqual(sig!.rules.map((r) => `${r.source.cidr} ${r.protocol} ${r.icmpType}`), ['0.0.0.0/0 icmp 8', '0.0.0.0/0 icmp 0', '::/0 icmp 128', '::/0 icmp 129']);
   t.is(echoSignature(icmpFlood(7_000)), null, 'not mostly ICMP');
   t.is(echoSignature(udpFlood(9, { pps: 0, protoPps: { tcp: 0, udp: 0, icmp: 0, other: 0 } })), null);
 });

@@ -1,22 +1,19 @@
 import test from 'ava';
-import { protectedEntries, resolvePolicy } from '../../../agent/commands/index.ts';
-import { applyCommand, type ApplyContext, type RuleTable } from '../../../agent/rules.ts';
-import type { RuleSpec } from '../../../native/index.ts';
+import { protectedEntries, resolvePolicy } from '../../../contract/index.ts';
+import { applyCommand, type ApplyContext, type Outcome, type RuleTable } from '../../../agent/rules.ts';
+import { matchKey, type Rule, type RuleMatch } from '../../../contract/rule.ts';
 
 /** A rule table in memory with the shape of Breakwater's. */
 class FakeTable implements RuleTable {
-  rules = new Map<string, RuleSpec>();
-  key = (s: RuleSpec) => `${s.source}|${s.protocol ?? ''}|${s.port ?? 0}`;
-  addRule(s: RuleSpec) { this.rules.set(this.key(s), s); }
-  deleteRule(s: RuleSpec) { return this.rules.delete(this.key(s)); }
+  rules = new Map<string, Rule>();
+  addRule(s: Rule) { this.rules.set(matchKey(s), s); }
+  deleteRule(s: RuleMatch) { return this.rules.delete(matchKey(s)); }
+  hasRule(s: RuleMatch) { return this.rules.has(matchKey(s)); }
   get ruleCount() { return this.rules.size; }
-  listRules() {
-    return [...this.rules.values()].map((s) => ({
-      address: s.source.split('/')[0]!, prefixLen: Number(s.source.split('/')[1]),
-      protocol: s.protocol === 'udp' ? 17 : s.protocol === 'tcp' ? 6 : s.protocol === 'icmp' ? 1 : 0, port: s.port ?? 0,
-    }));
-  }
 }
+
+/** An outcome with its rule's source as text, for assertions. */
+const flat = (o: Outcome) => (o.status === 'applied' ? { ...o, rule: { ...o.rule, source: o.rule.source.cidr } } : o);
 
 function ctx(over: Partial<ApplyContext> = {}): ApplyContext & { table: FakeTable } {
   return {
@@ -31,7 +28,7 @@ function ctx(over: Partial<ApplyContext> = {}): ApplyContext & { table: FakeTabl
 test('an iptables command becomes exactly one XDP rule with the default TTL', (t) => {
   const c = ctx();
   const out = applyCommand({ id: 5, command: 'iptables -I INPUT -s 198.19.0.0/16 -p udp --dport 53 -j DROP' }, c);
-  t.deepEqual(out, { id: 5, status: 'applied', rule: { source: '198.19.0.0/16', protocol: 'udp', port: 53, ttlSeconds: 600 } });
+  t.deepEqual(flat(out), { id: 5, status: 'applied', rule: { source: '198.19.0.0/16', protocol: 'udp', port: 53, ttlSeconds: 600 } });
   t.is(c.table.ruleCount, 1);
 });
 
@@ -48,7 +45,7 @@ test('structured commands and deletes', (t) => {
   t.is(applyCommand({ id: 1, command: { action: 'drop', source: '2001:db8:1::/48', ttl_seconds: 60 } }, c).status, 'applied');
   t.is(applyCommand({ id: 2, command: '{"action":"drop","source":"1.2.3.4","protocol":"tcp","port":22}' }, c).status, 'applied');
   t.is(c.table.ruleCount, 2);
-  t.deepEqual(applyCommand({ id: 3, command: 'ip6tables -D INPUT -s 2001:db8:1::/48 -j DROP' }, c), { id: 3, status: 'applied', rule: { source: '2001:db8:1::/48' } });
+  t.deepEqual(flat(applyCommand({ id: 3, command: 'ip6tables -D INPUT -s 2001:db8:1::/48 -j DROP' }, c)), { id: 3, status: 'applied', rule: { source: '2001:db8:1::/48' } });
   t.is(c.table.ruleCount, 1);
   t.is(applyCommand({ id: 4, command: 'iptables -D INPUT -s 9.9.9.9 -j DROP' }, c).status, 'applied', 'deleting an absent rule is done');
 });

@@ -4,8 +4,8 @@
  * addresses, its default gateway) nor overlap a local allowlist prefix.
  * Deletes always pass: removing a drop cannot cut the host off.
  */
-import { overlaps, parsePrefix } from './address.ts';
-import type { Prefix, Rule } from './types.ts';
+import { overlaps, parsePrefix, type Prefix } from '../net/prefix.ts';
+import type { Command } from './types.ts';
 
 export interface ProtectedEntry {
   /** What it is, for the refusal: "server", "host", "gateway", "allowlist". */
@@ -33,12 +33,13 @@ export function protectedEntries(groups: Record<string, readonly string[]>): Pro
 
 export type SafetyResult = { ok: true } | { ok: false; reason: string };
 
-export function checkSafety(rule: Rule, protect: readonly ProtectedEntry[]): SafetyResult {
-  if (rule.op === 'delete') return { ok: true };
+export function checkSafety(cmd: Command, protect: readonly ProtectedEntry[]): SafetyResult {
+  if (cmd.op === 'delete') return { ok: true };
+  const src = cmd.rule.source;
   for (const e of protect) {
-    if (overlaps(rule.prefix, e.prefix)) {
+    if (overlaps(src, e.prefix)) {
       const what = e.prefix.length === (e.prefix.family === 4 ? 32 : 128) ? e.prefix.address : e.prefix.cidr;
-      return { ok: false, reason: `${rule.prefix.cidr} would drop the ${e.label} address ${what}` };
+      return { ok: false, reason: `${src.cidr} would drop the ${e.label} address ${what}` };
     }
   }
   return { ok: true };

@@ -2,7 +2,7 @@
 // reason must name the problem (the regex), so a refusal for the wrong
 // reason fails the test.
 import test from 'ava';
-import { parseCommand, resolvePolicy } from '../../../agent/commands/index.ts';
+import { parseCommand, resolvePolicy } from '../../../contract/index.ts';
 
 const ok = 'iptables -I INPUT -s 1.2.3.4 -j DROP';
 
@@ -96,6 +96,19 @@ const refused: [unknown, RegExp][] = [
   ['iptables -I INPUT -s 10.0.0.0/15 -j DROP', /broader than the policy/],
   ['ip6tables -I INPUT -s ::/0 -j DROP', /broader than the policy/],
   ['ip6tables -I INPUT -s 2001:db8::/32 -j DROP', /at most \/48 for IPv6/],
+  // special-purpose sources: never an attacker's on the wire; some would cut the host off its network
+  ['iptables -I INPUT -s 127.0.0.1 -j DROP', /127\.0\.0\.0\/8 \(loopback\)/],
+  ['iptables -I INPUT -s 127.1.0.0/16 -p tcp -j DROP', /loopback/],
+  ['iptables -I INPUT -s 0.0.0.0 -p udp --dport 67 -j DROP', /0\.0\.0\.0\/8 \(unspecified\)/],
+  ['iptables -I INPUT -s 169.254.0.0/16 -j DROP', /link-local/],
+  ['iptables -I INPUT -s 224.0.0.251 -j DROP', /multicast/],
+  ['iptables -I INPUT -s 255.255.255.255 -j DROP', /\(broadcast\)/],
+  ['iptables -I INPUT -s 240.1.2.3 -j DROP', /reserved/],
+  ['ip6tables -I INPUT -s :: -j DROP', /::\/128 \(unspecified\)/],
+  ['ip6tables -I INPUT -s ::1 -j DROP', /loopback/],
+  ['ip6tables -I INPUT -s fe80::1 -p icmpv6 -j DROP', /fe80::\/10 \(link-local\)/],
+  ['ip6tables -I INPUT -s ff02::1 -j DROP', /multicast/],
+  [{ action: 'drop', source: '169.254.169.254' }, /link-local/],
   [`iptables -I INPUT -s 1.2.3.4 -j DROP${' '.repeat(600)}x`, /longer than 512/],
   // structured form
   [{ action: 'accept', source: '1.2.3.4' }, /action must be/],

@@ -7,11 +7,11 @@
  * Every key is checked; unknown keys, wrong types, a port without tcp/udp
  * and a TTL above the policy maximum are refused, never coerced.
  */
+import { PROTOCOLS } from '../rule.ts';
 import { checkedPrefix, checkedTtl } from './policy.ts';
 import { refuse, type CommandPolicy, type ParseResult, type Protocol } from './types.ts';
 
 const KEYS = new Set(['action', 'source', 'protocol', 'port', 'ttl_seconds']);
-const PROTOCOLS = new Set<Protocol>(['tcp', 'udp', 'icmp']);
 
 export function parseStructured(input: unknown, policy: CommandPolicy): ParseResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -28,7 +28,7 @@ export function parseStructured(input: unknown, policy: CommandPolicy): ParseRes
   const pr = checkedPrefix(source, null, op, policy);
   if (!pr.ok) return pr;
 
-  if (protocol !== undefined && !PROTOCOLS.has(protocol as Protocol)) {
+  if (protocol !== undefined && !PROTOCOLS.includes(protocol as Protocol)) {
     return refuse('protocol must be "tcp", "udp" or "icmp"');
   }
   if (port !== undefined) {
@@ -37,7 +37,7 @@ export function parseStructured(input: unknown, policy: CommandPolicy): ParseRes
       return refuse('port must be an integer in 1..65535');
     }
   }
-  let ttlSeconds = 0;
+  let ttlSeconds: number | undefined;
   if (op === 'add') {
     const t = checkedTtl(ttl, policy);
     if (!t.ok) return t;
@@ -45,12 +45,11 @@ export function parseStructured(input: unknown, policy: CommandPolicy): ParseRes
   } else if (ttl !== undefined) {
     return refuse('ttl_seconds means nothing for a delete');
   }
-  return {
-    ok: true,
-    rule: {
-      op, family: pr.prefix.family, prefix: pr.prefix, ttlSeconds,
-      ...(protocol !== undefined ? { protocol: protocol as Protocol } : {}),
-      ...(port !== undefined ? { port: port as number } : {}),
-    },
+  const rule = {
+    source: pr.prefix,
+    ...(protocol !== undefined ? { protocol: protocol as Protocol } : {}),
+    ...(port !== undefined ? { port: port as number } : {}),
+    ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
   };
+  return { ok: true, command: { op, rule } };
 }

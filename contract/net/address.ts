@@ -2,7 +2,7 @@
  * IPv4 and IPv6 text <-> bytes, strictly: refused are IPv4 octets with leading
  * zeros (octal in some tools), IPv6 zone ids, anything inet_pton would not
  * take. Formatting is canonical (RFC 5952). Pure: no addon, no I/O; the one
- * address parser of the project (native/prefix.ts and agent/commands use it).
+ * address parser of the project (contract/net/prefix.ts builds on it).
  */
 
 export function parseIPv4(s: string): number[] | null {

@@ -1,9 +1,10 @@
 /**
  * Public surface of the mitigation-command parser. parseCommand takes a
  * pending command as the server sends it (an iptables-style string, a JSON
- * string, or an already decoded object) and returns a typed rule or a
- * refusal with a reason; it never starts a process. checkSafety then guards
- * the host's own addresses. Grammar and refusals: docs/commands.md.
+ * string, or an already decoded object) and returns a Command (an operation
+ * on one rule, ../rule.ts) or a refusal with a reason; it never starts a
+ * process. checkSafety then guards the host's own addresses; renderCommand
+ * writes the iptables-style form. Grammar and refusals: docs/commands.md.
  */
 import { parseIptables } from './iptables.ts';
 import { resolvePolicy } from './policy.ts';
@@ -33,5 +34,7 @@ export { parseIptables } from './iptables.ts';
 export { parseStructured } from './structured.ts';
 export { DEFAULT_POLICY, resolvePolicy } from './policy.ts';
 export { checkSafety, protectedEntries, type ProtectedEntry, type SafetyResult } from './safety.ts';
-export { parsePrefix, contains, overlaps, formatAddress } from './address.ts';
+export { checkedPrefix, checkedTtl } from './policy.ts';
+export { renderCommand } from './render.ts';
+export { checkRuleRequest, type RuleRequest, type RequestResult } from './request.ts';
 export type * from './types.ts';

@@ -1,8 +1,10 @@
 /**
  * The command policy: defaults, their validation, and the checks shared by
- * both command forms (prefix breadth, IPv4-mapped IPv6, TTL bounds).
+ * both command forms and the server's rule API (prefix breadth, IPv4-mapped
+ * IPv6, special-purpose ranges, TTL bounds). One implementation: the server
+ * refuses what an agent with the default policy refuses, with its reason.
  */
-import { parsePrefix } from './address.ts';
+import { parsePrefix, specialRange } from '../net/prefix.ts';
 import { refuse, type CommandPolicy, type Family, type Prefix } from './types.ts';
 
 export const DEFAULT_POLICY: Readonly<CommandPolicy> = Object.freeze({
@@ -29,9 +31,10 @@ export function resolvePolicy(over: Partial<CommandPolicy> = {}): CommandPolicy 
 
 /**
  * Parses a rule's source prefix and applies the policy: the family must be
- * the one the command names (null: any), and an added rule may not be
- * broader than the policy allows. Deletes are not held to the breadth limit:
- * removing a drop can only let traffic through.
+ * the one the command names (null: any), and an added rule may neither be
+ * broader than the policy allows nor cover a special-purpose range
+ * (loopback, link-local, multicast, broadcast, unspecified, reserved).
+ * Deletes are held to neither: removing a drop can only let traffic through.
  */
 export function checkedPrefix(
   text: string, family: Family | null, op: 'add' | 'delete', policy: CommandPolicy,
@@ -44,10 +47,13 @@ export function checkedPrefix(
   if (p.family === 6 && p.length >= 96 && p.bytes.slice(0, 12).join() === '0,0,0,0,0,0,0,0,0,0,255,255') {
     return refuse(`${text} is IPv4-mapped: IPv4 traffic is matched by iptables rules, write the IPv4 address`);
   }
+  if (op === 'delete') return { ok: true, prefix: p };
   const min = p.family === 4 ? policy.minPrefixV4 : policy.minPrefixV6;
-  if (op === 'add' && p.length < min) {
+  if (p.length < min) {
     return refuse(`/${p.length} is broader than the policy allows (at most /${min} for IPv${p.family})`);
   }
+  const special = specialRange(p);
+  if (special) return refuse(`${p.cidr} is in ${special.prefix.cidr} (${special.label}): no rule may drop special-purpose addresses`);
   return { ok: true, prefix: p };
 }
 

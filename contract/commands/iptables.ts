@@ -116,6 +116,9 @@ function build(family: Family, o: Map<string, string>, policy: CommandPolicy): P
     if (n === null) return refuse(`port "${d}" is not a number in 1..65535`);
     port = n;
   }
-  const rule = { op, family, prefix: pr.prefix, ttlSeconds: op === 'add' ? policy.defaultTtlSeconds : 0 } as const;
-  return { ok: true, rule: { ...rule, ...(protocol ? { protocol } : {}), ...(port !== undefined ? { port } : {}) } };
+  const rule = {
+    source: pr.prefix, ...(protocol ? { protocol } : {}), ...(port !== undefined ? { port } : {}),
+    ...(op === 'add' ? { ttlSeconds: policy.defaultTtlSeconds } : {}),
+  };
+  return { ok: true, command: { op, rule } };
 }

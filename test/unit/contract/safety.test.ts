@@ -1,7 +1,7 @@
 // The safety check: no added rule may cover the server, the host's own
 // addresses, the default gateway, or overlap the local allowlist.
 import test from 'ava';
-import { checkSafety, parseCommand, protectedEntries, type Rule } from '../../../agent/commands/index.ts';
+import { checkSafety, parseCommand, protectedEntries, type Command } from '../../../contract/index.ts';
 
 const protect = protectedEntries({
   server: ['203.0.113.5', '2001:db8:5::5'],
@@ -10,10 +10,10 @@ const protect = protectedEntries({
   allowlist: ['192.0.2.0/24', '2001:db8:aaaa::/48'],
 });
 
-function rule(cmd: string): Rule {
+function rule(cmd: string): Command {
   const r = parseCommand(cmd);
   if (!r.ok) throw new Error(r.reason);
-  return r.rule;
+  return r.command;
 }
 
 const refused: [string, RegExp][] = [

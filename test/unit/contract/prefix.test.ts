@@ -1,6 +1,6 @@
 // Address and prefix parsing, canonical text (RFC 5952) and containment.
 import test from 'ava';
-import { contains, formatAddress, parsePrefix } from '../../../agent/commands/index.ts';
+import { contains, formatAddress, parsePrefix } from '../../../contract/index.ts';
 
 const canon: [string, string][] = [
   ['2001:DB8::1', '2001:db8::1'],

@@ -1,14 +1,18 @@
 // The command grammar's accept suite: each command and the exact rule it gives.
 import test from 'ava';
-import { parseCommand, resolvePolicy, type Rule } from '../../../agent/commands/index.ts';
+import { parseCommand, renderCommand, resolvePolicy, type Command } from '../../../contract/index.ts';
 
-type Want = Pick<Rule, 'op' | 'family' | 'ttlSeconds'> & { cidr: string; protocol?: string; port?: number };
+type Want = { op: Command['op']; family: 4 | 6; ttlSeconds: number; cidr: string; protocol?: string; port?: number };
 
 function expectRule(t: import('ava').ExecutionContext, input: unknown, want: Want, policy = resolvePolicy()): void {
   const r = parseCommand(input, policy);
   if (!r.ok) { t.fail(`refused: ${r.reason}`); return; }
-  const { prefix, ...rest } = r.rule;
-  t.deepEqual({ ...rest, cidr: prefix.cidr }, want);
+  const { source, ttlSeconds, ...rest } = r.command.rule;
+  t.deepEqual({ op: r.command.op, family: source.family, ttlSeconds: ttlSeconds ?? 0, cidr: source.cidr, ...rest }, want);
+  // The rendering is the inverse of the parse (the server renders what agents parse).
+  const back = parseCommand(renderCommand(r.command), policy);
+  const rule = back.ok && (ttlSeconds === undefined ? back.command.rule : { ...back.command.rule, ttlSeconds });
+  t.deepEqual(back.ok && { ...back.command, rule }, r.command, 'rendered and parsed back');
 }
 
 const add4 = (cidr: string, extra: Partial<Want> = {}): Want => ({ op: 'add', family: 4, ttlSeconds: 3600, cidr, ...extra });
@@ -21,7 +25,6 @@ const accepted: [string, Want][] = [
   ['iptables -I INPUT 1 -s 1.2.3.4 -j DROP', add4('1.2.3.4/32')],
   ['iptables -I INPUT -s 198.51.100.0/24 -j DROP', add4('198.51.100.0/24')],
   ['iptables -I INPUT -s 10.20.0.0/16 -j DROP', add4('10.20.0.0/16')],
-  ['iptables -I INPUT -s 0.0.0.0/32 -j DROP', add4('0.0.0.0/32')],
   ['iptables -I INPUT -s 1.2.3.4 -p tcp -j DROP', add4('1.2.3.4/32', { protocol: 'tcp' })],
   ['iptables -I INPUT -s 1.2.3.4 -p udp --dport 53 -j DROP', add4('1.2.3.4/32', { protocol: 'udp', port: 53 })],
   ['iptables -I INPUT -s 1.2.3.4 -p tcp --dport 65535 -j DROP', add4('1.2.3.4/32', { protocol: 'tcp', port: 65535 })],
@@ -36,7 +39,7 @@ const accepted: [string, Want][] = [
   ['ip6tables -I INPUT -s 2001:db8:1::/48 -j DROP', add6('2001:db8:1::/48')],
   ['ip6tables -I INPUT -s 2001:db8::/64 -p ipv6-icmp -j DROP', add6('2001:db8::/64', { protocol: 'icmp' })],
   ['ip6tables -I INPUT -s 2001:db8::/64 -p icmpv6 -j DROP', add6('2001:db8::/64', { protocol: 'icmp' })],
-  ['ip6tables -A INPUT -s fe80::1:2 -p udp --dport 5353 -j DROP', add6('fe80::1:2/128', { protocol: 'udp', port: 5353 })],
+  ['ip6tables -A INPUT -s 2001:db8::1:2 -p udp --dport 5353 -j DROP', add6('2001:db8::1:2/128', { protocol: 'udp', port: 5353 })],
   ['ip6tables -I INPUT -s 2001:0:0:1:0:0:0:1 -j DROP', add6('2001:0:0:1::1/128')],
   ['ip6tables -I INPUT -s 64:ff9b::192.0.2.33 -j DROP', add6('64:ff9b::c000:221/128')],
   ['ip6tables -D INPUT -s 2001:db8::/32 -j DROP', { op: 'delete', family: 6, ttlSeconds: 0, cidr: '2001:db8::/32' }],
@@ -69,5 +72,5 @@ test('a delete of a prefix broader than the policy is accepted: it only removes 
 test('the rule carries the network bytes for the kernel key', (t) => {
   const r = parseCommand('ip6tables -I INPUT -s 2001:db8:a::/48 -j DROP');
   t.true(r.ok);
-  if (r.ok) t.deepEqual(r.rule.prefix.bytes, [0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  if (r.ok) t.deepEqual(r.command.rule.source.bytes, [0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 });
