@@ -57,7 +57,7 @@ elif [ ! -f build/Release/breakwater.node ] || [ -n "$(find bpf native binding.g
 fi
 
 # The agent's bundle (dist/agent.mjs): rebuilt when any TypeScript it may include changed.
-if [ ! -f dist/agent.mjs ] || [ -n "$(find agent native -name '*.ts' -newer dist/agent.mjs -print -quit)" ]; then
+if [ ! -f dist/agent.mjs ] || [ -n "$(find agent native contract lib -name '*.ts' -newer dist/agent.mjs -print -quit)" ]; then
   say "bundling the agent"
   npm run build:agent --silent
 fi
