@@ -14,6 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Breakwater, limits, type Snapshot } from '../native/index.ts';
 import { Backoff, retry } from './backoff.ts';
+import { ackBody, heartbeatBody } from './bodies.ts';
 import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from '../contract/commands/index.ts';
 import type { ConfigReply } from '../contract/wire/agent.ts';
 import type { AgentConfig } from './config.ts';
@@ -266,9 +267,7 @@ export class Agent {
   }
 
   private async sendHeartbeat(): Promise<void> {
-    await this.client.request('POST', '/heartbeat', {
-      agent_version: AGENT_VERSION, uptime: Math.floor((Date.now() - this.startedAt) / 1000), os: osName(),
-    });
+    await this.client.request('POST', '/heartbeat', heartbeatBody(AGENT_VERSION, (Date.now() - this.startedAt) / 1000, osName()));
   }
 
   private async pollConfig(): Promise<void> {
@@ -287,7 +286,7 @@ export class Agent {
         this.stats.commandsFailed++;
         this.log.warn('command refused', { id: cmd.id, command: cmd.command, reason: out.reason });
       }
-      const body = out.status === 'applied' ? { status: 'applied' } : { status: 'failed', reason: out.reason.slice(0, 1000) };
+      const body = ackBody(out);
       try {
         await retry(() => this.client.request('POST', `/commands/${cmd.id}/ack`, body), {
           backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }), maxTries: 4,

@@ -15,7 +15,8 @@ import type { Logger } from './log.ts';
 import type { MetricSample } from './rates.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
 import type { IncidentIds } from './state.ts';
-import type { IncidentFields } from '../contract/wire/agent.ts';
+import type { IncidentFields, IncidentReply } from '../contract/wire/agent.ts';
+import { incidentBody, resolveBody } from './bodies.ts';
 import type { DetectorEventType } from './detect/index.ts';
 
 export type SpoolRecord =
@@ -101,19 +102,19 @@ export class Outbox {
   private async sendIncident(r: Extract<SpoolRecord, { k: 'i' }>): Promise<void> {
     let id = this.ids.get(r.key);
     if (id === undefined) {
-      const res = await this.client.request<{ incident_id: number }>('POST', '/incident', r.fields);
+      const res = await this.client.request<IncidentReply>('POST', '/incident', incidentBody(r.fields));
       id = res.incident_id;
       this.ids.set(r.key, id);
     } else if (r.type !== 'opened') {
       try {
-        await this.client.request('POST', '/incident', { ...r.fields, incident_id: id });
+        await this.client.request('POST', '/incident', incidentBody(r.fields, id));
       } catch (e) {
         if (!(e instanceof HttpError && e.status === 409)) throw e; // 409: already resolved
       }
     }
     if (r.type === 'resolved') {
       try {
-        await this.client.request('POST', '/incident/resolve', { incident_id: id });
+        await this.client.request('POST', '/incident/resolve', resolveBody(id));
       } catch (e) {
         if (!(e instanceof HttpError && e.status === 409)) throw e;
       }
