@@ -39,7 +39,13 @@ export async function receivePcap(ctx: Context, maxSize = MAX_PCAP): Promise<Upl
 }
 
 async function parse(ctx: Context, dir: string, maxSize: number) {
-  const bb = busboy({ headers: ctx.req.headers, limits: { fileSize: maxSize, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: ctx.req.headers, limits: { fileSize: maxSize, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+  } catch (err) {
+    // A multipart type without a boundary, or one busboy cannot read.
+    throw badRequest(`malformed multipart request: ${(err as Error).message}`);
+  }
   const fields: Record<string, string> = {};
   const file = path.join(dir, 'upload');
   let fileDone: Promise<{ format: Format; packets: number; size: number; sha256: string }> | undefined;
