@@ -7,8 +7,13 @@ import type { Db, Queryable } from '../db.ts';
 import type { Format } from '../pcap-check.ts';
 import { addEvent } from './incidents.ts';
 
-/** 256 KiB: one chunk's statement takes a few milliseconds, so nobody waits long behind it. */
-export const CHUNK = 256 * 1024;
+/**
+ * 128 KiB: one chunk's statement takes a few milliseconds, so nobody waits
+ * long behind it. Chunks travel as base64 text, decoded and encoded by the
+ * database: on the embedded one this is 4.5 times faster to write and 16
+ * times faster to read than bytea parameters and results (hex text there).
+ */
+export const CHUNK = 128 * 1024;
 
 /** Copies a checked capture from `file` into the database and records it on the incident's timeline. */
 export async function storePcap(
@@ -28,7 +33,7 @@ export async function storePcap(
     const stream = fs.createReadStream(file, { highWaterMark: CHUNK });
     let seq = 0;
     for await (const chunk of stream) {
-      await db.query('INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, $2, $3)', [id, seq++, chunk]);
+      await db.query(`INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, $2, decode($3, 'base64'))`, [id, seq++, (chunk as Buffer).toString('base64')]);
     }
     await db.withTransaction(async (tx) => {
       await tx.query('UPDATE pcaps SET complete = true WHERE id = $1', [id]);
@@ -67,8 +72,8 @@ export async function incidentPcaps(db: Queryable, incidentId: number) {
 /** The chunks of a capture, one query each, so memory stays at one chunk. */
 export async function* pcapChunks(db: Queryable, pcapId: number): AsyncGenerator<Buffer> {
   for (let seq = 0; ; seq++) {
-    const { rows } = await db.query<{ data: Buffer }>('SELECT data FROM pcap_chunks WHERE pcap_id = $1 AND seq = $2', [pcapId, seq]);
+    const { rows } = await db.query<{ data: string }>(`SELECT encode(data, 'base64') AS data FROM pcap_chunks WHERE pcap_id = $1 AND seq = $2`, [pcapId, seq]);
     if (!rows[0]) return;
-    yield rows[0].data;
+    yield Buffer.from(rows[0].data, 'base64');
   }
 }
