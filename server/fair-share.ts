@@ -17,8 +17,13 @@ export class FairShare {
     this.burst = Math.max(MAX_SAMPLES_PER_REQUEST, perSecond);
   }
 
+  /** Before the body is read: throws 429 when the node's share is spent (not even one sample left). */
+  check(nodeId: number): void {
+    this.take(nodeId, 1, false);
+  }
+
   /** Takes n samples from the node's share, or throws 429 with the wait. perSecond 0: no limit. */
-  take(nodeId: number, n: number): void {
+  take(nodeId: number, n: number, spend = true): void {
     if (this.perSecond <= 0) return;
     const t = this.now();
     let b = this.buckets.get(nodeId);
@@ -30,7 +35,7 @@ export class FairShare {
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
     b.at = t;
     if (b.tokens >= n) {
-      b.tokens -= n;
+      if (spend) b.tokens -= n;
       return;
     }
     const waitMs = ((Math.min(n, this.burst) - b.tokens) / this.perSecond) * 1000;

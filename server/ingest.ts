@@ -37,6 +37,7 @@ export function ingestHandler(deps: Deps) {
     const handle = async () => {
       const n = await authenticateNode(db, req.headers.authorization, req.headers['x-node-uuid'] as string | undefined, req.socket.remoteAddress);
       node = n.uuid;
+      deps.share.check(n.id); // a node past its share is refused before its body is read and parsed
       const format = bodyFormat(req.headers['content-type']);
       return storeMetrics(deps, n.id, decode(format, await readBody(req, METRICS_LIMIT)));
     };

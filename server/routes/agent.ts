@@ -37,7 +37,8 @@ export function agentRoutes(deps: Deps): Router {
 
   // Requests to exactly POST /api/v1/agent/metrics are served by ingest.ts without Koa;
   // this route, the same steps, answers the others (e.g. with a query string).
-  r.post('/metrics', auth, body(METRICS_LIMIT), async (ctx) => {
+  const share = async (ctx: Context, next: () => Promise<unknown>) => { deps.share.check(node(ctx).id); await next(); };
+  r.post('/metrics', auth, share, body(METRICS_LIMIT), async (ctx) => {
     send(ctx, 200, A.metricsReply, await storeMetrics(deps, node(ctx).id, (ctx.request as { body?: unknown }).body));
   });
 
