@@ -2,9 +2,9 @@
 # Prepares this checkout to build, test and run Breakwater on a Debian-like host.
 # Idempotent: installs only what is missing, so a second run takes a second or two.
 #   1. Debian packages (toolchain, libbpf, test tools, PostgreSQL, Prometheus)
-#   2. npm packages when node_modules is missing or stale (npm install, which
-#      keeps package-lock.json: 'npm ci' refuses a lock that lists no entry for
-#      optional packages of other platforms that this registry does not carry)
+#   2. npm packages when node_modules is missing or stale: 'npm ci', exactly
+#      what package-lock.json holds (it lists every platform's optional
+#      packages), never rewriting it
 #   3. the native addon and its BPF object (node-gyp), and the agent's bundle
 #   4. a bpffs at /sys/fs/bpf for the pins
 set -euo pipefail
@@ -47,7 +47,7 @@ stamp=node_modules/.breakwater-lock
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
   sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
 elif [ ! -f build/Release/breakwater.node ] || [ -n "$(find bpf native binding.gyp -newer build/Release/breakwater.node -print -quit)" ]; then
   say "building the native addon"
