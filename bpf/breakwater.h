@@ -34,7 +34,8 @@
 #endif
 #ifndef BW_MAX_VLAN_SEEK
 #define BW_MAX_VLAN_SEEK 8	/* tags skipped at most to find the source of a deeper
-				 * stack (counted malformed); past it, passed */
+				 * stack (counted malformed); past it, passed: the
+				 * stack drops more than 8 (VLAN_MAX_DEPTH) itself */
 #endif
 #ifndef BW_MAX_EXT_HDRS
 #define BW_MAX_EXT_HDRS 6	/* IPv6 extension headers walked */

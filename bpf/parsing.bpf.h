@@ -228,9 +228,11 @@ done:
  * A VLAN stack deeper than BW_MAX_VLAN: the tags are skipped, up to
  * BW_MAX_VLAN_SEEK in all, only to find the source, and the frame is
  * malformed whatever follows. Only the fixed IP header is read (IPv4 names
- * its protocol there; IPv6 only after its chain: unknown). Walking the whole
- * parse at every depth would multiply the verifier's work by the depth, for
- * frames a host without nested VLAN devices drops anyway.
+ * its protocol there; IPv6 only after its chain: unknown): the whole parse at
+ * every depth would multiply the verifier's work by the depth. The bound is
+ * the stack's own: Linux strips up to 8 priority tags (VLAN ID 0) and delivers
+ * the packet under them, drops a deeper stack, and never hands a non-zero
+ * VLAN ID to IP without a VLAN device for it.
  */
 static __always_inline void seek_source(struct bw_cursor *c, struct bw_pkt *p,
 					__u16 proto)

@@ -57,6 +57,11 @@ export function ipv4(l4: L4, o: Ipv4Opts = {}): Buffer {
   hdr[9] = l4.proto;
   parsePrefix(o.src ?? '198.18.0.2').address.copy(hdr, 12);
   parsePrefix(o.dst ?? '198.18.0.1').address.copy(hdr, 16);
+  // A real header checksum: the program ignores it, a real stack would not.
+  let sum = 0;
+  for (let i = 0; i < hdr.length; i += 2) sum += hdr.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  hdr.writeUInt16BE(~sum & 0xffff, 10);
   return Buffer.concat([hdr, l4.bytes]);
 }
 
