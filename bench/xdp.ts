@@ -22,11 +22,13 @@ const RULES = 10_000;
 const sh = (cmd: string, args: string[], input?: string) =>
   execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
 
-// 64-byte frame: 14 Ethernet + 20 IPv4 + 8 UDP + 22 payload.
-const miss = eth(ipv4(udp({ payload: 22 }), { src: '198.18.200.1' }));
-const ruleIp = (i: number) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
+// 64-byte frame: 14 Ethernet + 20 IPv4 + 8 UDP + 22 payload. Every address is
+// in 198.18.0.0/15: host rules 198.18.0.0-198.18.39.15, /29 prefix rules
+// 198.18.0.0-198.19.56.127 (10,000 /24s would not fit in a /15), the miss above both.
+const miss = eth(ipv4(udp({ payload: 22 }), { src: '198.19.250.1' }));
+const ruleIp = (i: number) => `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 const hit = eth(ipv4(udp({ payload: 22 }), { src: ruleIp(4321) }));
-const hit24 = eth(ipv4(udp({ payload: 22 }), { src: ruleIp((4321 << 8) | 77) }));
+const hitPrefix = eth(ipv4(udp({ payload: 22 }), { src: ruleIp((4321 << 3) | 5) }));
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'bw-bench-'));
 const ns = `bwbench${process.pid}`;
@@ -83,7 +85,7 @@ function main(): void {
   // Rules from commands carry a TTL: a hit then also reads the kernel's clock.
   for (let i = 0; i < RULES; i++) expiring.addRule({ source: ruleIp(i), ttlSeconds: 3600 });
   // Prefix rules go to the LPM trie (xdp-filter has no prefixes): for reference only.
-  for (let i = 0; i < RULES; i++) prefixed.addRule({ source: `${ruleIp(i << 8).split('.').slice(0, 3).join('.')}.0/24` });
+  for (let i = 0; i < RULES; i++) prefixed.addRule({ source: `${ruleIp(i << 3)}/29` });
 
   const cases: [string, Runner, number][] = [
     ['empty XDP program (harness)', () => testRunPinned(pins.empty, miss, REPEAT), 2],
@@ -93,7 +95,7 @@ function main(): void {
     ['bench build, single source, no rules', () => single.testRun(miss, REPEAT), 2],
     ['bench build, spoofed flood, no rules', () => spoofed.testRun(miss, REPEAT), 2],
     ['Breakwater, 10,000 rules with a TTL, hit', () => expiring.testRun(hit, REPEAT), 1],
-    ['Breakwater, 10,000 /24 prefix rules, hit', () => prefixed.testRun(hit24, REPEAT), 1],
+    ['Breakwater, 10,000 /29 prefix rules, hit', () => prefixed.testRun(hitPrefix, REPEAT), 1],
     ['xdp-filter, 10,000 rules, miss', () => testRunPinned(pins.filter, miss, REPEAT), 2],
     ['xdp-filter, 10,000 rules, hit', () => testRunPinned(pins.filter, hit, REPEAT), 1],
   ];
