@@ -66,7 +66,6 @@ export class Agent {
   private windowStart = 0;
   /** The snapshot at the start of the talker window. */
   private windowBase: Snapshot | undefined;
-  private lastSample: TrafficSample | null = null;
   private lastSave = 0;
   private lastPrune = 0;
   private nsCache: { pid?: string; missUntil?: number } = {};
@@ -153,7 +152,6 @@ export class Agent {
       const sample = toTrafficSample(this.prev.snap, snap, {
         timestampMs: at, intervalMs: at - this.prev.at, windowMs: at - this.windowStart, windowBase: this.windowBase,
       });
-      this.lastSample = sample;
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
       if (this.auto && this.detector.flooding) this.autoStep(sample);
       this.adaptSampling(sample.pps, at);

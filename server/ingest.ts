@@ -12,7 +12,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from './app.ts';
 import { authenticateNode } from './auth.ts';
 import { bodyFormat, decode, encode, readBody, replyFormat } from './codec.ts';
-import type { MetricsWriter } from './metrics-writer.ts';
 import { toHttpError } from './errors.ts';
 import { logRequest, redactUrl } from './log.ts';
 import { parseSamples, toRows } from './samples.ts';

@@ -95,10 +95,10 @@ export class Detector {
     const ratio = Math.max(s.pps / thr.pps, s.bps / thr.bps);
     this.history.push({ sample: s, ratio });
     trimHistory(this.history, now, this.tuning);
-    return this.incident ? this.during(this.incident, s, ratio) : this.idle(s, ratio, thr);
+    return this.incident ? this.during(this.incident, s, ratio) : this.idle(s, thr);
   }
 
-  private idle(s: TrafficSample, ratio: number, thr: Thresholds): DetectorEvent[] {
+  private idle(s: TrafficSample, thr: Thresholds): DetectorEvent[] {
     const t = this.tuning;
     if (shouldOpen(this.history, t)) {
       this.normalSources.discardPending(); // a flood can open on its first full tick

@@ -4,11 +4,10 @@
 // Prometheus (loopback, private port and dir, bounded, killed after) scraping
 // the server and answering through its query API, which also runs every
 // query of the shipped Grafana dashboard (docs/grafana/breakwater.json).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import test from 'ava';
 import { renderMetrics } from '../../server/prometheus.ts';
 import { setup, withServers } from './_harness.ts';
@@ -17,7 +16,6 @@ import { freePort } from '../helpers/postgres.ts';
 import type { RunningServer } from '../../server/index.ts';
 
 const each = withServers(test);
-const run = promisify(execFile);
 
 const NAMES = ['nodes_total', 'nodes_online', 'nodes_under_attack', 'nodes_offline', 'node_pps', 'node_bps', 'node_tcp_pct',
   'node_udp_pct', 'node_icmp_pct', 'node_connections', 'node_baseline_avg_pps', 'node_baseline_p95_pps', 'node_baseline_p99_pps',
