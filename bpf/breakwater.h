@@ -156,6 +156,17 @@ enum bw_rule_mode {
  * reply, differs from no port); the parser sets such a packet's dport alike. */
 #define BW_ICMP_TYPE_PORT 0x100
 
+/*
+ * The protocols a rule may name, as user space names them (contract/rule.ts):
+ * X(name, IPv4 protocol number, IPv6 next header). The addon encodes a rule's
+ * protocol with this list alone and reports the names, which native/ checks
+ * at load against the contract's. A port needs tcp or udp, a type icmp.
+ */
+#define BW_RULE_PROTOCOL_LIST(X)	\
+	X(tcp, 6, 6)			\
+	X(udp, 17, 17)			\
+	X(icmp, 1, 58)
+
 #define BW_RULE_KEY_FIXED_BITS 24
 struct bw_rule_key4 {
 	__u32 prefixlen;

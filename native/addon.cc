@@ -8,6 +8,7 @@
 #include "breakwater.h"
 #include "errors.h"
 #include "program.h"
+#include "rule-key.h"
 
 namespace {
 
@@ -49,12 +50,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   limits.Set("maxSourceTalkers", BW_MAX_SRC_TALKERS);
   limits.Set("maxPortTalkers", BW_MAX_PORT_TALKERS);
   limits.Set("maxVlanTags", BW_MAX_VLAN);
+  limits.Set("maxVlanSeek", BW_MAX_VLAN_SEEK);
   limits.Set("maxExtensionHeaders", BW_MAX_EXT_HDRS);
   limits.Set("hllRegisters", BW_HLL_REGS);
   limits.Set("sampleBytes", BW_SAMPLE_BYTES);
   limits.Set("talkerAdmit", BW_TALKER_ADMIT);
-  limits.Set("icmpTypePort", BW_ICMP_TYPE_PORT);
   exports.Set("limits", limits);
+  exports.Set("ruleProtocols", bw::ProtocolNames(env));
   Napi::Array names = Napi::Array::New(env, BW_C_MAX);
   for (int i = 0; i < BW_C_MAX; i++) names.Set(i, kCounterNames[i]);
   exports.Set("counterNames", names);

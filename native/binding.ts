@@ -3,9 +3,11 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { PROTOCOLS, type Protocol } from '../contract/rule.ts';
 
 export interface RawPrefix { family: 4 | 6; address: Buffer; prefixLen: number }
-export interface RawRuleMatch extends RawPrefix { protocol?: number; port?: number }
+/** A rule match as the addon reads it (native/rule-key.cc encodes it for the kernel). */
+export interface RawRuleMatch extends RawPrefix { protocol?: Protocol; port?: number; icmpType?: number }
 export interface RawRule extends RawRuleMatch {
   mode: 'drop' | 'log';
   expiresAt?: number;
@@ -17,10 +19,14 @@ export interface RuleEntry {
   family: 4 | 6;
   address: string;
   prefixLen: number;
-  protocol: number;
+  /** null: any protocol. */
+  protocol: Protocol | null;
+  /** 0: any port (and for ICMP by type). */
   port: number;
-  /** ICMP rules by type: the type (port is then 0). */
+  /** ICMP rules by type: the type. */
   icmpType?: number;
+  /** The rule's shape bit (BW_CLASS_BIT of bpf/breakwater.h), for the kernel's "which shapes exist". */
+  classBit: number;
   mode: 'drop' | 'log';
   /** Wall-clock ms; 0 = never. */
   expiresAt: number;
@@ -51,10 +57,9 @@ export interface RawSnapshot {
    * Talker entries this read saw but could not keep (0 when topN is 0): the
    * tables changed under a full read (a spoofed flood into a full table), so
    * the walk met more entries than a table holds. The top lists come from
-   * the rest; the read itself never fails for it. The addon always sets it;
-   * optional only so that snapshots built by hand (unit tests) need not.
+   * the rest; the read itself never fails for it.
    */
-  talkersCut?: number;
+  talkersCut: number;
 }
 
 export interface KernelConfig {
@@ -95,7 +100,8 @@ export interface RawProgram {
   getConfig(): KernelConfig;
   setConfig(partial: Partial<KernelConfig>): void;
   clearHll(parity: number): void;
-  putRule(rule: RawRule): void;
+  /** Returns the rule's class bit. */
+  putRule(rule: RawRule): number;
   deleteRule(match: RawRuleMatch): boolean;
   listRules(): RuleEntry[];
   putAllow(prefix: RawPrefix): void;
@@ -120,13 +126,16 @@ interface Addon {
   }) => RawProgram;
   limits: {
     maxRules: number; maxAllow: number; maxSourceTalkers: number; maxPortTalkers: number;
-    maxVlanTags: number; maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
+    maxVlanTags: number;
+    /** Tags skipped at most, past maxVlanTags, to find the source (the packet is then malformed). */
+    maxVlanSeek: number;
+    maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
     /** A new talker key is admitted 1 sample in talkerAdmit and weighted by it. */
     talkerAdmit: number;
-    /** An ICMP rule's port is icmpTypePort | type (BW_ICMP_TYPE_PORT). */
-    icmpTypePort: number;
   };
   counterNames: string[];
+  /** BW_RULE_PROTOCOL_LIST of bpf/breakwater.h. */
+  ruleProtocols: string[];
   testRunPinned(path: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };
 }
 
@@ -147,6 +156,11 @@ function load(): Addon {
 }
 
 export const addon = load();
+
+// The rule protocols are named once in bpf/breakwater.h for the kernel side and
+// once in the contract for user space; the addon must encode exactly those.
+if (addon.ruleProtocols.join() !== PROTOCOLS.join())
+  throw new Error(`bpf/breakwater.h BW_RULE_PROTOCOL_LIST (${addon.ruleProtocols.join()}) is out of date with contract/rule.ts PROTOCOLS`);
 
 // The counter list is declared once in bpf/breakwater.h; the type above must follow it.
 if (addon.counterNames.join() !== COUNTER_NAMES.join())

@@ -12,14 +12,13 @@
 import { addon, type AllowEntry, type AttachMode, type KernelConfig, type ProgramInfo, type RawProgram,
   type RawSnapshot, type RuleEntry, type Sample } from './binding.ts';
 import { estimateDistinct } from './hll.ts';
+import { prefixOf } from '../contract/net/prefix.ts';
 import { checkKernel } from './kernel.ts';
-import { parsePrefix, PrefixError } from './prefix.ts';
-import { presentRule, RuleBook, RuleError, type RuleSpec } from './rules.ts';
+import { rawPrefix, RuleBook, RuleError, type RuleSpec } from './rules.ts';
 
 export type { AllowEntry, AttachMode, CounterName, KernelConfig, PortTalker, ProgramInfo, RuleEntry, Sample,
   SourceTalker } from './binding.ts';
 export { COUNTER_NAMES } from './binding.ts';
-export { parsePrefix, PrefixError, type Prefix } from './prefix.ts';
 export { RuleError, type RuleSpec, type Protocol } from './rules.ts';
 export { estimateDistinct } from './hll.ts';
 export { checkKernel, MIN_KERNEL, type KernelCheck } from './kernel.ts';
@@ -49,7 +48,7 @@ export class Breakwater {
 
   /** Attaches to iface, or adopts the program already pinned for it (rules and counters intact). */
   static attach(iface: string, opts: AttachOptions = {}): Breakwater {
-    if (!/^[\w.@:-]{1,15}$/.test(iface)) throw new PrefixError(`'${iface}' is not a network interface name`);
+    if (!/^[\w.@:-]{1,15}$/.test(iface)) throw new RuleError('EINVAL', 'attach', `'${iface}' is not a network interface name`);
     const kernel = checkKernel();
     if (!kernel.ok) {
       const err = new Error(`attach: this host cannot run Breakwater: ${kernel.problems.join('; ')}`) as NodeJS.ErrnoException;
@@ -126,11 +125,11 @@ export class Breakwater {
   }
 
   listRules(): RuleEntry[] {
-    return this.prog.listRules().map(presentRule);
+    return this.prog.listRules();
   }
 
   pruneExpiredRules(): RuleEntry[] {
-    return this.rules.pruneExpired().map(presentRule);
+    return this.rules.pruneExpired();
   }
 
   get ruleCount(): number {
@@ -138,12 +137,12 @@ export class Breakwater {
   }
 
   allow(source: string): void {
-    this.prog.putAllow(parsePrefix(source));
+    this.prog.putAllow(allowPrefix(source));
     this.syncAllowFamilies();
   }
 
   disallow(source: string): boolean {
-    const existed = this.prog.deleteAllow(parsePrefix(source));
+    const existed = this.prog.deleteAllow(allowPrefix(source));
     this.syncAllowFamilies();
     return existed;
   }
@@ -182,6 +181,15 @@ export class Breakwater {
   }
 }
 
+/** An allowlist entry: an address or prefix, by the contract's parser (host bits refused). */
+function allowPrefix(source: string) {
+  try {
+    return rawPrefix(prefixOf(source));
+  } catch (e) {
+    throw new RuleError('EINVAL', 'allow', (e as Error).message);
+  }
+}
+
 function toSnapshot(raw: RawSnapshot): Snapshot {
   const { hllCurrent, hllPrevious, ...rest } = raw;
   return { ...rest, distinctSources: { current: estimateDistinct(hllCurrent), previous: estimateDistinct(hllPrevious) } };
@@ -205,7 +213,7 @@ export class PinnedView {
   }
 
   listRules(): RuleEntry[] {
-    return this.prog.listRules().map(presentRule);
+    return this.prog.listRules();
   }
 
   config(): KernelConfig {

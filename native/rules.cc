@@ -1,7 +1,7 @@
 // Drop/log rules and the allowlist: putRule(), deleteRule(), listRules(),
-// putAllow(), deleteAllow(), listAllow(). Addresses arrive as Buffers of 4 or
-// 16 bytes, already validated and masked in TypeScript; checked again here.
-#include <arpa/inet.h>
+// putAllow(), deleteAllow(), listAllow(). Rules arrive in the contract's shape
+// (rule-key.h encodes them); addresses as Buffers of 4 or 16 bytes, already
+// validated and masked in TypeScript, checked again here.
 #include <time.h>
 
 #include <cstring>
@@ -10,35 +10,10 @@
 #include "errors.h"
 #include "maps.h"
 #include "program.h"
+#include "rule-key.h"
 
 namespace bw {
 namespace {
-
-struct Prefix {
-  int family;  // 4 or 6
-  __u8 addr[16];
-  __u32 len;
-};
-
-Prefix ReadPrefix(Napi::Env env, const Napi::Object &o, const char *op) {
-  Prefix p = {};
-  p.family = o.Get("family").ToNumber().Int32Value();
-  Napi::Value a = o.Get("address");
-  size_t size = p.family == 4 ? 4 : 16;
-  if ((p.family != 4 && p.family != 6) || !a.IsBuffer() || a.As<Napi::Buffer<__u8>>().Length() != size)
-    ThrowArg(env, op, "expected family 4 or 6 and an address Buffer of 4 or 16 bytes");
-  memcpy(p.addr, a.As<Napi::Buffer<__u8>>().Data(), size);
-  p.len = o.Get("prefixLen").ToNumber().Uint32Value();
-  if (p.len > size * 8) ThrowArg(env, op, "prefixLen is longer than the address");
-  for (size_t bit = p.len; bit < size * 8; bit++)
-    if (p.addr[bit / 8] & (0x80 >> (bit % 8))) ThrowArg(env, op, "address has host bits set past the prefix");
-  return p;
-}
-
-std::string Format(int family, const __u8 *addr) {
-  char buf[INET6_ADDRSTRLEN];
-  return inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, sizeof buf);
-}
 
 __u64 ClockNs(clockid_t id) {
   struct timespec ts;
@@ -60,25 +35,14 @@ double MonoToWallMs(__u64 mono_ns) {
 // A rule key is protocol, port and address, with the prefix counted after the
 // fixed 24 bits. Both key structs share that layout up to the address size.
 template <class Key>
-Key RuleKey(const Prefix &p, __u8 proto, __u16 port) {
+Key RuleKey(const RuleMatch &m) {
   Key k = {};
-  k.prefixlen = BW_RULE_KEY_FIXED_BITS + p.len;
-  k.proto = proto;
-  k.port[0] = port >> 8;
-  k.port[1] = port & 0xff;
-  memcpy(k.addr, p.addr, sizeof k.addr);
+  k.prefixlen = BW_RULE_KEY_FIXED_BITS + m.prefix.len;
+  k.proto = m.proto;
+  k.port[0] = m.port >> 8;
+  k.port[1] = m.port & 0xff;
+  memcpy(k.addr, m.prefix.addr, sizeof k.addr);
   return k;
-}
-
-void ReadMatch(Napi::Env env, const Napi::Object &o, const char *op, __u8 &proto, __u16 &port) {
-  __u32 pr = o.Get("protocol").IsNumber() ? o.Get("protocol").ToNumber().Uint32Value() : 0;
-  __u32 po = o.Get("port").IsNumber() ? o.Get("port").ToNumber().Uint32Value() : 0;
-  if (pr > 255 || po > 65535) ThrowArg(env, op, "protocol or port out of range");
-  bool icmp = (pr == 1 || pr == 58) && (po & 0xff00) == BW_ICMP_TYPE_PORT;
-  if (po && pr != 6 && pr != 17 && !icmp)
-    ThrowArg(env, op, "a port needs protocol tcp (6) or udp (17), or icmp with a type");
-  proto = pr;
-  port = po;
 }
 
 template <class Key>
@@ -97,10 +61,9 @@ void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &ou
       for (const bw_rule_stats &h : hits) packets += h.packets, bytes += h.bytes;
     Napi::Object o = Napi::Object::New(env);
     o.Set("family", family);
-    o.Set("address", Format(family, key.addr));
+    o.Set("address", FormatAddress(family, key.addr));
     o.Set("prefixLen", key.prefixlen - BW_RULE_KEY_FIXED_BITS);
-    o.Set("protocol", key.proto);
-    o.Set("port", (key.port[0] << 8) | key.port[1]);
+    DescribeMatch(o, family, key.prefixlen - BW_RULE_KEY_FIXED_BITS, key.proto, (key.port[0] << 8) | key.port[1]);
     o.Set("mode", rule.mode == BW_MODE_LOG ? "log" : "drop");
     o.Set("expiresAt", rule.expires_ns ? MonoToWallMs(rule.expires_ns) : 0);
     o.Set("expired", rule.expires_ns != 0 && mono_now >= rule.expires_ns);
@@ -128,7 +91,7 @@ void ListAllowFamily(Napi::Env env, int fd, int family, Napi::Array &out) {
     prev = &key;
     Napi::Object o = Napi::Object::New(env);
     o.Set("family", family);
-    o.Set("address", Format(family, key.addr));
+    o.Set("address", FormatAddress(family, key.addr));
     o.Set("prefixLen", key.prefixlen);
     out.Set(out.Length(), o);
   }
@@ -136,16 +99,15 @@ void ListAllowFamily(Napi::Env env, int fd, int family, Napi::Array &out) {
 
 }  // namespace
 
-// putRule({ family, address, prefixLen, protocol?, port?, mode, expiresAt?, slot, resetStats? })
+// putRule({ family, address, prefixLen, protocol?, port?, icmpType?, mode, expiresAt?, slot, resetStats? })
+// -> the rule's class bit
 Napi::Value Program::PutRule(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "putRule");
   if (info.Length() < 1 || !info[0].IsObject()) ThrowArg(env, "putRule", "expected a rule object");
   Napi::Object o = info[0].As<Napi::Object>();
-  Prefix p = ReadPrefix(env, o, "putRule");
-  __u8 proto;
-  __u16 port;
-  ReadMatch(env, o, "putRule", proto, port);
+  RuleMatch m = ReadMatch(env, o, "putRule");
+  const Prefix &p = m.prefix;
   bw_rule rule = {};
   std::string mode = o.Get("mode").ToString();
   if (mode != "drop" && mode != "log") ThrowArg(env, "putRule", "mode must be 'drop' or 'log'");
@@ -163,10 +125,10 @@ Napi::Value Program::PutRule(const Napi::CallbackInfo &info) {
   }
   int err;
   if (p.family == 4) {
-    auto k = RuleKey<bw_rule_key4>(p, proto, port);
+    auto k = RuleKey<bw_rule_key4>(m);
     err = bpf_map_update_elem(map_fd_[p.len == 32 ? kHostsV4 : kRulesV4], &k, &rule, BPF_ANY);
   } else {
-    auto k = RuleKey<bw_rule_key6>(p, proto, port);
+    auto k = RuleKey<bw_rule_key6>(m);
     err = bpf_map_update_elem(map_fd_[p.len == 128 ? kHostsV6 : kRulesV6], &k, &rule, BPF_ANY);
   }
   if (err) {
@@ -175,25 +137,22 @@ Napi::Value Program::PutRule(const Napi::CallbackInfo &info) {
         ? "drop-rule map is full (" + std::to_string(BW_MAX_RULES) + " rules); existing rules are unchanged"
         : "could not write the rule");
   }
-  return env.Undefined();
+  return Napi::Number::New(env, m.class_bit);
 }
 
-// deleteRule({ family, address, prefixLen, protocol?, port? }) -> existed
+// deleteRule({ family, address, prefixLen, protocol?, port?, icmpType? }) -> existed
 Napi::Value Program::DeleteRule(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "deleteRule");
   if (info.Length() < 1 || !info[0].IsObject()) ThrowArg(env, "deleteRule", "expected a rule object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  Prefix p = ReadPrefix(env, o, "deleteRule");
-  __u8 proto;
-  __u16 port;
-  ReadMatch(env, o, "deleteRule", proto, port);
+  RuleMatch m = ReadMatch(env, info[0].As<Napi::Object>(), "deleteRule");
+  const Prefix &p = m.prefix;
   int err;
   if (p.family == 4) {
-    auto k = RuleKey<bw_rule_key4>(p, proto, port);
+    auto k = RuleKey<bw_rule_key4>(m);
     err = bpf_map_delete_elem(map_fd_[p.len == 32 ? kHostsV4 : kRulesV4], &k);
   } else {
-    auto k = RuleKey<bw_rule_key6>(p, proto, port);
+    auto k = RuleKey<bw_rule_key6>(m);
     err = bpf_map_delete_elem(map_fd_[p.len == 128 ? kHostsV6 : kRulesV6], &k);
   }
   if (err && errno != ENOENT) ThrowSys(env, "deleteRule", errno);

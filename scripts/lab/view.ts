@@ -8,7 +8,6 @@ import type { AttackResult } from './scenario.ts';
 
 const n = (v: number) => Math.round(v).toLocaleString('en');
 const pct = (a: number, b: number) => (b > 0 ? `${Math.round((100 * a) / b)}%` : '-');
-const PROTO: Record<number, string> = { 0: 'any', 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp' };
 
 export class LiveView {
   private prev: { at: number; snap: Snapshot } | undefined;
@@ -62,7 +61,7 @@ export class LiveView {
       `  traffic   ${n(pps).padStart(8)} pps  ${(bps / 1e6).toFixed(1).padStart(7)} Mbit/s   TCP ${pct(per('tcp'), pps)}  UDP ${pct(per('udp'), pps)}  ICMP ${pct(per('icmp'), pps)}`,
       `  verdicts  ${n(per('dropped')).padStart(8)} pps dropped in XDP, ${n(per('passed'))} pps passed`,
       `  incident  ${incident}`,
-      `  rules     ${rules.length ? rules.map((x) => `${x.address}/${x.prefixLen} ${PROTO[x.protocol] ?? x.protocol}${x.port ? `:${x.port}` : ''}${x.icmpType !== undefined ? ` type ${x.icmpType}` : ''} ` +
+      `  rules     ${rules.length ? rules.map((x) => `${x.address}/${x.prefixLen} ${x.protocol ?? 'any'}${x.port ? `:${x.port}` : ''}${x.icmpType !== undefined ? ` type ${x.icmpType}` : ''} ` +
         `(${n(x.packets)} hits${x.expiresAt ? `, ${Math.max(0, Math.round((x.expiresAt - now) / 1000))} s left` : ''})`).join('; ') : 'none'}`,
       `  legit     ${n(bg.ok)} HTTP requests answered, ${n(bg.failed)} failed`,
     ];

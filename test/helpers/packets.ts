@@ -1,6 +1,8 @@
 // Builds Ethernet frames for BPF_PROG_TEST_RUN: every header a field at a
 // time, so tests can break exactly one thing (a length, a flag, a boundary).
-import { parsePrefix } from '../../native/index.ts';
+import { prefixOf } from '../../contract/net/prefix.ts';
+
+const bytesOf = (address: string) => Buffer.from(prefixOf(address).bytes);
 
 export interface L4 {
   proto: number;
@@ -55,8 +57,8 @@ export function ipv4(l4: L4, o: Ipv4Opts = {}): Buffer {
   hdr.writeUInt16BE((o.mf ? 0x2000 : 0) | ((o.fragOffset ?? 0) & 0x1fff), 6);
   hdr[8] = o.ttl ?? 64;
   hdr[9] = l4.proto;
-  parsePrefix(o.src ?? '198.18.0.2').address.copy(hdr, 12);
-  parsePrefix(o.dst ?? '198.18.0.1').address.copy(hdr, 16);
+  bytesOf(o.src ?? '198.18.0.2').copy(hdr, 12);
+  bytesOf(o.dst ?? '198.18.0.1').copy(hdr, 16);
   // A real header checksum: the program ignores it, a real stack would not.
   let sum = 0;
   for (let i = 0; i < hdr.length; i += 2) sum += hdr.readUInt16BE(i);
@@ -88,8 +90,8 @@ export function ipv6(l4: L4, o: { src?: string; dst?: string; hopLimit?: number;
   hdr.writeUInt16BE(o.payloadLen ?? payload.length, 4);
   hdr[6] = ext.length ? ext[0]!.type : l4.proto;
   hdr[7] = o.hopLimit ?? 64;
-  parsePrefix(o.src ?? '2001:db8::2').address.copy(hdr, 8);
-  parsePrefix(o.dst ?? '2001:db8::1').address.copy(hdr, 24);
+  bytesOf(o.src ?? '2001:db8::2').copy(hdr, 8);
+  bytesOf(o.dst ?? '2001:db8::1').copy(hdr, 24);
   return Buffer.concat([hdr, payload]);
 }
 

@@ -1,6 +1,5 @@
 // Runs frames through a test instance of the XDP program and reports what
 // moved: counter deltas (only those that changed) and histogram deltas.
-import { readFileSync } from 'node:fs';
 import type { Breakwater, CounterName, Snapshot } from '../../native/index.ts';
 import type { Requirement } from './privileged.ts';
 import { Breakwater as BW } from '../../native/index.ts';
@@ -45,11 +44,3 @@ export const canLoadXdp: Requirement = () => {
     return `cannot load the XDP program: ${(e as Error).message}`;
   }
 };
-
-/** A limit of bpf/breakwater.h that the addon does not export; the header stays its one declaration. */
-export function headerLimit(name: string): number {
-  const text = readFileSync(new URL('../../bpf/breakwater.h', import.meta.url), 'utf8');
-  const m = new RegExp(`#define ${name}\\s+(\\d+)`).exec(text);
-  if (!m) throw new Error(`bpf/breakwater.h defines no ${name}`);
-  return Number(m[1]);
-}

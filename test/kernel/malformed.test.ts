@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { Breakwater, limits, XDP_DROP, XDP_PASS } from '../../native/index.ts';
 import { eth, icmp, ipv4, ipv6, raw, tcp, udp, type L4 } from '../helpers/packets.ts';
 import { isRoot, requireOrSkip } from '../helpers/privileged.ts';
-import { canLoadXdp, headerLimit, run } from '../helpers/xdp.ts';
+import { canLoadXdp, run } from '../helpers/xdp.ts';
 
 const L4_COUNTERS = ['tcp', 'udp', 'icmp', 'otherIp', 'tcpSyn', 'tcpSynAck', 'tcpAck', 'tcpFin', 'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas'] as const;
 
@@ -96,7 +96,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(run(bw, chain(max)(CLEAN)).counters.udp, 1, `${max} extension headers are walked`);
     sourceKnown(t, chain(max + 1), `${max + 1} extension headers`);
     sourceKnown(t, v6(raw(60, Buffer.alloc(1))), 'an extension header cut short');
-    const seek = headerLimit('BW_MAX_VLAN_SEEK');
+    const seek = limits.maxVlanSeek;
     t.true(seek > limits.maxVlanTags);
     t.is(run(bw, eth(ipv4(udp()), { vlans: tags(limits.maxVlanTags) })).counters.udp, 1, `${limits.maxVlanTags} tags are parsed`);
     for (const n of [limits.maxVlanTags + 1, seek]) {

@@ -4,11 +4,11 @@
 // to 8 tags (BW_MAX_VLAN_SEEK): a drop rule stops such frames at every depth,
 // and past 8 tags, where the program gives up, the stack drops them anyway.
 import test from 'ava';
-import { Breakwater } from '../../native/index.ts';
+import { Breakwater, limits } from '../../native/index.ts';
 import { createLab, udpDelivered, type Lab } from '../helpers/netns.ts';
 import { eth, ipv4, udp } from '../helpers/packets.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
-import { canLoadXdp, headerLimit } from '../helpers/xdp.ts';
+import { canLoadXdp } from '../helpers/xdp.ts';
 
 const COUNT = 50;
 
@@ -34,7 +34,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'trafgen'))) {
         lab.destroy();
       }
     });
-    const seek = headerLimit('BW_MAX_VLAN_SEEK');
+    const seek = limits.maxVlanSeek;
     const blocked = '198.19.77.7', other = '198.19.78.8';
     t.is(reached(lab, seek, other), COUNT, `no program: the stack delivers UDP under ${seek} priority tags`);
     t.is(reached(lab, seek + 1, other), 0, `no program: the stack drops ${seek + 1}`);

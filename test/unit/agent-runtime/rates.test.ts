@@ -9,7 +9,7 @@ function snap(c: Partial<Snapshot['counters']>, extra: Partial<Snapshot> = {}): 
   const counters = Object.fromEntries(names.map((n) => [n, 0])) as Snapshot['counters'];
   return {
     counters: { ...counters, ...c }, lengthHistogram: new Array(7).fill(0), ttlHistogram: new Array(256).fill(0), epoch: 0,
-    topSources: [], topPorts: [], distinctSources: { current: 0, previous: 0 }, ...extra,
+    topSources: [], topPorts: [], talkersCut: 0, distinctSources: { current: 0, previous: 0 }, ...extra,
   };
 }
 
