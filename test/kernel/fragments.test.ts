@@ -3,10 +3,11 @@
 // first as UDP (not malformed), and with a rule on its port drops it, so the
 // victim's stack has nothing to reassemble; a source rule drops all three.
 import test from 'ava';
-import { Breakwater, type CounterName, type RuleSpec } from '../../native/index.ts';
+import type { Breakwater, CounterName, RuleSpec } from '../../native/index.ts';
 import { enableIpv6, sendDatagrams, udpReachedVictim } from '../helpers/fragments.ts';
-import { createLab, type Lab } from '../helpers/netns.ts';
+import type { Lab } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
+import { programLab } from '../helpers/veth.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
 
 const COUNT = 200; // datagrams per step: 600 frames
@@ -25,17 +26,9 @@ async function flood(bw: Breakwater, lab: Lab, family: 4 | 6, dport: number) {
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
   test.serial('fragments the kernel made: first fragments count as UDP and meet port rules, all meet source rules', async (t) => {
-    const lab = createLab(`fr${process.pid % 10000}`, 31);
-    let bw: Breakwater | undefined;
-    t.teardown(() => {
-      try {
-        bw?.detach();
-      } finally {
-        lab.destroy();
-      }
-    });
+    const { lab, attach } = programLab(t, `fr${process.pid % 10000}`, 31);
     enableIpv6(lab);
-    bw = Breakwater.attach(lab.victimIf, { netns: lab.victimNs, mode: 'native' });
+    const bw = attach();
     for (const family of [4, 6] as const) {
       const net = family === 4 ? '198.18.31.0/24' : '2001:db8:31::/64';
       const tag = `IPv${family}`;

@@ -4,10 +4,11 @@
 // to 8 tags (BW_MAX_VLAN_SEEK): a drop rule stops such frames at every depth,
 // and past 8 tags, where the program gives up, the stack drops them anyway.
 import test from 'ava';
-import { Breakwater, limits } from '../../native/index.ts';
-import { createLab, udpDelivered, type Lab } from '../helpers/netns.ts';
+import { limits } from '../../native/index.ts';
+import { udpDelivered, type Lab } from '../helpers/netns.ts';
 import { eth, ipv4, udp } from '../helpers/packets.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
+import { programLab } from '../helpers/veth.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
 
 const COUNT = 50;
@@ -25,20 +26,12 @@ function reached(lab: Lab, tags: number, src: string): number {
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'trafgen'))) {
   test.serial('priority-tagged frames: the stack delivers up to 8 tags, the program drops them by source at every depth', (t) => {
-    const lab = createLab(`vl${process.pid % 10000}`, 33);
-    let bw: Breakwater | undefined;
-    t.teardown(() => {
-      try {
-        bw?.detach();
-      } finally {
-        lab.destroy();
-      }
-    });
+    const { lab, attach } = programLab(t, `vl${process.pid % 10000}`, 33);
     const seek = limits.maxVlanSeek;
     const blocked = '198.19.77.7', other = '198.19.78.8';
     t.is(reached(lab, seek, other), COUNT, `no program: the stack delivers UDP under ${seek} priority tags`);
     t.is(reached(lab, seek + 1, other), 0, `no program: the stack drops ${seek + 1}`);
-    bw = Breakwater.attach(lab.victimIf, { netns: lab.victimNs, mode: 'native' });
+    const bw = attach();
     bw.addRule({ source: '198.19.77.0/24' });
     for (const tags of [0, 1, 3, seek]) {
       const before = bw.snapshot(0).counters.dropped;
