@@ -12,7 +12,7 @@ import type { Lab } from './topology.ts';
 import { until } from './wait.ts';
 
 export interface AgentRecipe {
-  /** 'bundle' (default): `breakwater agent` from dist/agent.mjs, as on a host; 'source': agent/cli.ts through tsx (the code as it is now). */
+  /** 'bundle' (default): dist/agent.mjs, the bundle `breakwater agent` runs on a host; 'source': agent/cli.ts through tsx (the code as it is now). */
   from?: 'bundle' | 'source';
   /** 'lab' (default): config every second, heartbeat every 5 s, so commands arrive within a second; 'production': the agent's defaults (60 s, 10 s under attack, 30 s). */
   polling?: 'lab' | 'production';
@@ -29,12 +29,12 @@ export interface AgentRecipe {
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const LAB_POLLING = ['--config-ms', '1000', '--config-attack-ms', '1000', '--heartbeat-ms', '5000'];
 
-/** node's arguments that run `breakwater agent`: from the bundle the set-up builds, or from the sources. */
+/** node's arguments that run the agent: the bundle the set-up builds (no tsx in the process), or the sources. */
 export function agentCommand(from: 'bundle' | 'source'): string[] {
   if (from === 'source') return ['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent'];
-  if (!fs.existsSync(path.join(root, 'dist/agent.mjs')))
-    throw new Error('dist/agent.mjs is missing: run npm run build:agent (npm run setup does it)');
-  return [path.join(root, 'scripts/breakwater.mjs'), 'agent'];
+  const bundle = path.join(root, 'dist/agent.mjs');
+  if (!fs.existsSync(bundle)) throw new Error('dist/agent.mjs is missing: run npm run build:agent (npm run setup does it)');
+  return [bundle, 'agent'];
 }
 
 export class LabAgents {
