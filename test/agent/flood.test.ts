@@ -17,7 +17,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
       agent: { from: 'source', polling: 'production', start: false } });
     t.teardown(() => run.close());
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
-    const agent = run.startAgent(['--config-ms', '1000']);
+    const agent = run.startAgent(['--config-ms', '1000', '--allow', '198.18.254.0/24']);
     await agent.waitLog(/"msg":"attached"/);
     await until(async () => (await run.user('GET', `/nodes/${run.node.id}/metrics`)).body?.samples?.length >= 2, 10_000);
 
@@ -54,15 +54,19 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     t.is(udpReached(run.net, { count: 2000, srcIp: '198.19.7.7' }), 0, 'spoofed flood stopped in XDP');
     t.is(udpReached(run.net, { count: 100 }), 100, 'other traffic passes');
 
-    // A command that would drop the server's address is refused and acknowledged as failed.
-    const bad = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '127.0.0.0/16', ttl_seconds: 60 });
+    // A rule on the server's own address (loopback here) is refused by the server, in the agent's words;
+    // one the server cannot know to be unsafe (the agent's local allowlist) is refused by the agent and acknowledged as failed.
+    const loop = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '127.0.0.0/16', ttl_seconds: 60 });
+    t.is(loop.status, 400);
+    t.regex(loop.body.error.message, /^source: .*\(loopback\)/);
+    const bad = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '198.18.254.0/24', ttl_seconds: 60 });
     t.is(bad.status, 201);
     const failed = await until(async () => {
       const r = (await run.user('GET', `/mitigations/${bad.body.id}`)).body;
       return r.state === 'failed' ? r : undefined;
     }, 15_000);
     t.truthy(failed);
-    t.regex(failed.nodes[0].reason, /server address 127\.0\.0\.1/);
+    t.regex(failed.nodes[0].reason, /would drop the allowlist address 198\.18\.254\.0\/24/);
 
     // The incident resolves after the hold time.
     await sleep(100);
