@@ -29,7 +29,7 @@
       "target_name": "breakwater",
       "dependencies": ["breakwater_bpf"],
       "sources": [
-        "native/addon.cc", "native/program.cc", "native/maps.cc",
+        "native/addon.cc", "native/program.cc", "native/adopt.cc", "native/maps.cc",
         "native/rules.cc", "native/rule-key.cc", "native/samples.cc", "native/errors.cc"
       ],
       "include_dirs": [

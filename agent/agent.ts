@@ -93,7 +93,7 @@ export class Agent {
       : null;
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
-      iface: cfg.iface, netns: cfg.netns, mode: info.mode, rules: this.bw.ruleCount, spooled: this.spool.length,
+      iface: cfg.iface, netns: cfg.netns, mode: info.mode, upgraded: info.upgraded, rules: this.bw.ruleCount, spooled: this.spool.length,
     });
     const warn = (what: string) => (e: unknown, retryInMs: number) =>
       log.warn(`${what} failed`, { error: (e as Error).message, retryInMs });

@@ -41,8 +41,26 @@ Napi::Value TestRunPinned(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// replaceLinkProgram(linkPin, progPin): puts a pinned program into a pinned
+// XDP link (tests: an agent upgraded over an older program).
+Napi::Value ReplaceLinkProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString())
+    bw::ThrowArg(env, "replaceLinkProgram", "expected (linkPin, progPin)");
+  std::string link_path = info[0].As<Napi::String>(), prog_path = info[1].As<Napi::String>();
+  int link = bpf_obj_get(link_path.c_str());
+  if (link < 0) bw::ThrowSys(env, "replaceLinkProgram", errno, "no pinned link at " + link_path);
+  int prog = bpf_obj_get(prog_path.c_str());
+  int err = prog < 0 || bpf_link_update(link, prog, nullptr) ? errno : 0;
+  close(link);
+  if (prog >= 0) close(prog);
+  if (err) bw::ThrowSys(env, "replaceLinkProgram", err, "could not put " + prog_path + " into " + link_path);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("testRunPinned", Napi::Function::New(env, TestRunPinned));
+  exports.Set("replaceLinkProgram", Napi::Function::New(env, ReplaceLinkProgram));
   exports.Set("Program", bw::Program::Init(env));
   Napi::Object limits = Napi::Object::New(env);
   limits.Set("maxRules", BW_MAX_RULES);

@@ -85,6 +85,8 @@ export interface ProgramInfo {
   ifindex: number;
   mode: 'native' | 'generic' | 'unknown' | null;
   adopted: boolean;
+  /** Adopted, and this build's program (which differed) put into the pinned link; rules and counters kept. */
+  upgraded: boolean;
   pinDir: string | null;
   possibleCpus: number;
 }
@@ -137,6 +139,7 @@ interface Addon {
   /** BW_RULE_PROTOCOL_LIST of bpf/breakwater.h. */
   ruleProtocols: string[];
   testRunPinned(path: string, packet: Buffer, repeat: number): { retval: number; durationNs: number };
+  replaceLinkProgram(linkPin: string, progPin: string): void;
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

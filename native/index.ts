@@ -230,5 +230,10 @@ export function testRunPinned(path: string, packet: Buffer, repeat = 1): { retva
   return addon.testRunPinned(path, packet, repeat);
 }
 
+/** Puts a pinned program into a pinned XDP link (tests: an older program under an agent that is upgraded). */
+export function replaceLinkProgram(linkPin: string, progPin: string): void {
+  addon.replaceLinkProgram(linkPin, progPin);
+}
+
 export const XDP_PASS = 2;
 export const XDP_DROP = 1;

@@ -1,5 +1,5 @@
-// Program lifecycle: load, adopt a pinned instance, attach, pin, detach,
-// close, and BPF_PROG_TEST_RUN.
+// Program lifecycle: load, attach, pin, detach, close, and BPF_PROG_TEST_RUN
+// (adopting a pinned instance and upgrading its program: adopt.cc).
 #include "program.h"
 
 #include <bpf/bpf.h>
@@ -19,6 +19,7 @@
 #include "breakwater.h"
 #include "breakwater.skel.h"
 #include "errors.h"
+#include "pins.h"
 
 namespace bw {
 
@@ -79,6 +80,8 @@ class NetnsGuard {
   int self_ = -1;
 };
 
+}  // namespace
+
 // Deletes every pin of one interface and its now-empty folders. Returns
 // whether anything was pinned there.
 bool RemovePins(const std::string &dir) {
@@ -106,8 +109,6 @@ void SkelMaps(breakwater_bpf *s, struct bpf_map *out[kMapCount]) {
 std::string PinPath(const std::string &dir, const char *name) {
   return dir + "/" + name;
 }
-
-}  // namespace
 
 Napi::Function Program::Init(Napi::Env env) {
   return DefineClass(env, "Program", {
@@ -171,6 +172,14 @@ Program::Program(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Program>(inf
   }
   EnsureBpfFs(env, root);
   if (Adopt(env)) {
+    if (!opts.Get("adoptOnly").ToBoolean()) {
+      try {
+        Upgrade(env);
+      } catch (...) {
+        Release();
+        throw;
+      }
+    }
     open_ = true;
     return;
   }
@@ -213,52 +222,6 @@ void Program::Load(Napi::Env env, bool bench_random_src, uint32_t bench_src_mask
   __u32 key = 0;
   if (bpf_map_update_elem(map_fd_[kConfig], &key, &cfg, BPF_ANY))
     ThrowSys(env, "load", errno, "could not initialise the config map");
-}
-
-// Opens the pinned program, link and maps of this interface. Returns false
-// when nothing usable is pinned (stale pins of a vanished link are removed).
-bool Program::Adopt(Napi::Env env) {
-  int link = bpf_obj_get(PinPath(pin_dir_, "link").c_str());
-  if (link < 0) return false;
-  struct bpf_link_info li = {};
-  __u32 len = sizeof li;
-  if (bpf_obj_get_info_by_fd(link, &li, &len) || li.xdp.ifindex != (__u32)ifindex_) {
-    close(link);  // the interface went away: start again
-    RemovePins(pin_dir_);
-    return false;
-  }
-  link_fd_ = link;
-  prog_fd_ = bpf_obj_get(PinPath(pin_dir_, "prog").c_str());
-  // The layout of each pinned map must be the one this build expects.
-  breakwater_bpf *shape = breakwater_bpf__open();
-  if (!shape) ThrowSys(env, "attach", errno, "could not open the embedded BPF object");
-  struct bpf_map *maps[kMapCount];
-  SkelMaps(shape, maps);
-  std::string bad;
-  for (int i = 0; i < kMapCount; i++) {
-    map_fd_[i] = bpf_obj_get(PinPath(pin_dir_, kMapNames[i]).c_str());
-    struct bpf_map_info mi = {};
-    __u32 mlen = sizeof mi;
-    if (map_fd_[i] < 0 || bpf_obj_get_info_by_fd(map_fd_[i], &mi, &mlen) ||
-        mi.key_size != bpf_map__key_size(maps[i]) ||
-        mi.value_size != bpf_map__value_size(maps[i]) ||
-        mi.max_entries != bpf_map__max_entries(maps[i]))
-      bad = kMapNames[i];
-  }
-  breakwater_bpf__destroy(shape);
-  if (prog_fd_ < 0 || !bad.empty()) {
-    Release();
-    ThrowSys(env, "attach", EEXIST,
-             "a Breakwater program of another version is attached to '" + ifname_ +
-                 "' (map '" + bad + "' differs); run 'breakwater agent detach --iface " +
-                 ifname_ + "' first");
-  }
-  // The link does not tell its mode; the symlink written at pin time does.
-  char flag[16] = {};
-  ssize_t n = readlink(PinPath(pin_dir_, "mode").c_str(), flag, sizeof flag - 1);
-  mode_ = n > 0 ? flag : "unknown";
-  adopted_ = true;
-  return true;
 }
 
 void Program::Attach(Napi::Env env, const std::string &mode) {
@@ -339,6 +302,7 @@ Napi::Value Program::Info(const Napi::CallbackInfo &info) {
   out.Set("ifindex", ifindex_);
   out.Set("mode", mode_.empty() ? env.Null() : Napi::String::New(env, mode_));
   out.Set("adopted", adopted_);
+  out.Set("upgraded", upgraded_);
   out.Set("pinDir", pin_dir_.empty() ? env.Null() : Napi::String::New(env, pin_dir_));
   out.Set("possibleCpus", libbpf_num_possible_cpus());
   return out;

@@ -29,7 +29,8 @@ class Program : public Napi::ObjectWrap<Program> {
  private:
   // Lifecycle (program.cc)
   void Load(Napi::Env env, bool bench_random_src, uint32_t bench_src_mask);
-  bool Adopt(Napi::Env env);
+  bool Adopt(Napi::Env env);    // adopt.cc
+  bool Upgrade(Napi::Env env);  // adopt.cc
   void Attach(Napi::Env env, const std::string &mode);
   void PinAll(Napi::Env env);
   void Release();
@@ -70,6 +71,7 @@ class Program : public Napi::ObjectWrap<Program> {
   std::string pin_dir_;
   std::string mode_;      // "native", "generic" or "" (not attached)
   bool adopted_ = false;
+  bool upgraded_ = false;  // adopted, and this build's program put into the link
   bool open_ = false;
 
   ring_buffer *ring_ = nullptr;

@@ -1,5 +1,6 @@
 // A veth lab of one test with the program attached natively to its victim
-// side: both removed when the test ends, whatever happened.
+// side: both removed when the test ends, whatever happened (also when the
+// test closed its handle, or another process adopted the pins).
 import type { ExecutionContext } from 'ava';
 import { Breakwater } from '../../native/index.ts';
 import { createLab, type Lab } from './netns.ts';
@@ -12,13 +13,14 @@ export interface ProgramLab {
 
 export function programLab(t: ExecutionContext, id: string, subnet: number): ProgramLab {
   const lab = createLab(id, subnet);
-  let bw: Breakwater | undefined;
   t.teardown(() => {
     try {
-      bw?.detach();
+      Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs });
+    } catch {
+      /* never attached */
     } finally {
       lab.destroy();
     }
   });
-  return { lab, attach: () => (bw = Breakwater.attach(lab.victimIf, { netns: lab.victimNs, mode: 'native' })) };
+  return { lab, attach: () => Breakwater.attach(lab.victimIf, { netns: lab.victimNs, mode: 'native' }) };
 }
