@@ -7,8 +7,15 @@
 import type { CommandAck, Heartbeat, IncidentFields, IncidentReport } from '../contract/wire/agent.ts';
 import type { Outcome } from './rules.ts';
 
+/** The first `max` UTF-16 units of s, never half a surrogate pair (the server refuses lone surrogates). */
+export function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const last = s.charCodeAt(max - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
 export function heartbeatBody(version: string, uptimeSeconds: number, os: string): Heartbeat {
-  return { agent_version: version.slice(0, 100), uptime: Math.max(0, Math.floor(uptimeSeconds)), os: os.slice(0, 200) };
+  return { agent_version: cut(version, 100), uptime: Math.max(0, Math.floor(uptimeSeconds)), os: cut(os, 200) };
 }
 
 /** POST /incident: the detector's fields, and the incident's id once the server gave one. */
@@ -20,5 +27,5 @@ export const resolveBody = (incidentId: number) => ({ incident_id: incidentId })
 
 /** POST /commands/:id/ack for an outcome of applyCommand. */
 export function ackBody(out: Outcome): CommandAck {
-  return out.status === 'applied' ? { status: 'applied' } : { status: 'failed', reason: out.reason.slice(0, 1000) };
+  return out.status === 'applied' ? { status: 'applied' } : { status: 'failed', reason: cut(out.reason, 1000) };
 }

@@ -33,10 +33,18 @@ export interface ClientOptions {
   format?: 'auto' | 'json' | 'msgpack';
 }
 
+/** A clock this far off the server's (by its Date header) is corrected for in sample times. */
+export const CLOCK_SKEW_MS = 60_000;
+
 export class AgentClient {
   private readonly base: string;
   private msgpack: boolean;
   private readonly format: 'auto' | 'json' | 'msgpack';
+  /**
+   * The server's clock minus this host's, ms, from the Date header of the
+   * last reply (to a second or so); 0 while they agree within CLOCK_SKEW_MS.
+   */
+  clockOffsetMs = 0;
 
   constructor(private readonly o: ClientOptions) {
     this.base = `${o.server.replace(/\/+$/, '')}/api/v1/agent`;
@@ -60,10 +68,16 @@ export class AgentClient {
       payload = this.msgpack ? new Uint8Array(packr.pack(body)) : JSON.stringify(body);
     }
     let res: Response;
+    const sent = Date.now();
     try {
       res = await fetch(this.base + path, { method, headers, body: payload, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
     } catch (e) {
       throw new HttpError(0, `${method} ${path}: ${(e as Error).message}`);
+    }
+    const server = Date.parse(res.headers.get('date') ?? '');
+    if (!Number.isNaN(server)) {
+      const offset = server + 500 - (sent + Date.now()) / 2; // the header is truncated to the second
+      this.clockOffsetMs = Math.abs(offset) > CLOCK_SKEW_MS ? Math.round(offset) : 0;
     }
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     const raw = Buffer.from(await res.arrayBuffer());

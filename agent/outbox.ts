@@ -8,7 +8,7 @@
  * and order holds. A record the server rejects as invalid (other 4xx) can
  * never succeed: it is logged and dropped so it cannot block the queue.
  */
-import { MAX_SAMPLES_PER_REQUEST } from '../contract/limits.ts';
+import { MAX_SAMPLES_PER_REQUEST, RECORDED_AT_PAST_MS } from '../contract/limits.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { HttpError, type AgentClient } from './http.ts';
 import type { Logger } from './log.ts';
@@ -75,8 +75,10 @@ export class Outbox {
     }
     try {
       if (first.record.k === 'm') {
-        await this.client.request('POST', '/metrics', run.map((e) => (e.record as { s: MetricSample }).s));
-        this.sent.samples += run.length;
+        const samples = this.onServerClock(run.map((e) => (e.record as { s: MetricSample }).s));
+        if (samples.length) await this.client.request('POST', '/metrics', samples);
+        this.sent.samples += samples.length;
+        this.sent.dropped += run.length - samples.length;
       } else {
         await this.sendIncident(first.record);
         this.sent.incidents++;
@@ -98,6 +100,29 @@ export class Outbox {
       return 'sent';
     }
   }
+
+  /**
+   * Samples as the server's clock would have dated them (when this host's is
+   * off by more than CLOCK_SKEW_MS), without those older than the server
+   * keeps (they would be refused with the rest of their batch).
+   */
+  private onServerClock(samples: MetricSample[]): MetricSample[] {
+    const offset = this.client.clockOffsetMs;
+    if (offset !== this.lastOffset) {
+      this.lastOffset = offset;
+      if (offset) this.log.warn("this host's clock is off the server's: sample times are corrected", { offsetSeconds: Math.round(offset / 1000) });
+    }
+    const oldest = Date.now() + offset - RECORDED_AT_PAST_MS + 3600_000;
+    const out: MetricSample[] = [];
+    for (const s of samples) {
+      const t = s.recorded_at === undefined ? Date.now() : Date.parse(s.recorded_at as string) + offset;
+      if (t >= oldest) out.push(offset ? { ...s, recorded_at: new Date(t).toISOString() } : s);
+    }
+    if (out.length < samples.length) this.log.warn('samples older than the server keeps were dropped', { dropped: samples.length - out.length });
+    return out;
+  }
+
+  private lastOffset = 0;
 
   private async sendIncident(r: Extract<SpoolRecord, { k: 'i' }>): Promise<void> {
     let id = this.ids.get(r.key);

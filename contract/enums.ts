@@ -26,6 +26,10 @@ export type VectorSubtype = (typeof VECTOR_SUBTYPES)[number];
 
 export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
 
+/** Capture formats POST /pcap takes (classic pcap in either byte order, µs or ns; pcapng). */
+export const PCAP_FORMATS = ['pcap', 'pcapng'] as const;
+export type PcapFormat = (typeof PCAP_FORMATS)[number];
+
 /** Extension: an agent's answer to a pending command. */
 export const ACK_STATUSES = ['applied', 'failed'] as const;
 export type AckStatus = (typeof ACK_STATUSES)[number];

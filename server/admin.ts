@@ -1,5 +1,6 @@
 // Administration without HTTP: what the CLI's admin commands and tests use to
 // create a workspace, a node and a token directly in the database.
+import { newNode } from '../contract/wire/user.ts';
 import type { Db } from './db.ts';
 import * as nodes from './sql/nodes.ts';
 import * as ws from './sql/workspaces.ts';
@@ -28,8 +29,11 @@ export function admin(db: Db): Admin {
       });
     },
     async createNode(workspace, name, opts = {}) {
+      // The user API's checks (contract/wire/user.ts): an address the safety check can read, a sane name.
+      const r = newNode.safeParse({ name, ...(opts.ip !== undefined ? { ip: opts.ip } : {}), ...(opts.ppsThreshold !== undefined ? { pps_threshold: opts.ppsThreshold } : {}) });
+      if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.') || 'node'}: ${i.message}`).join('; '));
       const w = await find(workspace);
-      return db.withTransaction((c) => nodes.createNode(c, w.id, { name, ip: opts.ip, pps_threshold: opts.ppsThreshold }));
+      return db.withTransaction((c) => nodes.createNode(c, w.id, r.data));
     },
     async createToken(workspace, name = '') {
       const w = await find(workspace);

@@ -4,6 +4,7 @@
 // every request (auth.ts), so valid ones pass whatever someone else sent from
 // the same address: nobody is locked out by another's failures. IPv6 clients
 // are counted by /64, the block one host normally holds.
+import { formatAddress, maskBytes, parsePrefix } from '../contract/net/prefix.ts';
 import { tooManyRequests } from './errors.ts';
 
 export interface LimitOptions {
@@ -19,12 +20,12 @@ export class FailureLimiter {
 
   constructor(private readonly o: LimitOptions = { max: 20, windowMs: 60_000 }, private readonly now = Date.now) {}
 
-  /** The key of a client address: IPv4 (also IPv4-mapped) whole, IPv6 by /64. */
+  /** The key of a client address: IPv4 (also IPv4-mapped) whole, IPv6 by its /64 in canonical text. */
   static keyOf(address: string | undefined): string {
-    const a = (address ?? '').replace(/^::ffff:(?=\d+\.)/, '');
-    if (!a.includes(':')) return a;
-    const groups = a.split('::')[0]!.split(':');
-    return a.includes('::') && groups.length < 4 ? `${a.split('::')[0]}::/64` : `${groups.slice(0, 4).join(':')}::/64`;
+    const a = (address ?? '').replace(/^::ffff:(?=\d+\.)/i, '');
+    const p = parsePrefix(a);
+    if (!p.ok) return a;
+    return p.prefix.family === 4 ? p.prefix.address : `${formatAddress(maskBytes(p.prefix.bytes, 64))}/64`;
   }
 
   /** Milliseconds until the address may fail again; 0 when it is not limited. */

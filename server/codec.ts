@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { Packr } from 'msgpackr';
-import { MSGPACK_TYPE as MSGPACK, MSGPACK_TYPES, PACKR_OPTIONS } from '../contract/codec.ts';
+import { JSON_TYPE, MSGPACK_TYPE as MSGPACK, MSGPACK_TYPES, PACKR_OPTIONS } from '../contract/codec.ts';
 import { checkShape } from '../contract/wire/json.ts';
 import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
 
@@ -19,9 +19,9 @@ const packr = new Packr(PACKR_OPTIONS);
 /** The format of a request body by its Content-Type: JSON (also without one) or MessagePack; 415 otherwise. */
 export function bodyFormat(contentType: string | undefined): Format {
   const type = (contentType?.split(';')[0] ?? '').trim().toLowerCase();
-  if (type === 'application/json' || type === '') return 'json';
+  if (type === JSON_TYPE || type === '') return 'json';
   if (msgpackTypes.includes(type)) return 'msgpack';
-  throw unsupportedMediaType(type, ['application/json', MSGPACK]);
+  throw unsupportedMediaType(type, [JSON_TYPE, MSGPACK]);
 }
 
 /**
@@ -117,7 +117,7 @@ function negotiate(accept: string): Format {
     return [{ type: m[1]!.toLowerCase(), subtype: m[2]!.toLowerCase(), q, o, params }];
   });
   let best: { q: number; s: number; o: number; i: number } | undefined;
-  ['application/json', ...msgpackTypes].forEach((offered, i) => {
+  [JSON_TYPE, ...msgpackTypes].forEach((offered, i) => {
     const [type, subtype] = offered.split('/');
     let p = { q: 0, s: 0, o: -1, i };
     for (const r of ranges) {

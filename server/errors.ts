@@ -40,6 +40,8 @@ export function toHttpError(err: unknown, log: Logger, method: string, url: stri
     return new HttpError(e.status, e.status === 405 ? 'method_not_allowed' : 'bad_request', e.message ?? 'bad request');
   }
   if (e.code === '23505') return new HttpError(409, 'conflict', 'an object with these unique fields already exists');
+  // An object the request refers to was deleted meanwhile (a node during its upload, say).
+  if (e.code === '23503') return new HttpError(409, 'conflict', 'an object this request refers to no longer exists');
   log.error('unexpected error', { method, url, error: e.message, stack: (err as Error).stack?.split('\n').slice(0, 4).join(' | ') });
   return internal();
 }

@@ -9,7 +9,9 @@
 // pcapng: blocks of (type, total_length, body, total_length), lengths a
 // multiple of 4 and >= 12, the first a Section Header Block whose byte-order
 // magic 1a2b3c4d gives the endianness of its section.
-export type Format = 'pcap' | 'pcapng';
+import type { PcapFormat } from '../contract/enums.ts';
+
+export type Format = PcapFormat;
 export interface Verdict { format: Format; packets: number }
 
 const PCAPNG_SHB = 0x0a0d0d0a;

@@ -11,8 +11,8 @@ import busboy from 'busboy';
 import type { Context } from 'koa';
 import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
 import { PcapCheck, type Format } from './pcap-check.ts';
+import { MAX_PCAP_BYTES } from '../contract/limits.ts';
 
-export const MAX_PCAP = 50 * 1024 * 1024;
 
 export interface Upload {
   fields: Record<string, string>;
@@ -24,7 +24,7 @@ export interface Upload {
   cleanup(): void;
 }
 
-export async function receivePcap(ctx: Context, maxSize = MAX_PCAP): Promise<Upload> {
+export async function receivePcap(ctx: Context, maxSize = MAX_PCAP_BYTES): Promise<Upload> {
   const type = ctx.get('content-type');
   if (!type.toLowerCase().startsWith('multipart/form-data')) throw unsupportedMediaType(type.split(';')[0] ?? '', ['multipart/form-data']);
   if (Number(ctx.get('content-length') || 0) > maxSize + 64 * 1024) throw payloadTooLarge(maxSize);
@@ -91,7 +91,10 @@ async function parse(ctx: Context, dir: string, maxSize: number) {
         if (bad) return reject(bad);
         const v = check.end();
         if ('error' in v) return reject(validationFailed(`file: ${v.error}`));
-        out.end(() => resolve({ ...v, size, sha256: hash.digest('hex') }));
+        // Resolved once every byte is on disk (a full disk fails the upload, not a stored capture).
+        out.end();
+        out.once('finish', () => resolve({ ...v, size, sha256: hash.digest('hex') }));
+        out.once('error', (err) => reject(bad ?? err));
       });
     });
     fileDone.catch((err) => { failure ??= err; });

@@ -7,7 +7,8 @@
  * z.input<> is what goes on the wire, z.output<> what the server works with.
  */
 import { z } from 'zod';
-import { ACK_STATUSES, ATTACK_FAMILIES, SEVERITIES, VECTOR_SUBTYPES } from '../enums.ts';
+import { ACK_STATUSES, ATTACK_FAMILIES, INCIDENT_STATUSES, PCAP_FORMATS, SEVERITIES, VECTOR_SUBTYPES } from '../enums.ts';
+import { PROTOCOLS } from '../rule.ts';
 import {
   MAX_BPS, MAX_BREAKDOWN_KEYS, MAX_LIST, MAX_PPS, MAX_SAMPLES_PER_REQUEST, RECORDED_AT_FUTURE_MS, RECORDED_AT_PAST_MS,
 } from '../limits.ts';
@@ -99,10 +100,10 @@ export const pcapFields = z.object({
 
 export const okReply = z.object({ ok: z.literal(true), server_time: z.string() });
 export const metricsReply = z.object({ ok: z.literal(true), accepted: count });
-export const incidentReply = z.object({ incident_id: id, status: z.enum(['open', 'resolved']), created: z.boolean().optional() });
+export const incidentReply = z.object({ incident_id: id, status: z.enum(INCIDENT_STATUSES), created: z.boolean().optional() });
 export const ackReply = z.object({ id, status: z.enum(ACK_STATUSES) });
 export const pcapReply = z.object({
-  pcap_id: id, uuid: z.string(), format: z.enum(['pcap', 'pcapng']), size: count, packets: count, sha256: z.string(),
+  pcap_id: id, uuid: z.string(), format: z.enum(PCAP_FORMATS), size: count, packets: count, sha256: z.string(),
 });
 
 /** One entry of GET /config pending_commands (SPEC); `rule` is the extension's structured form. */
@@ -114,7 +115,7 @@ export const pendingCommand = z.object({
     op: z.enum(['add', 'remove']).optional(),
     action: z.literal('drop').optional(),
     source: z.string().optional(),
-    protocol: z.enum(['tcp', 'udp', 'icmp']).nullable().optional(),
+    protocol: z.enum(PROTOCOLS).nullable().optional(),
     port: z.number().int().nullable().optional(),
     /** Seconds left to live. */
     ttl: z.unknown().optional(),

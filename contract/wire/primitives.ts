@@ -20,7 +20,8 @@ export const text = (max: number) =>
 
 export const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const bounded = (max: number) => z.number().int().nonnegative().max(max);
-export const pct = z.number().min(0).max(100);
+/** A percentage, kept to four decimals (a value like 1e-50 would not fit PostgreSQL's real). */
+export const pct = z.number().min(0).max(100).transform((x) => Math.round(x * 1e4) / 1e4);
 export const finite = z.number();
 
 /** A positive integer id in a JSON body. */
@@ -45,7 +46,9 @@ export function isoProblem(s: string): string | null {
   const days = mo === 2 && leap ? 29 : DAYS[mo - 1];
   if (days === undefined || d < 1 || d > days) return `${s.slice(0, 10)} is not a date of the calendar`;
   if (h > 23 || mi > 59 || sec > 59 || Number(m[9] ?? 0) > 23 || Number(m[10] ?? 0) > 59) return `${s} is not a time of day`;
-  if (y < MIN_YEAR || y > MAX_YEAR) return `the year must be from ${MIN_YEAR} to ${MAX_YEAR}`;
+  // The year as written, and in UTC after the offset (9999-12-31T23:59:59-01:00 is in 10000).
+  const utc = new Date(s).getUTCFullYear();
+  if (y < MIN_YEAR || y > MAX_YEAR || utc < MIN_YEAR || utc > MAX_YEAR) return `the year must be from ${MIN_YEAR} to ${MAX_YEAR} (in UTC too)`;
   return null;
 }
 
@@ -64,5 +67,11 @@ export const timestamp = z.custom<string | Date>(() => true).transform((v, ctx):
   return new Date(v as string);
 });
 
-/** An IPv4 or IPv6 address in text (no prefix length). */
-export const address = z.string().max(45).refine((s) => (s.includes(':') ? parseIPv6(s) : parseIPv4(s)) !== null, 'expected an IPv4 or IPv6 address');
+/** An IPv4 or IPv6 address in text (no prefix length); IPv4-mapped IPv6 is refused (write the IPv4 address). */
+export const address = z.string().max(45).superRefine((s, ctx) => {
+  const bytes = s.includes(':') ? parseIPv6(s) : parseIPv4(s);
+  if (!bytes) ctx.addIssue({ code: 'custom', message: 'expected an IPv4 or IPv6 address' });
+  else if (bytes.length === 16 && bytes.slice(0, 12).join() === '0,0,0,0,0,0,0,0,0,0,255,255') {
+    ctx.addIssue({ code: 'custom', message: `${s} is IPv4-mapped: write the IPv4 address` });
+  }
+});

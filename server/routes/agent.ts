@@ -22,7 +22,7 @@ import { parse, validate } from '../validate.ts';
 const node = (ctx: Context) => (ctx.state as AgentState).node;
 const input = <T>(ctx: Context) => ctx.state.input as T;
 const noBody = async (ctx: Context, next: () => Promise<unknown>) => { await readRaw(ctx, 0); await next(); };
-/** A reply checked against its contract schema by the type system. */
+/** A reply whose value the type system checks against its contract schema's input type (no parse at run time). */
 const send = <S extends z.ZodType>(ctx: Context, status: number, _schema: S, value: z.input<S>) => reply(ctx, status, value);
 
 export function agentRoutes(deps: Deps): Router {

@@ -105,7 +105,7 @@ export async function pendingCommands(db: Queryable, nodeId: number) {
     command: renderCommand({ op: c.op === 'add' ? 'add' : 'delete', rule: ruleOf(c) }),
     // Extension: the structured form, with the time left to live.
     rule: {
-      rule_id: c.rule_id, op: c.op, action: c.action, source: c.source, protocol: c.protocol, port: c.port,
+      rule_id: c.rule_id, op: c.op, action: c.action, source: prefixOf(c.source).cidr, protocol: c.protocol, port: c.port,
       ttl: Math.max(1, Math.ceil((c.expires_at.getTime() - now) / 1000)), expires_at: c.expires_at,
     },
   }));
@@ -152,7 +152,7 @@ function ruleOf(r: { source: string; protocol: Protocol | null; port: number | n
 function present(r: Record<string, any>) {
   return {
     id: r.id, node_id: r.node_id, scope: r.node_id === null ? 'workspace' : 'node', action: r.action,
-    source: r.source, protocol: r.protocol, port: r.port, ttl_seconds: r.ttl_seconds, reason: r.reason,
+    source: prefixOf(r.source).cidr, protocol: r.protocol, port: r.port, ttl_seconds: r.ttl_seconds, reason: r.reason,
     state: r.state as RuleState, created_at: r.created_at, expires_at: r.expires_at, withdrawn_at: r.withdrawn_at,
   };
 }

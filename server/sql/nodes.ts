@@ -3,6 +3,7 @@
 // the online window, 90 s by default), else offline. The three are exclusive.
 import crypto from 'node:crypto';
 import type { Queryable } from '../db.ts';
+import { parsePrefix } from '../../contract/net/prefix.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 
 export type NodeStatus = 'online' | 'offline' | 'under_attack';
@@ -125,7 +126,8 @@ export async function nodeAddresses(db: Queryable, workspaceId: number, nodeId: 
     `SELECT ip FROM nodes WHERE workspace_id = $1 AND ($2::bigint IS NULL OR id = $2) AND ip <> ''`,
     [workspaceId, nodeId],
   );
-  return rows.map((r) => r.ip);
+  // Only addresses the contract reads (every one the API stored; a row written by hand may hold anything).
+  return rows.map((r) => r.ip).filter((ip) => parsePrefix(ip).ok);
 }
 
 /** What agent authentication needs, looked up by X-Node-UUID headers (lower case), many at once. */

@@ -46,6 +46,12 @@ export async function storePcap(
   return { id, uuid };
 }
 
+/** Removes captures whose upload never finished (a crash mid-upload) and that are older than `minutes`; returns how many. */
+export async function deleteAbandonedPcaps(db: Queryable, minutes: number): Promise<number> {
+  const r = await db.query('DELETE FROM pcaps WHERE NOT complete AND created_at < now() - make_interval(mins => $1)', [minutes]);
+  return r.rowCount ?? 0;
+}
+
 export interface PcapMeta { id: number; uuid: string; incident_id: number; format: Format; size: number; sha256: string }
 
 /** A complete capture of the workspace, by numeric id or UUID. */

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import test from 'ava';
 import { checkCapture, PcapCheck } from '../../server/pcap-check.ts';
-import { MAX_PCAP } from '../../server/pcap-upload.ts';
+import { MAX_PCAP_BYTES as MAX_PCAP } from '../../contract/limits.ts';
 import { count, setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
 import { pcap, pcapng } from '../helpers/captures.ts';
@@ -128,4 +128,23 @@ each('refused uploads: random bytes, truncated, missing fields, foreign incident
   t.is(await count(srv, 'SELECT count(*) FROM pcaps p JOIN incidents i ON i.id = p.incident_id WHERE i.node_id = $1', [node.id]), 0);
   t.is((await request(srv.url, 'GET', '/api/v1/pcaps/1', { headers: bearer(other.ws.token) })).status, 404);
   void ws;
+});
+
+each.serial('a capture whose upload never finished is invisible, and maintenance removes it an hour on', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const { rows: [inc] } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'low') RETURNING id`, [node.id]);
+  const add = async (ageMinutes: number) => {
+    const { rows: [p] } = await srv.db.query(
+      `INSERT INTO pcaps (uuid, incident_id, format, size, sha256, packets, complete, created_at)
+       VALUES (gen_random_uuid(), $1, 'pcap', 4, 'x', 1, false, now() - make_interval(mins => $2)) RETURNING id`, [inc.id, ageMinutes]);
+    await srv.db.query(`INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, 0, '\\x01020304')`, [p.id]);
+    return p.id as number;
+  };
+  const old = await add(90), fresh = await add(5);
+  for (const id of [old, fresh]) t.is((await request(srv.url, 'GET', `/api/v1/pcaps/${id}`, { headers: bearer(ws.token) })).status, 404);
+  t.deepEqual((await request(srv.url, 'GET', `/api/v1/incidents/${inc.id}`, { headers: bearer(ws.token) })).body.pcaps, []);
+  t.like(await srv.runMaintenance(), { ran: true, abandonedPcaps: 1 });
+  t.is(await count(srv, 'SELECT count(*) FROM pcaps WHERE id = $1', [old]), 0);
+  t.is(await count(srv, 'SELECT count(*) FROM pcap_chunks WHERE pcap_id = $1', [old]), 0, 'its chunks go with it');
+  t.is(await count(srv, 'SELECT count(*) FROM pcaps WHERE id = $1', [fresh]), 1, 'one still uploading stays');
 });

@@ -48,6 +48,7 @@ test("the detector's incident fields, opened, updated and resolved, with the sub
 test('heartbeats and acknowledgements', (t) => {
   accepts(t, A.heartbeat, heartbeatBody('0.1.0', 12.7, 'Debian GNU/Linux 12 (bookworm)'), 'heartbeat');
   accepts(t, A.heartbeat, heartbeatBody('x'.repeat(500), -1, 'y'.repeat(500)), 'long strings are cut to the contract');
+  accepts(t, A.heartbeat, heartbeatBody(`${'x'.repeat(99)}😀`, 1, `${'y'.repeat(199)}😀😀`), 'never in the middle of a character');
   const table: RuleTable = { addRule() {}, deleteRule: () => true, hasRule: () => false, ruleCount: 0 };
   const ctx = { policy: resolvePolicy(), protect: [], maxRules: 10, table };
   const applied = applyCommand({ id: 1, command: 'iptables -I INPUT -s 198.19.0.0/16 -j DROP' }, ctx);
