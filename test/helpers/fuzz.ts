@@ -9,13 +9,14 @@ import { pack } from '../../server/codec.ts';
 const nastyText = fc.oneof(
   fc.constantFrom('', '\u0000', 'a\u0000b', '\uD800', 'x\uDFFFy', '\uDBFF\uDFFF', '%00', "'; DROP TABLE nodes; --", 'null', '1e999', '-0',
     '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00.000Z', '2026-02-30T00:00:00Z', '2026-12-01T25:00:00Z',
-    '1', 'yesterday', '2026-12-01', '0x10', ' 7', '1e3', '999999999999999999999', '::ffff:127.0.0.1', '0.0.0.0/0', '198.18.0.1/8'),
+    '1', 'yesterday', '2026-12-01', '0x10', ' 7', '1e3', '999999999999999999999', '::ffff:127.0.0.1', '0.0.0.0/0', '198.18.0.1/8',
+    '9999-12-31T23:59:59-01:00', '1970-01-01T00:00:00+14:00', '2026-12-01T09:00:00.123456789Z', '::ffff:198.18.0.5', 'edge-1.example'),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ maxLength: 3000 }).map((s) => s.repeat(4)),
 );
 
 const nastyNumber = fc.oneof(
-  fc.constantFrom(0, -1, 1.5, -0, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 63, 1e308, -1e308, 65_536, 86_401),
+  fc.constantFrom(0, -1, 1.5, -0, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 63, 1e308, -1e308, 65_536, 86_401, 1e-50, 5e-324, 1.4e-45, 3.4e39),
   fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
 
