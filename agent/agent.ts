@@ -12,13 +12,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type CommandPolicy, type ProtectedEntry, protectedEntries, resolvePolicy } from '../contract/commands/index.ts';
+import type { ConfigReply } from '../contract/wire/agent.ts';
 import { Breakwater, limits, type Snapshot } from '../native/index.ts';
 import { Backoff, retry } from './backoff.ts';
 import { ackBody, heartbeatBody } from './bodies.ts';
-import { protectedEntries, resolvePolicy, type CommandPolicy, type ProtectedEntry } from '../contract/commands/index.ts';
-import type { ConfigReply } from '../contract/wire/agent.ts';
 import type { AgentConfig } from './config.ts';
-import { Detector, windowPacketsOf, type DetectorEvent, type DetectorTuning, type TrafficSample } from './detect/index.ts';
+import { Detector, type DetectorEvent, type DetectorTuning, type TrafficSample, windowPacketsOf } from './detect/index.ts';
 import { AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.ts';
@@ -72,33 +72,57 @@ export class Agent {
   private readonly sampling: TalkerSampling | null;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
-  constructor(readonly cfg: AgentConfig, private readonly log: Logger) {
+  constructor(
+    readonly cfg: AgentConfig,
+    private readonly log: Logger,
+  ) {
     this.policy = resolvePolicy({
-      defaultTtlSeconds: cfg.ruleTtlDefault, maxTtlSeconds: cfg.ruleTtlMax,
-      minPrefixV4: cfg.minPrefixV4, minPrefixV6: cfg.minPrefixV6,
+      defaultTtlSeconds: cfg.ruleTtlDefault,
+      maxTtlSeconds: cfg.ruleTtlMax,
+      minPrefixV4: cfg.minPrefixV4,
+      minPrefixV6: cfg.minPrefixV6,
     });
     this.client = new AgentClient({ server: cfg.server, nodeUuid: cfg.nodeUuid, apiKey: cfg.apiKey, timeoutMs: 5_000 });
     this.spool = new Spool<SpoolRecord>(cfg.spoolDir, cfg.spoolMaxBytes);
     this.outbox = new Outbox(this.spool, this.client, new IncidentIds(path.join(cfg.stateDir, 'incidents.json')), log);
     this.detector = new Detector({ tuning: this.tuning() }, readJson(this.stateFile));
     this.auto = cfg.autoMitigate
-      ? new AutoMitigation({ ttlSeconds: cfg.autoMitigateTtl, maxPerIncident: cfg.autoMitigateMax, maxRules: cfg.maxRules, policy: this.policy })
+      ? new AutoMitigation({
+          ttlSeconds: cfg.autoMitigateTtl,
+          maxPerIncident: cfg.autoMitigateMax,
+          maxRules: cfg.maxRules,
+          policy: this.policy,
+        })
       : null;
     this.bw = Breakwater.attach(cfg.iface, { mode: (cfg.mode ?? 'auto') as 'auto', ...(cfg.netns ? { netns: cfg.netns } : {}) });
     // Adaptive sampling starts from what the kernel holds; without it, the
     // fixed 1 in 64 (not whatever a crashed agent left behind).
     if (cfg.talkerSamplesPerSec === 0) this.bw.setTalkerSampling(DEFAULT_SAMPLING.maxPeriod);
-    this.sampling = cfg.talkerSamplesPerSec > 0
-      ? new TalkerSampling(this.bw.config().talkerSamplePeriod, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
-      : null;
+    this.sampling =
+      cfg.talkerSamplesPerSec > 0
+        ? new TalkerSampling(this.bw.config().talkerSamplePeriod, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
+        : null;
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
-      iface: cfg.iface, netns: cfg.netns, mode: info.mode, upgraded: info.upgraded, rules: this.bw.ruleCount, spooled: this.spool.length,
+      iface: cfg.iface,
+      netns: cfg.netns,
+      mode: info.mode,
+      upgraded: info.upgraded,
+      rules: this.bw.ruleCount,
+      spooled: this.spool.length,
     });
     const warn = (what: string) => (e: unknown, retryInMs: number) =>
       log.warn(`${what} failed`, { error: (e as Error).message, retryInMs });
-    this.heartbeat = new Loop(() => this.sendHeartbeat(), () => cfg.heartbeatMs, warn('heartbeat'));
-    this.configLoop = new Loop(() => this.pollConfig(), () => (this.detector.active ? cfg.configAttackMs : cfg.configMs), warn('config poll'));
+    this.heartbeat = new Loop(
+      () => this.sendHeartbeat(),
+      () => cfg.heartbeatMs,
+      warn('heartbeat'),
+    );
+    this.configLoop = new Loop(
+      () => this.pollConfig(),
+      () => (this.detector.active ? cfg.configAttackMs : cfg.configMs),
+      warn('config poll'),
+    );
   }
 
   private get stateFile(): string {
@@ -111,7 +135,11 @@ export class Agent {
     this.outbox.start();
     this.heartbeat.start();
     this.configLoop.start();
-    this.ticker = startTicker(this.cfg.tickMs, () => this.tick(), (e) => this.log.error('tick failed', { error: (e as Error).message }));
+    this.ticker = startTicker(
+      this.cfg.tickMs,
+      () => this.tick(),
+      (e) => this.log.error('tick failed', { error: (e as Error).message }),
+    );
   }
 
   /** The kernel allowlist is exactly the configured local allowlist. */
@@ -133,9 +161,15 @@ export class Agent {
       this.log.warn('cannot resolve the server name; keeping the last addresses', { host, error: (e as Error).message });
     }
     const view = hostView(this.cfg.netns);
-    if (!view.complete) this.log.debug('no process lives in the namespace: only the agent namespace addresses and gateways are protected', { netns: this.cfg.netns });
+    if (!view.complete)
+      this.log.debug('no process lives in the namespace: only the agent namespace addresses and gateways are protected', {
+        netns: this.cfg.netns,
+      });
     this.protect = protectedEntries({
-      server: this.serverAddrs, host: view.addresses, gateway: view.gateways, allowlist: this.cfg.allowlist,
+      server: this.serverAddrs,
+      host: view.addresses,
+      gateway: view.gateways,
+      allowlist: this.cfg.allowlist,
     });
   }
 
@@ -150,7 +184,10 @@ export class Agent {
     this.stats.ticks++;
     if (this.prev) {
       const sample = toTrafficSample(this.prev.snap, snap, {
-        timestampMs: at, intervalMs: at - this.prev.at, windowMs: at - this.windowStart, windowBase: this.windowBase,
+        timestampMs: at,
+        intervalMs: at - this.prev.at,
+        windowMs: at - this.windowStart,
+        windowBase: this.windowBase,
       });
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
       if (this.auto && this.detector.flooding) this.autoStep(sample);
@@ -219,7 +256,9 @@ export class Agent {
     const key = `${this.bootKey}-${ev.extension.seq}`;
     this.outbox.push({ k: 'i', key, type: ev.type, fields: { ...ev.incident, attack_subtype: ev.extension.attack_subtype } });
     const info = {
-      family: ev.incident.attack_family, subtype: ev.extension.attack_subtype, severity: ev.incident.severity,
+      family: ev.incident.attack_family,
+      subtype: ev.extension.attack_subtype,
+      severity: ev.incident.severity,
       peak_pps: ev.incident.peak_pps,
     };
     if (ev.type === 'opened') {
@@ -287,7 +326,8 @@ export class Agent {
       const body = ackBody(out);
       try {
         await retry(() => this.client.request('POST', `/commands/${cmd.id}/ack`, body), {
-          backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }), maxTries: 4,
+          backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }),
+          maxTries: 4,
           retryable: (e) => e instanceof HttpError && e.retryable,
           retryAfter: (e) => (e instanceof HttpError ? e.retryAfterMs : null),
         });

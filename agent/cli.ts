@@ -12,8 +12,8 @@
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { Agent } from './agent.ts';
 import { readConfigFile } from '../lib/settings.ts';
+import { Agent } from './agent.ts';
 import { CONFIG_ENV, ConfigError, helpText, parseFlags, resolveConfig } from './config.ts';
 import { createLogger } from './log.ts';
 
@@ -38,7 +38,7 @@ async function detach(args: string[]): Promise<number> {
 export async function runAgentCli(argv: string[]): Promise<number> {
   let args = argv[0] === 'agent' ? argv.slice(1) : argv;
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(helpText() + '\n');
+    process.stdout.write(`${helpText()}\n`);
     return 0;
   }
   try {

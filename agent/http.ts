@@ -85,7 +85,7 @@ export class AgentClient {
       if (type === MSGPACK) this.msgpack = true;
       else if (res.status === 415) this.msgpack = false; // the server stopped accepting it: retry as JSON
     }
-    let value: unknown = undefined;
+    let value: unknown;
     if (raw.length) {
       try {
         value = type === MSGPACK ? packr.unpack(raw) : type.includes('json') ? JSON.parse(raw.toString('utf8')) : raw.toString('utf8');
@@ -95,7 +95,11 @@ export class AgentClient {
     }
     if (!res.ok) {
       const err = (value as { error?: { message?: string } } | undefined)?.error?.message ?? res.statusText;
-      throw new HttpError(res.status, `${method} ${path}: ${res.status} ${err}`, parseRetryAfter(res.headers.get('retry-after'), Date.now()));
+      throw new HttpError(
+        res.status,
+        `${method} ${path}: ${res.status} ${err}`,
+        parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      );
     }
     return value as T;
   }

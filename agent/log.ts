@@ -9,7 +9,7 @@ export interface Logger {
   error(msg: string, fields?: object): void;
 }
 
-export function createLogger(level: Level = 'info', write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+export function createLogger(level: Level = 'info', write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
   const at = (lv: Level) => (msg: string, fields?: object) => {
     if (RANK[lv] < RANK[level]) return;
     write(JSON.stringify({ t: new Date().toISOString(), level: lv, msg, ...fields }));

@@ -14,10 +14,10 @@
  * "fragmentation needed", ICMPv6 "packet too big"), the other errors and
  * IPv6 neighbour discovery go on.
  */
-import { checkSafety, parseCommand, type CommandPolicy, type ProtectedEntry } from '../contract/commands/index.ts';
+import { type CommandPolicy, checkSafety, type ProtectedEntry, parseCommand } from '../contract/commands/index.ts';
 import { prefixOf } from '../contract/net/prefix.ts';
 import { describeMatch, type RuleMatch } from '../contract/rule.ts';
-import { pickOffenders, windowPacketsOf, type SourceCount, type TrafficSample } from './detect/index.ts';
+import { pickOffenders, type SourceCount, type TrafficSample, windowPacketsOf } from './detect/index.ts';
 import type { RuleTable } from './rules.ts';
 
 export interface AutoMitigationOptions {
@@ -36,7 +36,8 @@ export interface Signature {
   rules: RuleMatch[];
 }
 
-const ANY4 = prefixOf('0.0.0.0/0'), ANY6 = prefixOf('::/0');
+const ANY4 = prefixOf('0.0.0.0/0'),
+  ANY6 = prefixOf('::/0');
 const EVERYWHERE = [ANY4, ANY6] as const;
 
 /** Share of the window a source must carry alone to be dropped when the few heaviest do not cover the attack. */
@@ -51,7 +52,8 @@ export const HEAVY_SHARE = 0.2;
  */
 export function closedPortSignature(s: TrafficSample, portsInUse: ReadonlySet<number> | null): Signature | null {
   if (!portsInUse) return null;
-  const all = windowPacketsOf(s, 'all'), udp = windowPacketsOf(s, 'udp');
+  const all = windowPacketsOf(s, 'all'),
+    udp = windowPacketsOf(s, 'udp');
   let top: { port: number; count: number } | undefined;
   for (const p of s.topUdpDstPorts) if (!top || p.count > top.count) top = p;
   if (!top || udp <= 0 || udp < 0.25 * all || top.count < 0.8 * udp || portsInUse.has(top.port)) return null;
@@ -60,7 +62,12 @@ export function closedPortSignature(s: TrafficSample, portsInUse: ReadonlySet<nu
 }
 
 /** ICMP echo types: IPv4 request 8 and reply 0, ICMPv6 request 128 and reply 129. */
-const ECHO = [[ANY4, 8], [ANY4, 0], [ANY6, 128], [ANY6, 129]] as const;
+const ECHO = [
+  [ANY4, 8],
+  [ANY4, 0],
+  [ANY6, 128],
+  [ANY6, 129],
+] as const;
 
 /**
  * An ICMP flood: at least 80% of the tick's packets are ICMP. Its echo
@@ -115,8 +122,13 @@ export class AutoMitigation {
    * dropped, and whether a few sources carry the attack (`covered`; then no
    * signature is needed). `windowPackets`: all packets of the attack window.
    */
-  step(top: readonly SourceCount[], windowPackets: number, normal: { has(ip: string): boolean },
-    protect: readonly ProtectedEntry[], table: RuleTable): { added: string[]; covered: boolean } {
+  step(
+    top: readonly SourceCount[],
+    windowPackets: number,
+    normal: { has(ip: string): boolean },
+    protect: readonly ProtectedEntry[],
+    table: RuleTable,
+  ): { added: string[]; covered: boolean } {
     const pick = pickOffenders(top, windowPackets, normal, { maxSources: this.o.maxPerIncident });
     const added: string[] = [];
     const chosen = pick.sufficient ? pick.sources : pick.sources.filter((s) => s.count >= HEAVY_SHARE * windowPackets);

@@ -9,19 +9,17 @@
  * never succeed: it is logged and dropped so it cannot block the queue.
  */
 import { MAX_SAMPLES_PER_REQUEST, RECORDED_AT_PAST_MS } from '../contract/limits.ts';
+import type { IncidentFields, IncidentReply } from '../contract/wire/agent.ts';
 import { Backoff, sleep } from './backoff.ts';
-import { HttpError, type AgentClient } from './http.ts';
+import { incidentBody, resolveBody } from './bodies.ts';
+import type { DetectorEventType } from './detect/index.ts';
+import { type AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import type { MetricSample } from './rates.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
 import type { IncidentIds } from './state.ts';
-import type { IncidentFields, IncidentReply } from '../contract/wire/agent.ts';
-import { incidentBody, resolveBody } from './bodies.ts';
-import type { DetectorEventType } from './detect/index.ts';
 
-export type SpoolRecord =
-  | { k: 'm'; s: MetricSample }
-  | { k: 'i'; key: string; type: DetectorEventType; fields: IncidentFields };
+export type SpoolRecord = { k: 'm'; s: MetricSample } | { k: 'i'; key: string; type: DetectorEventType; fields: IncidentFields };
 
 export class Outbox {
   private wake: (() => void) | null = null;
@@ -110,7 +108,8 @@ export class Outbox {
     const offset = this.client.clockOffsetMs;
     if (offset !== this.lastOffset) {
       this.lastOffset = offset;
-      if (offset) this.log.warn("this host's clock is off the server's: sample times are corrected", { offsetSeconds: Math.round(offset / 1000) });
+      if (offset)
+        this.log.warn("this host's clock is off the server's: sample times are corrected", { offsetSeconds: Math.round(offset / 1000) });
     }
     const oldest = Date.now() + offset - RECORDED_AT_PAST_MS + 3600_000;
     const out: MetricSample[] = [];
@@ -118,7 +117,8 @@ export class Outbox {
       const t = s.recorded_at === undefined ? Date.now() : Date.parse(s.recorded_at as string) + offset;
       if (t >= oldest) out.push(offset ? { ...s, recorded_at: new Date(t).toISOString() } : s);
     }
-    if (out.length < samples.length) this.log.warn('samples older than the server keeps were dropped', { dropped: samples.length - out.length });
+    if (out.length < samples.length)
+      this.log.warn('samples older than the server keeps were dropped', { dropped: samples.length - out.length });
     return out;
   }
 

@@ -37,7 +37,8 @@ export interface SampleTiming {
 
 /** One tick's TrafficSample from the snapshot before and after it. */
 export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming): TrafficSample {
-  const p = prev.counters, c = cur.counters;
+  const p = prev.counters,
+    c = cur.counters;
   const per = 1000 / t.intervalMs;
   const r = (n: keyof Counters) => delta(p, c, n) * per;
   const ports = (kind: 'tcpDst' | 'udpDst' | 'udpSrc'): PortCount[] =>
@@ -50,17 +51,30 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
     protoPps: { tcp: r('tcp'), udp: r('udp'), icmp: r('icmp'), other: r('otherIp') },
     protoBps: { tcp: r('tcpBytes') * 8, udp: r('udpBytes') * 8, icmp: r('icmpBytes') * 8, other: 0 },
     tcpFlags: {
-      syn: r('tcpSyn'), synack: r('tcpSynAck'), ack: r('tcpAck'), fin: r('tcpFin'), rst: r('tcpRst'),
-      psh: r('tcpPsh'), urg: r('tcpUrg'), null: r('tcpNull'), xmas: r('tcpXmas'),
+      syn: r('tcpSyn'),
+      synack: r('tcpSynAck'),
+      ack: r('tcpAck'),
+      fin: r('tcpFin'),
+      rst: r('tcpRst'),
+      psh: r('tcpPsh'),
+      urg: r('tcpUrg'),
+      null: r('tcpNull'),
+      xmas: r('tcpXmas'),
     },
     fragmentsPps: r('fragments'),
     distinctSources: cur.distinctSources.current,
     ttlHistogram: histDelta(prev.ttlHistogram, cur.ttlHistogram),
     lengthHistogram: histDelta(prev.lengthHistogram, cur.lengthHistogram),
     windowMs: Math.max(t.intervalMs, t.windowMs),
-    ...(t.windowBase ? { windowPackets: {
-      all: delta(t.windowBase.counters, c, 'packets'), tcp: delta(t.windowBase.counters, c, 'tcp'), udp: delta(t.windowBase.counters, c, 'udp'),
-    } } : {}),
+    ...(t.windowBase
+      ? {
+          windowPackets: {
+            all: delta(t.windowBase.counters, c, 'packets'),
+            tcp: delta(t.windowBase.counters, c, 'tcp'),
+            udp: delta(t.windowBase.counters, c, 'udp'),
+          },
+        }
+      : {}),
     topSources: cur.topSources.filter((x) => x.packets > 0).map((x) => ({ ip: x.ip, count: x.packets })),
     topTcpDstPorts: ports('tcpDst'),
     topUdpDstPorts: ports('udpDst'),
@@ -71,8 +85,15 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
 const pct = (part: number, whole: number) => (whole > 0 ? Math.round((10_000 * part) / whole) / 100 : 0);
 
 /** The metrics sample of the interval between two snapshots (normally one second apart). */
-export function toMetricSample(prev: Snapshot, cur: Snapshot, intervalMs: number, recordedAt: Date, connCount: number | null): MetricSample {
-  const p = prev.counters, c = cur.counters;
+export function toMetricSample(
+  prev: Snapshot,
+  cur: Snapshot,
+  intervalMs: number,
+  recordedAt: Date,
+  connCount: number | null,
+): MetricSample {
+  const p = prev.counters,
+    c = cur.counters;
   const packets = delta(p, c, 'packets');
   const out: MetricSample = {
     pps: Math.round((packets * 1000) / intervalMs),

@@ -6,7 +6,7 @@
  * The outcome of each is an acknowledgement: applied, or failed with the
  * reason. No process is ever started.
  */
-import { checkSafety, parseCommand, type CommandPolicy, type ProtectedEntry } from '../contract/commands/index.ts';
+import { type CommandPolicy, checkSafety, type ProtectedEntry, parseCommand } from '../contract/commands/index.ts';
 import type { Rule, RuleMatch } from '../contract/rule.ts';
 import type { PendingCommand } from '../contract/wire/agent.ts';
 

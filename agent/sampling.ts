@@ -32,7 +32,10 @@ export class TalkerSampling {
   /** The largest period in force since the talker window started (rotate()). */
   windowMax: number;
 
-  constructor(public period: number, private readonly o: SamplingOptions = DEFAULT_SAMPLING) {
+  constructor(
+    public period: number,
+    private readonly o: SamplingOptions = DEFAULT_SAMPLING,
+  ) {
     this.windowMax = period;
   }
 

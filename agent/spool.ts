@@ -27,7 +27,10 @@ export class Spool<T = unknown> {
   private dirFd: number | null;
   dropped = 0;
 
-  constructor(readonly dir: string, readonly maxBytes: number) {
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const f of fs.readdirSync(dir)) {
       const m = NAME.exec(f);

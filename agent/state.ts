@@ -27,9 +27,14 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 export class IncidentIds {
   private readonly map: Map<string, number>;
 
-  constructor(private readonly file: string | null, private readonly capacity = 256) {
+  constructor(
+    private readonly file: string | null,
+    private readonly capacity = 256,
+  ) {
     const saved = file ? readJson(file) : undefined;
-    const entries = Array.isArray(saved) ? saved.filter((e): e is [string, number] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number') : [];
+    const entries = Array.isArray(saved)
+      ? saved.filter((e): e is [string, number] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number')
+      : [];
     this.map = new Map(entries);
   }
 

@@ -17,8 +17,12 @@ export function nextSlot(nowMs: number, periodMs: number, lastSlotMs: number | n
   return slot;
 }
 
-export function startTicker(periodMs: number, fn: (slotMs: number) => void | Promise<void>, onError: (e: unknown) => void,
-  now: () => number = Date.now): Ticker {
+export function startTicker(
+  periodMs: number,
+  fn: (slotMs: number) => void | Promise<void>,
+  onError: (e: unknown) => void,
+  now: () => number = Date.now,
+): Ticker {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> | undefined;

@@ -35,17 +35,24 @@ function memKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 async function measure(pid: number, seconds: number, during?: Promise<unknown>) {
-  const c0 = cpuTicks(pid), t0 = process.hrtime.bigint();
+  const c0 = cpuTicks(pid),
+    t0 = process.hrtime.bigint();
   await (during ? Promise.all([during, sleep(seconds * 1000)]) : sleep(seconds * 1000));
-  const c1 = cpuTicks(pid), t1 = process.hrtime.bigint();
+  const c1 = cpuTicks(pid),
+    t1 = process.hrtime.bigint();
   const wall = Number(t1 - t0) / 1e9;
   return { cpuPct: ((c1 - c0) / HZ / wall) * 100, rssMb: memKb(pid, 'VmRSS') / 1024, hwmMb: memKb(pid, 'VmHWM') / 1024, wall };
 }
 
 // No background or observer of the lab's own; the agent as it runs on a host: the
 // bundle the set-up builds (no tsx in the process), production poll periods.
-const run = await startLab({ id: `b${process.pid % 1000}`, subnet: 45, dataDir: await freshDataDir(), traffic: false,
-  agent: { from: 'bundle', polling: 'production', logLevel: 'warn', onLine: (line) => process.stderr.write(`${line}\n`) } });
+const run = await startLab({
+  id: `b${process.pid % 1000}`,
+  subnet: 45,
+  dataDir: await freshDataDir(),
+  traffic: false,
+  agent: { from: 'bundle', polling: 'production', logLevel: 'warn', onLine: (line) => process.stderr.write(`${line}\n`) },
+});
 try {
   const pid = run.agent.child.pid!;
   await sleep(5000); // start-up is not steady state
@@ -55,10 +62,28 @@ try {
   const conf = ipv4Packet(net, { src: SPOOFED_SOURCES, proto: 'udp', l4: 'udp(sp=40000, dp=9)', payload: 'fill(0x41, 18)' });
   /** A spoofed flood for FLOOD_S seconds (bounded in packets too); returns the agent's cost and the rate seen. */
   const flood = async (packets: number, pace: string[]) => {
-    const p0 = kernel.snapshot(0).counters.packets, t0 = Date.now();
+    const p0 = kernel.snapshot(0).counters.packets,
+      t0 = Date.now();
     const gen = new Promise<void>((resolve) => {
-      const g = net.spawn(net.attackerNs, ['timeout', String(FLOOD_S), 'trafgen', '--dev', net.attackerIf, '--in', '-',
-        '-n', String(packets), '-P', '1', '--no-sock-mem', ...pace], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const g = net.spawn(
+        net.attackerNs,
+        [
+          'timeout',
+          String(FLOOD_S),
+          'trafgen',
+          '--dev',
+          net.attackerIf,
+          '--in',
+          '-',
+          '-n',
+          String(packets),
+          '-P',
+          '1',
+          '--no-sock-mem',
+          ...pace,
+        ],
+        { stdio: ['pipe', 'ignore', 'ignore'] },
+      );
       g.stdin!.end(conf);
       g.on('exit', () => resolve());
     });

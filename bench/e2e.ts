@@ -10,8 +10,8 @@
 //   BENCH_RUNS=5 BENCH_ATTACKS=udp,syn BENCH_DROP=auto BENCH_RATES=2 npm run bench:e2e
 //   BENCH_AGENT_LOG=/tmp/agent.log ...   (the agent's log lines, to see what it decided when)
 import fs from 'node:fs';
-import { ATTACKS, startLab, type LabRun } from '../scripts/lab/index.ts';
-import { playAttack, waitNoRules, withdrawRule, type AttackResult } from '../scripts/lab/scenario.ts';
+import { ATTACKS, type LabRun, startLab } from '../scripts/lab/index.ts';
+import { type AttackResult, playAttack, waitNoRules, withdrawRule } from '../scripts/lab/scenario.ts';
 
 const THRESHOLD = 500;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -21,7 +21,14 @@ const RATES = (process.env.BENCH_RATES ?? '2,20').split(',').map(Number);
 const DROPS = (process.env.BENCH_DROP ?? 'api,auto').split(',');
 const AGENT_LOG = process.env.BENCH_AGENT_LOG;
 
-interface Cell { attack: string; rate: number; auto: boolean; results: AttackResult[]; cpu: number[]; rss: number[] }
+interface Cell {
+  attack: string;
+  rate: number;
+  auto: boolean;
+  results: AttackResult[];
+  cpu: number[];
+  rss: number[];
+}
 
 function pct(xs: number[], p: number): number | undefined {
   if (!xs.length) return undefined;
@@ -46,9 +53,16 @@ async function measure(run: LabRun, auto: boolean, cells: Cell[]): Promise<void>
       for (let i = 0; i < RUNS; i++) {
         await waitNoRules(run);
         const pid = run.agent.child.pid!;
-        const a = procStat(pid), t0 = performance.now();
-        const r = await playAttack(run, attack, { pps: THRESHOLD * rate, seconds: SECONDS, mitigation: auto ? 'auto' : 'api', waitResolved: true });
-        const b = procStat(pid), ms = performance.now() - t0;
+        const a = procStat(pid),
+          t0 = performance.now();
+        const r = await playAttack(run, attack, {
+          pps: THRESHOLD * rate,
+          seconds: SECONDS,
+          mitigation: auto ? 'auto' : 'api',
+          waitResolved: true,
+        });
+        const b = procStat(pid),
+          ms = performance.now() - t0;
         cell.cpu.push((100 * (b.cpuMs - a.cpuMs)) / ms);
         cell.rss.push(b.rssMb);
         cell.results.push(r);
@@ -70,9 +84,11 @@ function row(c: Cell): string {
   const incBar = c.rate >= 20 ? 500 : 1500;
   const incOk = inc.length === c.results.length && (pct(inc, 95) ?? Infinity) <= incBar;
   const dropOk = !c.auto ? '' : drop.length === c.results.length && (pct(drop, 95) ?? Infinity) <= 1000 ? 'yes' : 'no';
-  return `| ${c.attack.padEnd(5)} | ${`${c.rate}x`.padEnd(4)} | ${(c.auto ? 'auto' : 'api').padEnd(4)} | ${String(pps).padStart(6)} | ${fam}/${c.results.length} ` +
+  return (
+    `| ${c.attack.padEnd(5)} | ${`${c.rate}x`.padEnd(4)} | ${(c.auto ? 'auto' : 'api').padEnd(4)} | ${String(pps).padStart(6)} | ${fam}/${c.results.length} ` +
     `| ${f(pct(inc, 50)).padStart(5)} | ${f(pct(inc, 95)).padStart(5)} | ${(incOk ? 'yes' : 'no').padEnd(3)} | ${`${drop.length}/${c.results.length}`.padEnd(5)} ` +
-    `| ${f(pct(drop, 50)).padStart(5)} | ${f(pct(drop, 95)).padStart(5)} | ${dropOk.padEnd(3)} | ${f(Math.max(...c.cpu)).padStart(4)}% | ${f(Math.max(...c.rss)).padStart(4)} |`;
+    `| ${f(pct(drop, 50)).padStart(5)} | ${f(pct(drop, 95)).padStart(5)} | ${dropOk.padEnd(3)} | ${f(Math.max(...c.cpu)).padStart(4)}% | ${f(Math.max(...c.rss)).padStart(4)} |`
+  );
 }
 
 let current: LabRun | undefined;
@@ -84,10 +100,17 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:e2e needs root');
   const cells: Cell[] = [];
   for (const auto of [false, true].filter((a) => DROPS.includes(a ? 'auto' : 'api'))) {
-    const run = await startLab({ id: 'bench', subnet: 70, thresholdPps: THRESHOLD, agent: { autoMitigate: auto,
-      // A short hold and TTL only so that runs follow each other quickly; detection is unchanged.
-      args: ['--resolve-hold-ms', '2000', '--auto-mitigate-ttl', '4'],
-      ...(AGENT_LOG ? { onLine: (line: string) => fs.appendFileSync(AGENT_LOG, `${line}\n`) } : {}) } });
+    const run = await startLab({
+      id: 'bench',
+      subnet: 70,
+      thresholdPps: THRESHOLD,
+      agent: {
+        autoMitigate: auto,
+        // A short hold and TTL only so that runs follow each other quickly; detection is unchanged.
+        args: ['--resolve-hold-ms', '2000', '--auto-mitigate-ttl', '4'],
+        ...(AGENT_LOG ? { onLine: (line: string) => fs.appendFileSync(AGENT_LOG, `${line}\n`) } : {}),
+      },
+    });
     current = run;
     try {
       await new Promise((r) => setTimeout(r, 3000));
@@ -97,11 +120,20 @@ async function main(): Promise<void> {
       current = undefined;
     }
   }
-  console.log(`\nEnd-to-end latency: ${RUNS} runs per row, ${SECONDS} s floods, threshold ${THRESHOLD} pps, ms from the flood's onset at the victim`);
-  console.log('drop: api = an operator rule through the user API at the first sight of the incident; auto = the agent\'s own auto-mitigation');
-  console.log('| attack | rate | drop | pps | family | incident p50 | p95 | bar | dropped | drop p50 | p95 | bar | agent CPU max | RSS MB max |');
+  console.log(
+    `\nEnd-to-end latency: ${RUNS} runs per row, ${SECONDS} s floods, threshold ${THRESHOLD} pps, ms from the flood's onset at the victim`,
+  );
+  console.log(
+    "drop: api = an operator rule through the user API at the first sight of the incident; auto = the agent's own auto-mitigation",
+  );
+  console.log(
+    '| attack | rate | drop | pps | family | incident p50 | p95 | bar | dropped | drop p50 | p95 | bar | agent CPU max | RSS MB max |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of cells) console.log(row(c));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -6,7 +6,7 @@
 // the embedded database and on PostgreSQL (fsync on), in one run.
 // Needs root for PostgreSQL (skipped otherwise). Usage: npm run bench:isolation [-- --seconds 10]
 import fs from 'node:fs';
-import { startServer, silentLogger, type RunningServer } from '../server/index.ts';
+import { type RunningServer, silentLogger, startServer } from '../server/index.ts';
 import { pcap } from '../test/helpers/captures.ts';
 import { agentHeaders, request } from '../test/helpers/http.ts';
 import { canRunPostgres, startPostgres } from '../test/helpers/postgres.ts';
@@ -22,23 +22,33 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 type Node = { uuid: string; key: string; id: number };
-interface Phase { name: string; latencies: number[]; errors: number; load: string }
+interface Phase {
+  name: string;
+  latencies: number[];
+  errors: number;
+  load: string;
+}
 
 /** The ordinary nodes for SECONDS: each sends one sample a second; returns every latency. */
 async function ordinary(srv: RunningServer, nodes: Node[]): Promise<{ latencies: number[]; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;
-  await Promise.all(nodes.map(async (n, i) => {
-    await sleep((1000 * i) / nodes.length);
-    for (let due = performance.now(); due < end; due += 1000) {
-      await sleep(due - performance.now());
-      const start = performance.now();
-      const r = await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(n), json: { pps: 100, bps: 800, recorded_at: new Date().toISOString() } });
-      if (r.status === 200) latencies.push(performance.now() - start);
-      else errors++;
-    }
-  }));
+  await Promise.all(
+    nodes.map(async (n, i) => {
+      await sleep((1000 * i) / nodes.length);
+      for (let due = performance.now(); due < end; due += 1000) {
+        await sleep(due - performance.now());
+        const start = performance.now();
+        const r = await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+          headers: agentHeaders(n),
+          json: { pps: 100, bps: 800, recorded_at: new Date().toISOString() },
+        });
+        if (r.status === 200) latencies.push(performance.now() - start);
+        else errors++;
+      }
+    }),
+  );
   return { latencies: latencies.sort((a, b) => a - b), errors };
 }
 
@@ -54,12 +64,21 @@ async function phase(name: string, srv: RunningServer, nodes: Node[], work?: (st
 async function upload(srv: RunningServer, node: Node, incident: number, stop: () => boolean): Promise<string> {
   const file = pcap(49 * 1024, { size: 1000 });
   const b = 'benchboundary';
-  const body = Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n` +
-    `--${b}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\n\r\n`), file, Buffer.from(`\r\n--${b}--\r\n`)]);
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${b}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n` +
+        `--${b}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\n\r\n`,
+    ),
+    file,
+    Buffer.from(`\r\n--${b}--\r\n`),
+  ]);
   let n = 0;
   const t0 = performance.now();
   while (!stop()) {
-    const r = await request(srv.url, 'POST', '/api/v1/agent/pcap', { headers: { ...agentHeaders(node), 'content-type': `multipart/form-data; boundary=${b}` }, raw: body });
+    const r = await request(srv.url, 'POST', '/api/v1/agent/pcap', {
+      headers: { ...agentHeaders(node), 'content-type': `multipart/form-data; boundary=${b}` },
+      raw: body,
+    });
     if (r.status !== 201) throw new Error(`upload: ${r.status} ${JSON.stringify(r.body)}`);
     n++;
   }
@@ -67,7 +86,9 @@ async function upload(srv: RunningServer, node: Node, incident: number, stop: ()
 }
 
 async function greedy(srv: RunningServer, node: Node, stop: () => boolean): Promise<string> {
-  let stored = 0, refused = 0, second = 0;
+  let stored = 0,
+    refused = 0,
+    second = 0;
   const base = Date.now() - 6 * 86_400_000;
   while (!stop()) {
     const batch = Array.from({ length: 600 }, () => ({ pps: 1, bps: 8, recorded_at: new Date(base + 1000 * second++).toISOString() }));
@@ -80,16 +101,29 @@ async function greedy(srv: RunningServer, node: Node, stop: () => boolean): Prom
 
 async function run(kind: 'embedded' | 'postgres', databaseUrl?: string): Promise<Phase[]> {
   const dataDir = databaseUrl ? undefined : await freshDataDir();
-  const start = (share: number) => startServer({ port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, dataDir, databaseUrl, nodeSamplesPerSecond: share });
+  const start = (share: number) =>
+    startServer({
+      port: 0,
+      host: '127.0.0.1',
+      log: silentLogger,
+      maintenanceIntervalSeconds: 0,
+      dataDir,
+      databaseUrl,
+      nodeSamplesPerSecond: share,
+    });
   let srv = await start(60);
   try {
     const ws = await srv.admin.createWorkspace(`bench-${kind}`);
     const nodes = await Promise.all(Array.from({ length: NODES }, (_, i) => srv.admin.createNode(ws.id, `n${i}`)));
     const heavy = await srv.admin.createNode(ws.id, 'heavy');
-    const { rows: [inc] } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'high') RETURNING id`, [heavy.id]);
+    const {
+      rows: [inc],
+    } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'high') RETURNING id`, [
+      heavy.id,
+    ]);
     await phase('warm-up', srv, nodes);
     const out = [await phase('quiet', srv, nodes)];
-    out.push(await phase('49 MB uploads', srv, nodes, (stop) => upload(srv, heavy, inc.id, stop)));
+    out.push(await phase('49 MB uploads', srv, nodes, (stop) => upload(srv, heavy, inc!.id, stop)));
     out.push(await phase('greedy node, fair share on', srv, nodes, (stop) => greedy(srv, heavy, stop)));
     await srv.close();
     srv = await start(0);
@@ -116,5 +150,7 @@ console.log('| database | load | requests | p50 | p99 | max | errors | the load 
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [db, p] of rows) {
   const l = p.latencies;
-  console.log(`| ${db} | ${p.name} | ${l.length} | ${pct(l, 50).toFixed(1)} ms | ${pct(l, 99).toFixed(1)} ms | ${(l.at(-1) ?? NaN).toFixed(0)} ms | ${p.errors} | ${p.load} |`);
+  console.log(
+    `| ${db} | ${p.name} | ${l.length} | ${pct(l, 50).toFixed(1)} ms | ${pct(l, 99).toFixed(1)} ms | ${(l.at(-1) ?? NaN).toFixed(0)} ms | ${p.errors} | ${p.load} |`,
+  );
 }

@@ -12,7 +12,7 @@
 //   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server   (server flags)
 //   BENCH_CONTINUE=1: go on after a failing step; repeat a step with BENCH_STEPS=4000,4000,4000
 //   BENCH_SERVER_OUT=/tmp/srv.log: the server's stdout and stderr to a file (e.g. with BENCH_NODE_ARGS=--trace-gc)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -29,10 +29,32 @@ const SCRAPE_NODES = 10_000;
 const WARMUP = 2;
 const cli = new URL('../scripts/breakwater.mjs', import.meta.url).pathname;
 
-interface Node { id: number; uuid: string; key: string }
+interface Node {
+  id: number;
+  uuid: string;
+  key: string;
+}
 
 async function startServer(url: string): Promise<{ base: string; port: number; child: ChildProcess }> {
-  const child = spawn('node', [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), cli, 'server', '--port', '0', '--host', '127.0.0.1', '--database-url', url, '--pool-size', '10', '--maintenance-interval-seconds', '0'], { stdio: ['ignore', process.env.BENCH_SERVER_OUT ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const child = spawn(
+    'node',
+    [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      cli,
+      'server',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--database-url',
+      url,
+      '--pool-size',
+      '10',
+      '--maintenance-interval-seconds',
+      '0',
+    ],
+    { stdio: ['ignore', process.env.BENCH_SERVER_OUT ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+  );
   if (process.env.BENCH_SERVER_OUT) {
     const out = fs.createWriteStream(process.env.BENCH_SERVER_OUT, { flags: 'a' });
     child.stdout!.pipe(out);
@@ -40,14 +62,22 @@ async function startServer(url: string): Promise<{ base: string; port: number; c
   }
   let log = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start: ${log}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${log}`));
+    }, 60_000);
     child.stderr!.on('data', (c) => {
       log += c;
       const m = /"msg":"server listening","port":(\d+)/.exec(log);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     });
   });
-  child.stderr!.on('data', (c) => { if (String(c).includes('"error"')) process.stderr.write(c); });
+  child.stderr!.on('data', (c) => {
+    if (String(c).includes('"error"')) process.stderr.write(c);
+  });
   return { base: `http://127.0.0.1:${port}`, port, child };
 }
 
@@ -71,17 +101,22 @@ async function createNodes(db: pg.Pool, workspaceId: number, n: number, prefix: 
 // Content-Length. Latency runs from each request's *scheduled* time, not from
 // when it was written, so a stalled server or generator is charged for the
 // wait (no coordinated omission).
-interface Conn { socket: net.Socket; waiting: number[]; rest: Buffer | null }
+interface Conn {
+  socket: net.Socket;
+  waiting: number[];
+  rest: Buffer | null;
+}
 
 function connectAll(port: number, n: number): Promise<Conn[]> {
   const conns: Conn[] = [];
-  const one = () => new Promise<Conn>((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve({ socket, waiting: [], rest: null }));
-    socket.once('error', reject);
-  });
+  const one = () =>
+    new Promise<Conn>((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve({ socket, waiting: [], rest: null }));
+      socket.once('error', reject);
+    });
   return (async () => {
     // A few hundred at a time: the listen backlog is finite.
-    for (let i = 0; i < n; i += 250) conns.push(...await Promise.all(Array.from({ length: Math.min(250, n - i) }, one)));
+    for (let i = 0; i < n; i += 250) conns.push(...(await Promise.all(Array.from({ length: Math.min(250, n - i) }, one))));
     return conns;
   })();
 }
@@ -89,15 +124,26 @@ function connectAll(port: number, n: number): Promise<Conn[]> {
 /** Every request of a step as bytes: index k = second * nodes + node, due at start + k / nodes seconds. */
 function serialise(nodes: Node[], format: 'json' | 'msgpack', seconds: number): Buffer[] {
   const type = format === 'json' ? 'application/json' : 'application/msgpack';
-  const heads = nodes.map((n) => `POST /api/v1/agent/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${n.key}\r\n` +
-    `X-Node-UUID: ${n.uuid}\r\nContent-Type: ${type}\r\nAccept: ${type}\r\nContent-Length: `);
+  const heads = nodes.map(
+    (n) =>
+      `POST /api/v1/agent/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${n.key}\r\n` +
+      `X-Node-UUID: ${n.uuid}\r\nContent-Type: ${type}\r\nAccept: ${type}\r\nContent-Length: `,
+  );
   const out: Buffer[] = [];
   // Times within the server's window (contract/limits.ts): from an hour ago on, a second apart.
   const base = Date.now() - 3600_000;
   for (let second = 0; second < seconds; second++) {
     const recorded_at = new Date(base + second * 1000).toISOString();
     for (let i = 0; i < nodes.length; i++) {
-      const sample = { pps: 1000 + ((second * nodes.length + i) % 977), bps: 8_000_000, tcp_pct: 70.5, udp_pct: 25, icmp_pct: 4.5, conn_count: 120, recorded_at };
+      const sample = {
+        pps: 1000 + ((second * nodes.length + i) % 977),
+        bps: 8_000_000,
+        tcp_pct: 70.5,
+        udp_pct: 25,
+        icmp_pct: 4.5,
+        conn_count: 120,
+        recorded_at,
+      };
       const body = format === 'json' ? Buffer.from(JSON.stringify(sample)) : pack(sample);
       out.push(Buffer.concat([Buffer.from(`${heads[i]}${body.length}\r\n\r\n`, 'latin1'), body]));
     }
@@ -123,7 +169,9 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
   const conns = await connectAll(port, n);
   const total = requests.length;
   const lat = new Float64Array(total);
-  let timed = 0, done = 0, failed = 0;
+  let timed = 0,
+    done = 0,
+    failed = 0;
   const worst = new Array<number>(SECONDS).fill(0); // slowest reply of each timed second, ms
   const start = performance.now() + 100;
   const dueOf = (k: number) => start + (k * 1000) / n;
@@ -143,7 +191,7 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
   for (const c of conns) {
     c.socket.on('data', (chunk: Buffer) => {
       const now = performance.now();
-      let buf = c.rest ? Buffer.concat([c.rest, chunk]) : chunk;
+      const buf = c.rest ? Buffer.concat([c.rest, chunk]) : chunk;
       let off = 0;
       for (;;) {
         const end = buf.indexOf(CRLF2, off);
@@ -176,13 +224,22 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
         if (k >= WARMUP * n) late = Math.max(late, now - dueOf(k));
         const c = conns[k % n]!;
         if (c.socket.destroyed) settle(k, false, now);
-        else { c.waiting.push(k); c.socket.write(requests[k]!); }
+        else {
+          c.waiting.push(k);
+          c.socket.write(requests[k]!);
+        }
         k++;
       }
       if (k < total) setTimeout(tick, 1);
       else resolve();
     };
-    setTimeout(() => { stopMeter = meter?.(); tick(); }, Math.max(0, start - performance.now()));
+    setTimeout(
+      () => {
+        stopMeter = meter?.();
+        tick();
+      },
+      Math.max(0, start - performance.now()),
+    );
   });
   const sentAll = performance.now();
   const cpu = stopMeter?.() ?? '';
@@ -191,14 +248,27 @@ async function load(port: number, nodes: Node[], format: 'json' | 'msgpack', met
   const elapsed = (sentAll - start) / 1000;
   const sorted = lat.subarray(0, timed).sort();
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-  return { cpu, worst, late, sent: total, failed: failed + (total - done), p50: pct(0.5), p99: pct(0.99), max: sorted[sorted.length - 1]!, rate: total / elapsed };
+  return {
+    cpu,
+    worst,
+    late,
+    sent: total,
+    failed: failed + (total - done),
+    p50: pct(0.5),
+    p99: pct(0.99),
+    max: sorted[sorted.length - 1]!,
+    rate: total / elapsed,
+  };
 }
 
 /** CPU seconds (user + system) used so far by a process, plus, with `children`, by its reaped and live children. */
 function cpuSeconds(pid: number, children = false): number {
   const fields = (p: number) => {
     const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // [0] is field 3 (state)
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number); // [0] is field 3 (state)
   };
   const HZ = 100;
   const f = fields(pid);
@@ -210,7 +280,9 @@ function cpuSeconds(pid: number, children = false): number {
       try {
         const c = fields(Number(d));
         if (c[1] === pid) ticks += c[11]! + c[12]!;
-      } catch { /* exited meanwhile */ }
+      } catch {
+        /* exited meanwhile */
+      }
     }
   }
   return ticks / HZ;
@@ -218,7 +290,12 @@ function cpuSeconds(pid: number, children = false): number {
 
 /** CPU seconds the whole machine spent busy (all cores, from /proc/stat). */
 function machineBusy(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [, user, nice, system, , , irq, softirq, steal] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
@@ -228,7 +305,13 @@ function machineBusy(): number {
  * of one core: "srv/pg/gen/other".
  */
 function cpuMeter(serverPid: number, postmasterPid: number) {
-  const read = () => ({ t: performance.now(), srv: cpuSeconds(serverPid), pg: cpuSeconds(postmasterPid, true), gen: cpuSeconds(process.pid), all: machineBusy() });
+  const read = () => ({
+    t: performance.now(),
+    srv: cpuSeconds(serverPid),
+    pg: cpuSeconds(postmasterPid, true),
+    gen: cpuSeconds(process.pid),
+    all: machineBusy(),
+  });
   const a = read();
   return () => {
     const b = read();
@@ -247,10 +330,14 @@ async function main() {
     const { base, port, child } = await startServer(pgServer.url); // migrates the database
     const db = new pg.Pool({ connectionString: pgServer.url, max: 4 });
     try {
-      const { rows: [me] } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const {
+        rows: [me],
+      } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const postmaster = Number(fs.readFileSync(`/proc/${me!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
       const meter = () => cpuMeter(child.pid!, postmaster);
-      const { rows: w } = await db.query<{ id: number }>(`INSERT INTO workspaces (uuid, name) VALUES ($1, 'bench') RETURNING id`, [crypto.randomUUID()]);
+      const { rows: w } = await db.query<{ id: number }>(`INSERT INTO workspaces (uuid, name) VALUES ($1, 'bench') RETURNING id`, [
+        crypto.randomUUID(),
+      ]);
       const ws = Number(w[0]!.id);
       // Warm the server and the database up once (JIT, plans, first pages) before anything is timed.
       await load(port, await createNodes(db, ws, 1000, 'warmup'), 'json');
@@ -259,15 +346,32 @@ async function main() {
           await db.query('DELETE FROM nodes'); // cascades to samples
           await db.query('VACUUM ANALYZE');
           const nodes = await createNodes(db, ws, n, format);
-          const commits = async () => Number((await db.query(`SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0].n);
+          const commits = async () =>
+            Number((await db.query(`SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0].n);
           const c0 = await commits();
           const r = await load(port, nodes, format, meter);
           const c1 = await commits();
           const { rows: c } = await db.query<{ n: string }>('SELECT count(*) AS n FROM metrics_raw');
           const stored = Number(c[0]!.n);
           const ok = r.p99 < 100 && r.failed === 0 && stored === r.sent;
-          rows.push([format, String(n), r.rate.toFixed(0), String(r.sent), String(stored), String(r.failed), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(0), r.late.toFixed(0), r.cpu, ok ? 'yes' : 'no']);
-          console.error(rows[rows.length - 1]!.join('\t'), `\ttransactions/s ${((c1 - c0) / (SECONDS + WARMUP)).toFixed(0)}\tslowest per second: ${r.worst.map((x) => x.toFixed(0)).join(' ')}`);
+          rows.push([
+            format,
+            String(n),
+            r.rate.toFixed(0),
+            String(r.sent),
+            String(stored),
+            String(r.failed),
+            r.p50.toFixed(1),
+            r.p99.toFixed(1),
+            r.max.toFixed(0),
+            r.late.toFixed(0),
+            r.cpu,
+            ok ? 'yes' : 'no',
+          ]);
+          console.error(
+            rows[rows.length - 1]!.join('\t'),
+            `\ttransactions/s ${((c1 - c0) / (SECONDS + WARMUP)).toFixed(0)}\tslowest per second: ${r.worst.map((x) => x.toFixed(0)).join(' ')}`,
+          );
           if (ok) best[format] = Math.max(best[format] ?? 0, n);
           else if (!process.env.BENCH_CONTINUE) break;
         }
@@ -276,12 +380,21 @@ async function main() {
       await db.query('DELETE FROM nodes');
       const nodes = await createNodes(db, ws, SCRAPE_NODES, 'scrape');
       const ids = nodes.map((x) => x.id);
-      await db.query(`INSERT INTO node_last_sample (node_id, recorded_at, pps, bps, tcp_pct, udp_pct, icmp_pct, conn_count)
-        SELECT id, now(), 1000 + id % 100, 8000000, 70, 25, 5, 100 FROM unnest($1::bigint[]) AS id`, [ids]);
-      await db.query(`INSERT INTO baselines (node_id, mean_pps, p95_pps, p99_pps, samples)
-        SELECT id, 900, 1100, 1200, 3600 FROM unnest($1::bigint[]) AS id`, [ids]);
+      await db.query(
+        `INSERT INTO node_last_sample (node_id, recorded_at, pps, bps, tcp_pct, udp_pct, icmp_pct, conn_count)
+        SELECT id, now(), 1000 + id % 100, 8000000, 70, 25, 5, 100 FROM unnest($1::bigint[]) AS id`,
+        [ids],
+      );
+      await db.query(
+        `INSERT INTO baselines (node_id, mean_pps, p95_pps, p99_pps, samples)
+        SELECT id, 900, 1100, 1200, 3600 FROM unnest($1::bigint[]) AS id`,
+        [ids],
+      );
       await db.query('VACUUM ANALYZE'); // as before each ingest step: no dead rows of the steps, fresh statistics
-      const { rows: tk } = await db.query<{ id: number }>(`INSERT INTO tokens (public_id, workspace_id, secret_hash) VALUES ('benchbench12', $1, $2) RETURNING id`, [ws, hashSecret('s'.repeat(43))]);
+      const { rows: tk } = await db.query<{ id: number }>(
+        `INSERT INTO tokens (public_id, workspace_id, secret_hash) VALUES ('benchbench12', $1, $2) RETURNING id`,
+        [ws, hashSecret('s'.repeat(43))],
+      );
       void tk;
       const token = `bwt_benchbench12_${'s'.repeat(43)}`;
       const times: number[] = [];
@@ -308,16 +421,33 @@ async function main() {
 }
 
 function printTable(rows: string[][], best: Record<string, number>, scrape: { first: number; median: number; max: number; bytes: number }) {
-  const head = ['format', 'nodes', 'req/s', 'sent', 'stored', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'gen late ms', 'cpu % srv/pg/gen/other', 'pass'];
+  const head = [
+    'format',
+    'nodes',
+    'req/s',
+    'sent',
+    'stored',
+    'errors',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'gen late ms',
+    'cpu % srv/pg/gen/other',
+    'pass',
+  ];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
-  console.log(`\nIngest: ${SECONDS} s timed per step after ${WARMUP} s of warm-up, one sample per node per second, ${os.cpus().length} CPUs`);
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+  console.log(
+    `\nIngest: ${SECONDS} s timed per step after ${WARMUP} s of warm-up, one sample per node per second, ${os.cpus().length} CPUs`,
+  );
   console.log(line(head));
-  console.log('| ' + w.map((n) => '-'.repeat(n)).join(' | ') + ' |');
+  console.log(`| ${w.map((n) => '-'.repeat(n)).join(' | ')} |`);
   for (const r of rows) console.log(line(r));
   console.log(`\nLargest node count with p99 < 100 ms and no sample lost: JSON ${best.json ?? 0}, MessagePack ${best.msgpack ?? 0}`);
-  console.log(`GET /api/metrics with ${SCRAPE_NODES} nodes (${(scrape.bytes / 1e6).toFixed(1)} MB): first ${scrape.first.toFixed(0)} ms, median ${scrape.median.toFixed(0)} ms, max ${scrape.max.toFixed(0)} ms (5 warm scrapes)`);
+  console.log(
+    `GET /api/metrics with ${SCRAPE_NODES} nodes (${(scrape.bytes / 1e6).toFixed(1)} MB): first ${scrape.first.toFixed(0)} ms, median ${scrape.median.toFixed(0)} ms, max ${scrape.max.toFixed(0)} ms (5 warm scrapes)`,
+  );
 }
 
 await main();

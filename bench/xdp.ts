@@ -37,14 +37,26 @@ const opened: Breakwater[] = [];
 
 function cleanup(): void {
   for (const bw of opened) bw.close();
-  for (const p of Object.values(pins)) try { unlinkSync(p); } catch { /* not made */ }
-  try { sh('ip', ['netns', 'del', ns]); } catch { /* not made */ }
+  for (const p of Object.values(pins))
+    try {
+      unlinkSync(p);
+    } catch {
+      /* not made */
+    }
+  try {
+    sh('ip', ['netns', 'del', ns]);
+  } catch {
+    /* not made */
+  }
   rmSync(tmp, { recursive: true, force: true });
 }
 
 function loadEmpty(): void {
   const src = path.join(tmp, 'empty.bpf.c');
-  writeFileSync(src, '__attribute__((section("xdp"), used)) int empty(void *ctx) { return 2; /* XDP_PASS */ }\nchar _l[] __attribute__((section("license"), used)) = "GPL";\n');
+  writeFileSync(
+    src,
+    '__attribute__((section("xdp"), used)) int empty(void *ctx) { return 2; /* XDP_PASS */ }\nchar _l[] __attribute__((section("license"), used)) = "GPL";\n',
+  );
   sh('clang', ['-O2', '-target', 'bpf', '-c', src, '-o', path.join(tmp, 'empty.o')]);
   sh('bpftool', ['prog', 'load', path.join(tmp, 'empty.o'), pins.empty, 'type', 'xdp']);
 }
@@ -62,9 +74,8 @@ function loadXdpFilter(): void {
   const mapIds: number[] = JSON.parse(sh('bpftool', ['-j', 'prog', 'show', 'id', String(progId)])).map_ids;
   const v4 = mapIds.find((id) => JSON.parse(sh('bpftool', ['-j', 'map', 'show', 'id', String(id)])).name === 'filter_ipv4');
   // Same addresses as Breakwater's rules, source mode (value 1 on every CPU).
-  const lines = Array.from({ length: RULES }, (_, i) =>
-    `map update id ${v4} key ${ruleIp(i).split('.').join(' ')} value 1 0 0 0 0 0 0 0`);
-  writeFileSync(path.join(tmp, 'batch'), lines.join('\n') + '\n');
+  const lines = Array.from({ length: RULES }, (_, i) => `map update id ${v4} key ${ruleIp(i).split('.').join(' ')} value 1 0 0 0 0 0 0 0`);
+  writeFileSync(path.join(tmp, 'batch'), `${lines.join('\n')}\n`);
   sh('bpftool', ['batch', 'file', path.join(tmp, 'batch')]);
 }
 
@@ -110,13 +121,19 @@ function main(): void {
   const med = samples.map(median);
   const empty = med[0]!;
   const row = (a: string, b: string, c: string) => `| ${a.padEnd(42)} | ${b.padStart(9)} | ${c.padStart(13)} |`;
-  console.log(`BPF_PROG_TEST_RUN, 64-byte UDP frame, median of ${ROUNDS} rounds x ${REPEAT.toLocaleString('en')} runs, kernel ${sh('uname', ['-r']).trim()}\n`);
+  console.log(
+    `BPF_PROG_TEST_RUN, 64-byte UDP frame, median of ${ROUNDS} rounds x ${REPEAT.toLocaleString('en')} runs, kernel ${sh('uname', ['-r']).trim()}\n`,
+  );
   console.log(row('case', 'ns/packet', 'net of empty'));
   console.log(row('-'.repeat(42), '-'.repeat(9), '-'.repeat(13)));
-  cases.forEach(([name], i) => console.log(row(name, med[i]!.toFixed(0), i ? (med[i]! - empty).toFixed(0) : '-')));
+  for (const [i, [name]] of cases.entries()) console.log(row(name, med[i]!.toFixed(0), i ? (med[i]! - empty).toFixed(0) : '-'));
   const net = (i: number) => med[i]! - empty;
   const at = (name: string) => cases.findIndex(([n]) => n.startsWith(name));
-  const worstBw = Math.max(net(at('Breakwater, no rules')), net(at('Breakwater, 10,000 rules, miss')), net(at('Breakwater, 10,000 rules, hit')));
+  const worstBw = Math.max(
+    net(at('Breakwater, no rules')),
+    net(at('Breakwater, 10,000 rules, miss')),
+    net(at('Breakwater, 10,000 rules, hit')),
+  );
   const filterNet = Math.max(net(at('xdp-filter, 10,000 rules, miss')), net(at('xdp-filter, 10,000 rules, hit')));
   const spoofRatio = med[at('bench build, spoofed')]! / med[at('bench build, single')]!;
   // The agent reads everything ten times a second: time one snapshot() with
@@ -134,9 +151,13 @@ function main(): void {
   };
   const counters = time(() => spoofed.snapshot(0));
   const small = time(() => plain.snapshot());
-  console.log(`\nsnapshot(): counters and histograms only ${counters.toFixed(2)} ms; with talkers ${small.toFixed(2)} ms (tables near empty), ${perRead.toFixed(2)} ms (tables full)`);
+  console.log(
+    `\nsnapshot(): counters and histograms only ${counters.toFixed(2)} ms; with talkers ${small.toFixed(2)} ms (tables near empty), ${perRead.toFixed(2)} ms (tables full)`,
+  );
 
-  console.log(`\nbar 1 (host rules, as xdp-filter has): Breakwater's worst net cost ${worstBw} ns <= xdp-filter's worst net cost ${filterNet} ns: ${worstBw <= filterNet ? 'met' : 'NOT met'}`);
+  console.log(
+    `\nbar 1 (host rules, as xdp-filter has): Breakwater's worst net cost ${worstBw} ns <= xdp-filter's worst net cost ${filterNet} ns: ${worstBw <= filterNet ? 'met' : 'NOT met'}`,
+  );
   console.log(`bar 2: spoofed flood / single source = ${spoofRatio.toFixed(2)} (<= 1.5): ${spoofRatio <= 1.5 ? 'met' : 'NOT met'}`);
 }
 

@@ -10,8 +10,14 @@ export type Severity = (typeof SEVERITIES)[number];
 
 /** UDP source ports of amplification reflectors, and the sub-type each names. */
 export const REFLECTION_SUBTYPES = {
-  53: 'dns_reflection', 123: 'ntp_reflection', 1900: 'ssdp_reflection', 11211: 'memcached_reflection',
-  389: 'cldap_reflection', 19: 'chargen_reflection', 161: 'snmp_reflection', 3702: 'wsd_reflection',
+  53: 'dns_reflection',
+  123: 'ntp_reflection',
+  1900: 'ssdp_reflection',
+  11211: 'memcached_reflection',
+  389: 'cldap_reflection',
+  19: 'chargen_reflection',
+  161: 'snmp_reflection',
+  3702: 'wsd_reflection',
 } as const satisfies Record<number, string>;
 
 /**
@@ -19,8 +25,23 @@ export const REFLECTION_SUBTYPES = {
  * names; a multi_vector incident joins its vectors' with '+'.
  */
 export const VECTOR_SUBTYPES = [
-  'udp_generic', 'udp_fragment', 'dns_query', ...Object.values(REFLECTION_SUBTYPES),
-  'syn', 'synack', 'ack', 'rst', 'fin', 'xmas', 'null', 'psh_ack', 'tcp_other', 'http', 'icmp', 'ip_other', 'unknown',
+  'udp_generic',
+  'udp_fragment',
+  'dns_query',
+  ...Object.values(REFLECTION_SUBTYPES),
+  'syn',
+  'synack',
+  'ack',
+  'rst',
+  'fin',
+  'xmas',
+  'null',
+  'psh_ack',
+  'tcp_other',
+  'http',
+  'icmp',
+  'ip_other',
+  'unknown',
 ] as const;
 export type VectorSubtype = (typeof VECTOR_SUBTYPES)[number];
 

@@ -16,12 +16,13 @@
  * The agent imports the zod-free parts at run time and the schemas' types
  * only (`import type`). docs/contract.md says how to add a field.
  */
-export * from './limits.ts';
-export * from './enums.ts';
+
 export * from './codec.ts';
+export * from './commands/index.ts';
+export * from './enums.ts';
+export * from './limits.ts';
 export * from './net/prefix.ts';
 export * from './rule.ts';
-export * from './commands/index.ts';
-export * from './wire/json.ts';
 export * as agentApi from './wire/agent.ts';
+export * from './wire/json.ts';
 export * as userApi from './wire/user.ts';

@@ -39,7 +39,8 @@ export function matchProblem(m: RuleMatch): string | null {
   }
   if (m.icmpType !== undefined) {
     if (m.protocol !== 'icmp' || m.port !== undefined) return 'an ICMP type needs protocol icmp and no port';
-    if (!Number.isInteger(m.icmpType) || m.icmpType < 0 || m.icmpType > 255) return `ICMP type must be an integer from 0 to 255, not '${m.icmpType}'`;
+    if (!Number.isInteger(m.icmpType) || m.icmpType < 0 || m.icmpType > 255)
+      return `ICMP type must be an integer from 0 to 255, not '${m.icmpType}'`;
   }
   return null;
 }

@@ -14,7 +14,10 @@ import path from 'node:path';
 
 export class LockBusy extends Error {
   readonly code = 'EBUSY';
-  constructor(message: string, readonly pid: number) {
+  constructor(
+    message: string,
+    readonly pid: number,
+  ) {
     super(message);
   }
 }
@@ -41,7 +44,13 @@ function alive(pid: number): boolean {
   }
 }
 
-const read = (file: string) => { try { return fs.readFileSync(file, 'utf8'); } catch { return undefined; } };
+const read = (file: string) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
 const bootId = () => read('/proc/sys/kernel/random/boot_id')?.trim();
 
 /** Whether the process that wrote `content` (at `mtimeMs`) is still running. */
@@ -61,10 +70,13 @@ export function ownerRunning(content: string, mtimeMs: number): boolean {
 /** Takes the lock on `dir` (creating nothing but the pid file) and returns its release. */
 export function lockDir(dir: string, name = 'breakwater.pid'): () => void {
   const file = path.join(dir, name);
-  const mine = `${process.pid} ${startTicks(process.pid) ?? ''} ${bootId() ?? ''}`.trim() + '\n';
+  const mine = `${`${process.pid} ${startTicks(process.pid) ?? ''} ${bootId() ?? ''}`.trim()}\n`;
   const aside = `${file}.${process.pid}`;
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (create(file, aside, mine)) return () => { if (read(file) === mine) fs.rmSync(file, { force: true }); };
+    if (create(file, aside, mine))
+      return () => {
+        if (read(file) === mine) fs.rmSync(file, { force: true });
+      };
     let seen: string, mtimeMs: number;
     try {
       seen = fs.readFileSync(file, 'utf8');
@@ -114,7 +126,11 @@ function takeOver(file: string, seen: string): void {
   }
   const content = read(moved);
   if (content !== seen) {
-    try { fs.linkSync(moved, file); } catch { /* a third process holds it now */ }
+    try {
+      fs.linkSync(moved, file);
+    } catch {
+      /* a third process holds it now */
+    }
   }
   fs.rmSync(moved, { force: true });
 }

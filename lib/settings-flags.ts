@@ -4,7 +4,7 @@
  * comma-separated. `--config FILE` is returned apart; anything else that is not
  * a flag of the schema is an error naming it.
  */
-import { convert, SettingsError, type Schema, type Values } from './settings.ts';
+import { convert, type Schema, SettingsError, type Values } from './settings.ts';
 
 export interface Parsed<S extends Schema> {
   values: Partial<Values<S>>;

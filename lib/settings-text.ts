@@ -63,7 +63,9 @@ export const TABLE_HEADER = '| file key | flag | environment | type | default | 
 export function markdownTable(schema: Schema): string {
   const rows = [TABLE_HEADER, '| --- | --- | --- | --- | --- | --- |'];
   for (const [key, spec] of Object.entries(schema)) {
-    rows.push(`| ${key} | --${spec.flag} | ${spec.env ?? '-'} | ${spec.kind} | ${defaultText(spec)} | ${describe(spec, ', ').replaceAll('|', '\\|')} |`);
+    rows.push(
+      `| ${key} | --${spec.flag} | ${spec.env ?? '-'} | ${spec.kind} | ${defaultText(spec)} | ${describe(spec, ', ').replaceAll('|', '\\|')} |`,
+    );
   }
   return rows.join('\n');
 }

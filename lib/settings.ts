@@ -47,7 +47,12 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-interface Common { flag: string; env?: string; help: string; arg?: string }
+interface Common {
+  flag: string;
+  env?: string;
+  help: string;
+  arg?: string;
+}
 
 export function str<const C extends readonly string[]>(o: Common & { choices: C; default: C[number] }): Setting<C[number]>;
 export function str(o: Common & { default: string; pattern?: RegExp; shape?: string }): Setting<string>;
@@ -64,7 +69,10 @@ export function int(o: Common): Setting<unknown> {
 export const bool = (o: Common & { default: boolean }): Setting<boolean> => ({ kind: 'bool', ...o });
 export const list = (o: Common): Setting<string[]> => ({ kind: 'list', default: [], ...o });
 
-const shown = (raw: unknown) => { const s = JSON.stringify(raw) ?? String(raw); return s.length > 60 ? `${s.slice(0, 57)}...` : s; };
+const shown = (raw: unknown) => {
+  const s = JSON.stringify(raw) ?? String(raw);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
 
 /** An int's bounds: `0..65535`, `>= 1`, `<= 9`, or undefined. */
 export function rangeText(spec: Setting): string | undefined {
@@ -97,7 +105,7 @@ export function convert(key: string, spec: Setting, raw: unknown, where: string)
       throw bad(`true or false, got ${shown(raw)}`);
     case 'list': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
-      if (!items || !items.every((x) => typeof x === 'string')) throw bad('a list of strings');
+      if (!items?.every((x) => typeof x === 'string')) throw bad('a list of strings');
       return (items as string[]).map((x) => x.trim()).filter(Boolean);
     }
   }

@@ -1,13 +1,21 @@
 // The raw addon (build/Release/breakwater.node) and its types. Only
 // native/index.ts and the classes it exports use this file directly.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROTOCOLS, type Protocol } from '../contract/rule.ts';
 
-export interface RawPrefix { family: 4 | 6; address: Buffer; prefixLen: number }
+export interface RawPrefix {
+  family: 4 | 6;
+  address: Buffer;
+  prefixLen: number;
+}
 /** A rule match as the addon reads it (native/rule-key.cc encodes it for the kernel). */
-export interface RawRuleMatch extends RawPrefix { protocol?: Protocol; port?: number; icmpType?: number }
+export interface RawRuleMatch extends RawPrefix {
+  protocol?: Protocol;
+  port?: number;
+  icmpType?: number;
+}
 export interface RawRule extends RawRuleMatch {
   mode: 'drop' | 'log';
   expiresAt?: number;
@@ -36,12 +44,26 @@ export interface RuleEntry {
   bytes: number;
 }
 
-export interface AllowEntry { family: 4 | 6; address: string; prefixLen: number }
+export interface AllowEntry {
+  family: 4 | 6;
+  address: string;
+  prefixLen: number;
+}
 
 /** Talker counts: `packets`/`bytes` in the current window, `prev*` in the one before. */
-export interface TalkerCounts { packets: number; bytes: number; prevPackets: number; prevBytes: number }
-export interface SourceTalker extends TalkerCounts { ip: string }
-export interface PortTalker extends TalkerCounts { kind: 'tcpDst' | 'udpDst' | 'udpSrc'; port: number }
+export interface TalkerCounts {
+  packets: number;
+  bytes: number;
+  prevPackets: number;
+  prevBytes: number;
+}
+export interface SourceTalker extends TalkerCounts {
+  ip: string;
+}
+export interface PortTalker extends TalkerCounts {
+  kind: 'tcpDst' | 'udpDst' | 'udpSrc';
+  port: number;
+}
 
 export interface RawSnapshot {
   /** Summed over CPUs. Numbers are exact up to 2^53 (centuries at line rate). */
@@ -114,24 +136,60 @@ export interface RawProgram {
 }
 
 export const COUNTER_NAMES = [
-  'packets', 'bytes', 'ipv4', 'ipv6', 'nonIp', 'tcp', 'udp', 'icmp', 'otherIp',
-  'tcpBytes', 'udpBytes', 'icmpBytes', 'tcpSyn', 'tcpSynAck', 'tcpAck', 'tcpFin',
-  'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas', 'fragments', 'malformed',
-  'vlan', 'passed', 'dropped', 'allowlisted', 'logged', 'ruleExpired', 'sampled',
+  'packets',
+  'bytes',
+  'ipv4',
+  'ipv6',
+  'nonIp',
+  'tcp',
+  'udp',
+  'icmp',
+  'otherIp',
+  'tcpBytes',
+  'udpBytes',
+  'icmpBytes',
+  'tcpSyn',
+  'tcpSynAck',
+  'tcpAck',
+  'tcpFin',
+  'tcpRst',
+  'tcpPsh',
+  'tcpUrg',
+  'tcpNull',
+  'tcpXmas',
+  'fragments',
+  'malformed',
+  'vlan',
+  'passed',
+  'dropped',
+  'allowlisted',
+  'logged',
+  'ruleExpired',
+  'sampled',
   'samplesLost',
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 interface Addon {
   Program: new (opts: {
-    iface?: string; netns?: string; mode?: AttachMode; pinRoot?: string; adoptOnly?: boolean; benchSourceMask?: number;
+    iface?: string;
+    netns?: string;
+    mode?: AttachMode;
+    pinRoot?: string;
+    adoptOnly?: boolean;
+    benchSourceMask?: number;
   }) => RawProgram;
   limits: {
-    maxRules: number; maxAllow: number; maxSourceTalkers: number; maxPortTalkers: number;
+    maxRules: number;
+    maxAllow: number;
+    maxSourceTalkers: number;
+    maxPortTalkers: number;
     maxVlanTags: number;
     /** Tags skipped at most, past maxVlanTags, to find the source (the packet is then malformed). */
     maxVlanSeek: number;
-    maxExtensionHeaders: number; hllRegisters: number; sampleBytes: number;
+    maxExtensionHeaders: number;
+    hllRegisters: number;
+    sampleBytes: number;
     /** A new talker key is admitted 1 sample in talkerAdmit and weighted by it. */
     talkerAdmit: number;
   };

@@ -9,19 +9,38 @@
  *   bw.close();                        // program and rules stay in the kernel
  *   Breakwater.detachInterface('eth0') // removes program, link and pins
  */
-import { addon, type AllowEntry, type AttachMode, type KernelConfig, type ProgramInfo, type RawProgram,
-  type RawSnapshot, type RuleEntry, type Sample } from './binding.ts';
-import { estimateDistinct } from './hll.ts';
-import { prefixOf } from '../contract/net/prefix.ts';
-import { checkKernel } from './kernel.ts';
-import { rawPrefix, RuleBook, RuleError, type RuleSpec } from './rules.ts';
 
-export type { AllowEntry, AttachMode, CounterName, KernelConfig, PortTalker, ProgramInfo, RuleEntry, Sample,
-  SourceTalker } from './binding.ts';
+import { prefixOf } from '../contract/net/prefix.ts';
+import {
+  type AllowEntry,
+  type AttachMode,
+  addon,
+  type KernelConfig,
+  type ProgramInfo,
+  type RawProgram,
+  type RawSnapshot,
+  type RuleEntry,
+  type Sample,
+} from './binding.ts';
+import { estimateDistinct } from './hll.ts';
+import { checkKernel } from './kernel.ts';
+import { RuleBook, RuleError, type RuleSpec, rawPrefix } from './rules.ts';
+
+export type {
+  AllowEntry,
+  AttachMode,
+  CounterName,
+  KernelConfig,
+  PortTalker,
+  ProgramInfo,
+  RuleEntry,
+  Sample,
+  SourceTalker,
+} from './binding.ts';
 export { COUNTER_NAMES } from './binding.ts';
-export { RuleError, type RuleSpec, type Protocol } from './rules.ts';
 export { estimateDistinct } from './hll.ts';
-export { checkKernel, MIN_KERNEL, type KernelCheck } from './kernel.ts';
+export { checkKernel, type KernelCheck, MIN_KERNEL } from './kernel.ts';
+export { type Protocol, RuleError, type RuleSpec } from './rules.ts';
 
 export const limits = addon.limits;
 
@@ -100,7 +119,8 @@ export class Breakwater {
   /** Samples 1 in `period` packets (0 = off), at most maxPerSec per CPU. */
   setSampling(period: number, maxPerSec = 1000): void {
     if (!Number.isInteger(period) || period < 0) throw new RuleError('EINVAL', 'setSampling', 'period must be 0 or a positive integer');
-    if (!Number.isInteger(maxPerSec) || maxPerSec < 0) throw new RuleError('EINVAL', 'setSampling', 'maxPerSec must be a non-negative integer');
+    if (!Number.isInteger(maxPerSec) || maxPerSec < 0)
+      throw new RuleError('EINVAL', 'setSampling', 'maxPerSec must be a non-negative integer');
     this.prog.setConfig({ samplePeriod: period, sampleMaxPerSec: maxPerSec });
   }
 

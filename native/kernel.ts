@@ -61,10 +61,8 @@ export function checkKernel(rel = release(), config = readConfig(rel)): KernelCh
   if (!config) {
     notes.push('the kernel configuration is not readable (/proc/config.gz, /boot/config-*); options not checked');
   } else {
-    for (const [opt, why] of Object.entries(REQUIRED_CONFIG))
-      if (config.get(opt) !== 'y') problems.push(`${opt}=y is needed (${why})`);
-    for (const [opt, why] of Object.entries(RECOMMENDED_CONFIG))
-      if (!config.get(opt)) notes.push(`${opt} is not set: ${why}`);
+    for (const [opt, why] of Object.entries(REQUIRED_CONFIG)) if (config.get(opt) !== 'y') problems.push(`${opt}=y is needed (${why})`);
+    for (const [opt, why] of Object.entries(RECOMMENDED_CONFIG)) if (!config.get(opt)) notes.push(`${opt} is not set: ${why}`);
   }
   if (process.getuid?.() !== 0) problems.push('Breakwater must run as root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for bpffs)');
   return { ok: problems.length === 0, problems, notes };

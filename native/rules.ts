@@ -2,7 +2,7 @@
 // hands out hit-counter slots and keeps the kernel's "which rule shapes exist"
 // bits in step with the rules. The addon alone encodes a rule for the kernel
 // (native/rule-key.cc: protocol numbers, ICMP types, class bits).
-import { prefixOf, type Prefix } from '../contract/net/prefix.ts';
+import { type Prefix, prefixOf } from '../contract/net/prefix.ts';
 import { matchKey, matchProblem, type Rule, type RuleMatch } from '../contract/rule.ts';
 import type { RawPrefix, RawProgram, RawRuleMatch, RuleEntry } from './binding.ts';
 
@@ -17,7 +17,11 @@ export type RuleSpec = Omit<Rule, 'source'> & { source: Prefix | string };
 
 export class RuleError extends Error {
   readonly operation: string;
-  constructor(readonly code: string, operation: string, message: string) {
+  constructor(
+    readonly code: string,
+    operation: string,
+    message: string,
+  ) {
     super(`${operation}: ${message}`);
     this.operation = operation;
   }
@@ -35,7 +39,8 @@ export function toMatch(spec: RuleSpec, operation: string): RuleMatch {
     throw new RuleError('EINVAL', operation, (e as Error).message);
   }
   const m: RuleMatch = {
-    source, ...(spec.protocol !== undefined ? { protocol: spec.protocol } : {}),
+    source,
+    ...(spec.protocol !== undefined ? { protocol: spec.protocol } : {}),
     ...(spec.port !== undefined && spec.port !== 0 ? { port: spec.port } : {}),
     ...(spec.icmpType !== undefined ? { icmpType: spec.icmpType } : {}),
   };
@@ -49,8 +54,10 @@ const raw = (m: RuleMatch): RawRuleMatch => ({ ...rawPrefix(m.source), protocol:
 /** A kernel rule as the contract's match. */
 export function matchOf(e: RuleEntry): RuleMatch {
   return {
-    source: prefixOf(`${e.address}/${e.prefixLen}`), ...(e.protocol ? { protocol: e.protocol } : {}),
-    ...(e.port ? { port: e.port } : {}), ...(e.icmpType !== undefined ? { icmpType: e.icmpType } : {}),
+    source: prefixOf(`${e.address}/${e.prefixLen}`),
+    ...(e.protocol ? { protocol: e.protocol } : {}),
+    ...(e.port ? { port: e.port } : {}),
+    ...(e.icmpType !== undefined ? { icmpType: e.icmpType } : {}),
   };
 }
 
@@ -64,7 +71,10 @@ export class RuleBook {
   private readonly perClass = new Map<number, number>();
   private nextSlot = 0;
 
-  constructor(private readonly prog: RawProgram, private readonly maxRules: number) {
+  constructor(
+    private readonly prog: RawProgram,
+    private readonly maxRules: number,
+  ) {
     for (const r of prog.listRules()) this.track(matchKey(matchOf(r)), r.slot, r.classBit, +1);
     this.syncClasses();
   }

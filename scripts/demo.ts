@@ -6,8 +6,8 @@
 //   npm run demo                          all attacks at 20x the threshold
 //   BREAKWATER_DEMO_ATTACKS=udp,syn npm run demo
 //   BREAKWATER_DEMO_PORT=9090 npm run demo
-import { ATTACKS, startLab, type LabRun } from './lab/index.ts';
-import { playAttack, withdrawRule, type AttackResult } from './lab/scenario.ts';
+import { ATTACKS, type LabRun, startLab } from './lab/index.ts';
+import { type AttackResult, playAttack, withdrawRule } from './lab/scenario.ts';
 import { LiveView } from './lab/view.ts';
 
 const THRESHOLD = 500;
@@ -38,7 +38,10 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => void stop(130));
   process.on('SIGTERM', () => void stop(143));
-  process.on('uncaughtException', (e) => { console.error(e); void stop(1); });
+  process.on('uncaughtException', (e) => {
+    console.error(e);
+    void stop(1);
+  });
 
   console.log('demo: starting the lab: victim and attacker namespaces, server, agent, legitimate traffic...');
   const port = Number(process.env.BREAKWATER_DEMO_PORT ?? 8080);
@@ -59,7 +62,7 @@ async function main(): Promise<number> {
   }
 }
 
-async function play(run: LabRun, attacks: typeof ATTACKS[number][], signal: AbortSignal): Promise<number> {
+async function play(run: LabRun, attacks: (typeof ATTACKS)[number][], signal: AbortSignal): Promise<number> {
   const url = run.server.url;
   console.log(`
   server     ${url}   (embedded database; stops with the demo)
@@ -75,7 +78,11 @@ async function play(run: LabRun, attacks: typeof ATTACKS[number][], signal: Abor
   for (const [i, attack] of attacks.entries()) {
     view.begin(`attack ${i + 1}/${attacks.length}: ${attack.title} (${attack.tool}, ${PPS.toLocaleString('en')} pps for ${SECONDS} s)`);
     const r = await playAttack(run, attack, {
-      pps: PPS, seconds: SECONDS, mitigation: 'api', waitResolved: true, signal,
+      pps: PPS,
+      seconds: SECONDS,
+      mitigation: 'api',
+      waitResolved: true,
+      signal,
       onProgress: (p) => view.progress(p),
     });
     view.end(r);
@@ -93,9 +100,16 @@ async function play(run: LabRun, attacks: typeof ATTACKS[number][], signal: Abor
 function table(rs: AttackResult[]): string {
   const ms = (v?: number) => (v === undefined ? '-' : `${v} ms`);
   const rows = rs.map((r) => [
-    r.attack, r.expectedFamily, `${r.family ?? '-'}${r.family && r.family === r.expectedFamily ? '' : ' (!)'}`, r.severity ?? '-',
-    r.measuredPps.toLocaleString('en'), ms(r.toIncidentMs), ms(r.toDropMs), r.droppedPackets.toLocaleString('en'),
-    `${r.receivedPackets ? Math.round((100 * r.droppedPackets) / r.receivedPackets) : 0}%`, ms(r.toResolvedMs),
+    r.attack,
+    r.expectedFamily,
+    `${r.family ?? '-'}${r.family && r.family === r.expectedFamily ? '' : ' (!)'}`,
+    r.severity ?? '-',
+    r.measuredPps.toLocaleString('en'),
+    ms(r.toIncidentMs),
+    ms(r.toDropMs),
+    r.droppedPackets.toLocaleString('en'),
+    `${r.receivedPackets ? Math.round((100 * r.droppedPackets) / r.receivedPackets) : 0}%`,
+    ms(r.toResolvedMs),
   ]);
   const head = ['attack', 'expected', 'detected', 'severity', 'pps', 'onset->incident', 'onset->drop', 'dropped', 'share', 'resolved'];
   const w = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
@@ -103,4 +117,10 @@ function table(rs: AttackResult[]): string {
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(1); });
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

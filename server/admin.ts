@@ -7,9 +7,16 @@ import * as ws from './sql/workspaces.ts';
 
 export interface Admin {
   /** A workspace and a first user token (shown once). */
-  createWorkspace(name: string, opts?: { defaultPpsThreshold?: number }): Promise<{ id: number; uuid: string; name: string; token: string }>;
+  createWorkspace(
+    name: string,
+    opts?: { defaultPpsThreshold?: number },
+  ): Promise<{ id: number; uuid: string; name: string; token: string }>;
   /** A node of the workspace (id or uuid); its API key is shown once. */
-  createNode(workspace: number | string, name: string, opts?: { ip?: string; ppsThreshold?: number }): Promise<{ id: number; uuid: string; key: string }>;
+  createNode(
+    workspace: number | string,
+    name: string,
+    opts?: { ip?: string; ppsThreshold?: number },
+  ): Promise<{ id: number; uuid: string; key: string }>;
   /** Another user token of the workspace (id or uuid). */
   createToken(workspace: number | string, name?: string): Promise<{ id: number; token: string }>;
 }
@@ -30,7 +37,11 @@ export function admin(db: Db): Admin {
     },
     async createNode(workspace, name, opts = {}) {
       // The user API's checks (contract/wire/user.ts): an address the safety check can read, a sane name.
-      const r = newNode.safeParse({ name, ...(opts.ip !== undefined ? { ip: opts.ip } : {}), ...(opts.ppsThreshold !== undefined ? { pps_threshold: opts.ppsThreshold } : {}) });
+      const r = newNode.safeParse({
+        name,
+        ...(opts.ip !== undefined ? { ip: opts.ip } : {}),
+        ...(opts.ppsThreshold !== undefined ? { pps_threshold: opts.ppsThreshold } : {}),
+      });
       if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.') || 'node'}: ${i.message}`).join('; '));
       const w = await find(workspace);
       return db.withTransaction((c) => nodes.createNode(c, w.id, r.data));

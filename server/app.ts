@@ -3,20 +3,26 @@
 // No state of its own beyond the pool: any number of processes can serve one database.
 import type http from 'node:http';
 import Koa from 'koa';
+import { reply } from './codec.ts';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db.ts';
 import { HttpError, toHttpError } from './errors.ts';
-import { ingestHandler, METRICS_PATH } from './ingest.ts';
-import { reply } from './codec.ts';
-import { logRequest, redactUrl, type Logger } from './log.ts';
 import type { FairShare } from './fair-share.ts';
+import { ingestHandler, METRICS_PATH } from './ingest.ts';
+import { type Logger, logRequest, redactUrl } from './log.ts';
 import type { MetricsWriter } from './metrics-writer.ts';
 import { agentRoutes } from './routes/agent.ts';
-import { userRoutes } from './routes/user.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
+import { userRoutes } from './routes/user.ts';
 import { ping } from './sql/health.ts';
 
-export interface Deps { db: Db; cfg: ServerConfig; log: Logger; writer: MetricsWriter; share: FairShare }
+export interface Deps {
+  db: Db;
+  cfg: ServerConfig;
+  log: Logger;
+  writer: MetricsWriter;
+  share: FairShare;
+}
 
 /**
  * The server's request handler: the hot metrics route (ingest.ts) on the plain

@@ -18,7 +18,10 @@ const MAX_ADDRESSES = 100_000;
 export class FailureLimiter {
   private readonly failures = new Map<string, { n: number; since: number }>();
 
-  constructor(private readonly o: LimitOptions = { max: 20, windowMs: 60_000 }, private readonly now = Date.now) {}
+  constructor(
+    private readonly o: LimitOptions = { max: 20, windowMs: 60_000 },
+    private readonly now = Date.now,
+  ) {}
 
   /** The key of a client address: IPv4 (also IPv4-mapped) whole, IPv6 by its /64 in canonical text. */
   static keyOf(address: string | undefined): string {

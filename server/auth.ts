@@ -6,8 +6,8 @@
 // one address it is 429 (auth-limit.ts). These middlewares run before the
 // body is read, so a refused request writes nothing.
 import type { Context, Next } from 'koa';
-import type { Db } from './db.ts';
 import { FailureLimiter } from './auth-limit.ts';
+import type { Db } from './db.ts';
 import { unauthorized } from './errors.ts';
 import { bearer, secretMatches, splitToken } from './secrets.ts';
 import { nodeCredentials } from './sql/nodes.ts';
@@ -15,8 +15,13 @@ import { tokenByPublicId } from './sql/workspaces.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface AgentState { node: { id: number; uuid: string; workspaceId: number } }
-export interface UserState { workspaceId: number; tokenId: number }
+export interface AgentState {
+  node: { id: number; uuid: string; workspaceId: number };
+}
+export interface UserState {
+  workspaceId: number;
+  tokenId: number;
+}
 
 /**
  * Node credentials looked up recently, by UUID, per database (so per server):
@@ -67,33 +72,41 @@ class CredentialCache {
     this.waiting = new Map();
     this.busy = true;
     const epoch = this.epoch;
-    nodeCredentials(this.db, [...batch.keys()]).then(
-      (rows) => {
-        const at = Date.now();
-        if (this.cache.size + rows.size >= 200_000) this.cache.clear();
-        for (const [uuid, cbs] of batch) {
-          const row = rows.get(uuid);
-          if (row && epoch === this.epoch) this.cache.set(uuid, { ...row, at });
-          else this.cache.delete(uuid);
-          for (const cb of cbs) cb(row);
-        }
-      },
-      (err: Error) => {
-        for (const cbs of batch.values()) for (const cb of cbs) cb(undefined, err);
-      },
-    ).finally(() => {
-      this.busy = false;
-      this.run();
-    });
+    nodeCredentials(this.db, [...batch.keys()])
+      .then(
+        (rows) => {
+          const at = Date.now();
+          if (this.cache.size + rows.size >= 200_000) this.cache.clear();
+          for (const [uuid, cbs] of batch) {
+            const row = rows.get(uuid);
+            if (row && epoch === this.epoch) this.cache.set(uuid, { ...row, at });
+            else this.cache.delete(uuid);
+            for (const cb of cbs) cb(row);
+          }
+        },
+        (err: Error) => {
+          for (const cbs of batch.values()) for (const cb of cbs) cb(undefined, err);
+        },
+      )
+      .finally(() => {
+        this.busy = false;
+        this.run();
+      });
   }
 }
 
 /** Per server: node credentials, failures per client address. */
-interface AuthState { nodes: CredentialCache; limiter: FailureLimiter }
+interface AuthState {
+  nodes: CredentialCache;
+  limiter: FailureLimiter;
+}
 const states = new WeakMap<Db, AuthState>();
 function state(db: Db): AuthState {
   let s = states.get(db);
-  if (!s) states.set(db, (s = { nodes: new CredentialCache(db), limiter: new FailureLimiter() }));
+  if (!s) {
+    s = { nodes: new CredentialCache(db), limiter: new FailureLimiter() };
+    states.set(db, s);
+  }
   return s;
 }
 
@@ -126,16 +139,24 @@ async function guarded<T>(db: Db, client: string | undefined, verify: () => Prom
  * Runs before the body is read.
  */
 export async function authenticateNode(
-  db: Db, authorization: string | undefined, uuidHeader: string | undefined, client: string | undefined,
+  db: Db,
+  authorization: string | undefined,
+  uuidHeader: string | undefined,
+  client: string | undefined,
 ): Promise<AgentState['node']> {
-  return guarded(db, client, async () => {
-    const key = bearer(authorization);
-    if (!key || !uuidHeader || !UUID.test(uuidHeader)) return undefined;
-    const uuid = uuidHeader.toLowerCase();
-    const node = await credentials(db).lookup(uuid);
-    if (!node || !secretMatches(key, node.key_hash)) return undefined;
-    return { id: node.id, uuid, workspaceId: node.workspace_id };
-  }, 'missing or invalid node credentials (Authorization: Bearer <node key>, X-Node-UUID: <node uuid>)');
+  return guarded(
+    db,
+    client,
+    async () => {
+      const key = bearer(authorization);
+      if (!key || !uuidHeader || !UUID.test(uuidHeader)) return undefined;
+      const uuid = uuidHeader.toLowerCase();
+      const node = await credentials(db).lookup(uuid);
+      if (!node || !secretMatches(key, node.key_hash)) return undefined;
+      return { id: node.id, uuid, workspaceId: node.workspace_id };
+    },
+    'missing or invalid node credentials (Authorization: Bearer <node key>, X-Node-UUID: <node uuid>)',
+  );
 }
 
 export function agentAuth(db: Db) {
@@ -147,14 +168,19 @@ export function agentAuth(db: Db) {
 
 export function userAuth(db: Db, opts: { allowQueryToken?: boolean } = {}) {
   return async (ctx: Context, next: Next) => {
-    const row = await guarded(db, ctx.req.socket.remoteAddress, async () => {
-      let token = bearer(ctx.get('authorization'));
-      if (!token && opts.allowQueryToken && typeof ctx.query.token === 'string') token = ctx.query.token;
-      const parts = token ? splitToken(token) : null;
-      if (!parts) return undefined;
-      const found = await tokenByPublicId(db, parts.publicId);
-      return found && secretMatches(parts.secret, found.secret_hash) ? found : undefined;
-    }, 'missing or invalid workspace token (Authorization: Bearer <token>)');
+    const row = await guarded(
+      db,
+      ctx.req.socket.remoteAddress,
+      async () => {
+        let token = bearer(ctx.get('authorization'));
+        if (!token && opts.allowQueryToken && typeof ctx.query.token === 'string') token = ctx.query.token;
+        const parts = token ? splitToken(token) : null;
+        if (!parts) return undefined;
+        const found = await tokenByPublicId(db, parts.publicId);
+        return found && secretMatches(parts.secret, found.secret_hash) ? found : undefined;
+      },
+      'missing or invalid workspace token (Authorization: Bearer <token>)',
+    );
     ctx.state.workspaceId = row.workspace_id;
     ctx.state.tokenId = row.id;
     await next();

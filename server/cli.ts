@@ -8,18 +8,24 @@
 // (data directory in use, database unreachable, no such workspace) one line
 // and status 1. The server and database modules are imported when a command
 // runs, so --help and a bad flag answer at once.
-import { CONFIG_ENV, resolveConfig, SETTINGS, type ServerConfig } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
+
 import { int, readConfigFile, SettingsError, str, type Values } from '../lib/settings.ts';
 import { parseFlags } from '../lib/settings-flags.ts';
 import { helpText, optionLines } from '../lib/settings-text.ts';
+import { CONFIG_ENV, resolveConfig, SETTINGS, type ServerConfig } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
 
 /** The admin commands' own flags (not settings: no environment variable, no file key). */
 const ADMIN = {
   name: str({ flag: 'name', arg: 'NAME', help: 'name of the workspace, node or token' }),
   workspace: str({ flag: 'workspace', arg: 'ID', help: 'workspace id or UUID' }),
   ip: str({ flag: 'ip', arg: 'IP', help: "the node's address, shown in Prometheus" }),
-  ppsThreshold: int({ flag: 'pps-threshold', min: 1, max: 999_999_999_999_999, help: "the node's own PPS threshold; without it the workspace's" }),
+  ppsThreshold: int({
+    flag: 'pps-threshold',
+    min: 1,
+    max: 999_999_999_999_999,
+    help: "the node's own PPS threshold; without it the workspace's",
+  }),
 };
 type AdminFlag = keyof typeof ADMIN;
 
@@ -43,7 +49,11 @@ export function usage(): string {
   });
 }
 
-interface Invocation { command: string; cfg: ServerConfig; flags: Partial<Values<typeof ADMIN>> }
+interface Invocation {
+  command: string;
+  cfg: ServerConfig;
+  flags: Partial<Values<typeof ADMIN>>;
+}
 
 /** `server`, or a noun and its verb (`node create`); the flags follow. */
 function commandWords(argv: string[]): string[] {
@@ -57,7 +67,10 @@ function parse(argv: string[]): Invocation {
   const words = commandWords(argv);
   const command = words.join(' ');
   const c = COMMANDS[command];
-  if (!c) throw new SettingsError(`${command ? `unknown command '${command}'` : 'no command'}: one of ${Object.keys(COMMANDS).join(', ')} comes first (see breakwater --help)`);
+  if (!c)
+    throw new SettingsError(
+      `${command ? `unknown command '${command}'` : 'no command'}: one of ${Object.keys(COMMANDS).join(', ')} comes first (see breakwater --help)`,
+    );
   const { values, configFile } = parseFlags({ ...SETTINGS, ...ADMIN }, argv.slice(words.length));
   const flags: Record<string, unknown> = {};
   for (const k of Object.keys(ADMIN) as AdminFlag[]) {
@@ -68,16 +81,20 @@ function parse(argv: string[]): Invocation {
   const missing = c.needs.filter((k) => flags[k] === undefined);
   if (missing.length) throw new SettingsError(`${command} needs ${missing.map((k) => `--${ADMIN[k].flag}`).join(', ')}`);
   // resolveConfig() takes the settings among the values; the admin flags are not settings.
-  return { command, flags: flags as Invocation['flags'], cfg: resolveConfig(values, readConfigFile(configFile ?? process.env[CONFIG_ENV])) };
+  return {
+    command,
+    flags: flags as Invocation['flags'],
+    cfg: resolveConfig(values, readConfigFile(configFile ?? process.env[CONFIG_ENV])),
+  };
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     out(usage());
     return 0;
   }
   if (argv.length === 0) {
-    process.stderr.write(usage() + '\n');
+    process.stderr.write(`${usage()}\n`);
     return 2;
   }
   let inv: Invocation;

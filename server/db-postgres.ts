@@ -1,7 +1,7 @@
 // The Db of a real PostgreSQL (server/db.ts): a private pg pool, transactions
 // on one pooled connection, and LISTEN on a connection of its own.
 import pg from 'pg';
-import { beginStatement, logged, type Db, type Queryable } from './db.ts';
+import { beginStatement, type Db, logged, type Queryable } from './db.ts';
 import type { Logger } from './log.ts';
 import { listener } from './sql/listen.ts';
 

@@ -3,9 +3,10 @@
 // (withSession) or a transaction (withTransaction); the pool or the embedded
 // database behind it stays private to db-postgres.ts and embedded.ts. Every
 // statement is logged with its text and duration, never its parameters.
-import type { Logger } from './log.ts';
+
 import { openPostgres } from './db-postgres.ts';
 import { openEmbedded } from './embedded.ts';
+import type { Logger } from './log.ts';
 
 /** A statement as text, or (for a named prepared statement, PostgreSQL only) a name and text. */
 export type Statement = string | { name: string; text: string };
@@ -16,8 +17,17 @@ export interface Result<R> {
   rowCount: number | null;
 }
 
+/**
+ * A row as the driver gives it. Each server/sql function states the shape of
+ * its rows with query<T>(); where it does not, columns are read as the SQL
+ * beside them says.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: rows are shaped by the SQL text, which the type system cannot see
+export type Row = Record<string, any>;
+
 export interface Queryable {
-  query<R extends Record<string, any> = any>(statement: Statement, params?: unknown[]): Promise<Result<R>>;
+  // biome-ignore lint/suspicious/noExplicitAny: an untyped query's rows are read as its SQL says (tests, one-off reads)
+  query<R extends Row = any>(statement: Statement, params?: unknown[]): Promise<Result<R>>;
 }
 
 export interface TransactionOptions {
@@ -58,13 +68,13 @@ export function beginStatement(o: TransactionOptions = {}): string {
 }
 
 /** A Queryable that logs each statement's text and duration. */
-export function logged(run: (text: string, params: unknown[] | undefined, name?: string) => Promise<Result<any>>, log: Logger): Queryable {
+export function logged(run: (text: string, params: unknown[] | undefined, name?: string) => Promise<Result<Row>>, log: Logger): Queryable {
   return {
-    async query(statement, params) {
+    async query<R extends Row>(statement: Statement, params?: unknown[]) {
       const start = performance.now();
       const text = typeof statement === 'string' ? statement : statement.text;
       try {
-        return await run(text, params, typeof statement === 'string' ? undefined : statement.name);
+        return (await run(text, params, typeof statement === 'string' ? undefined : statement.name)) as Result<R>;
       } finally {
         log.debug('query', { sql: text.replace(/\s+/g, ' ').trim().slice(0, 200), ms: +(performance.now() - start).toFixed(2) });
       }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { LockBusy, lockDir } from '../lib/pid-lock.ts';
-import { beginStatement, logged, type Db, type Queryable, type Result } from './db.ts';
+import { beginStatement, type Db, logged, type Queryable, type Result, type Row } from './db.ts';
 import type { Logger } from './log.ts';
 
 /** Types read as the pg driver reads them: int8 as a number (all our values are below 2^53), bytea as a Buffer. */
@@ -21,9 +21,9 @@ const parsers = {
 
 type Runner = Pick<PGlite | Transaction, 'query' | 'exec'>;
 /** With parameters, one statement (extended protocol); without, any number (simple protocol), as pg does. */
-const result = async (r: Runner, text: string, params?: unknown[]): Promise<Result<any>> => {
+const result = async (r: Runner, text: string, params?: unknown[]): Promise<Result<Row>> => {
   const out = params?.length ? await r.query(text, params) : (await r.exec(text)).at(-1);
-  return { rows: out?.rows ?? [], rowCount: out ? out.affectedRows || out.rows.length : null };
+  return { rows: (out?.rows ?? []) as Row[], rowCount: out ? out.affectedRows || out.rows.length : null };
 };
 
 export async function openEmbedded(dataDir: string, log: Logger): Promise<Db> {

@@ -18,8 +18,7 @@ export const badRequest = (message: string) => new HttpError(400, 'bad_request',
 export const validationFailed = (message: string) => new HttpError(400, 'validation_failed', message);
 export const unauthorized = (message = 'missing or invalid credentials') =>
   new HttpError(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer' });
-export const forbidden = (message = 'these credentials do not give access to this resource') =>
-  new HttpError(403, 'forbidden', message);
+export const forbidden = (message = 'these credentials do not give access to this resource') => new HttpError(403, 'forbidden', message);
 export const notFound = (what = 'resource') => new HttpError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string) => new HttpError(409, 'conflict', message);
 export const payloadTooLarge = (limit: number, headers?: Record<string, string>) =>

@@ -13,7 +13,10 @@ export class FairShare {
   private readonly buckets = new Map<number, { tokens: number; at: number }>();
   private readonly burst: number;
 
-  constructor(private readonly perSecond: number, private readonly now = () => performance.now()) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly now = () => performance.now(),
+  ) {
     this.burst = Math.max(MAX_SAMPLES_PER_REQUEST, perSecond);
   }
 

@@ -17,26 +17,28 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
-import { admin, type Admin } from './admin.ts';
+import { type Admin, admin } from './admin.ts';
 import { createApp, createHandler } from './app.ts';
-import { resolveConfig, type ServerConfig } from './config.ts';
-import { openDb, type Db } from './db.ts';
-import { createLogger, type Logger } from './log.ts';
-import { runMaintenance, scheduleMaintenance, type MaintenanceResult } from './maintenance.ts';
 import { limitFailures } from './auth.ts';
+import { resolveConfig, type ServerConfig } from './config.ts';
+import { type Db, openDb } from './db.ts';
 import { FairShare } from './fair-share.ts';
+import { createLogger, type Logger } from './log.ts';
+import { type MaintenanceResult, runMaintenance, scheduleMaintenance } from './maintenance.ts';
 import { MetricsWriter } from './metrics-writer.ts';
 import { migrate } from './migrate.ts';
 import { listenForRevocations } from './revocations.ts';
 
+export { admin } from './admin.ts';
 export type { ServerConfig } from './config.ts';
+export { openDb } from './db.ts';
 export type { Logger } from './log.ts';
 export { createLogger, silentLogger } from './log.ts';
-export { openDb } from './db.ts';
 export { migrate } from './migrate.ts';
-export { admin } from './admin.ts';
 
-export interface StartOptions extends Partial<ServerConfig> { log?: Logger }
+export interface StartOptions extends Partial<ServerConfig> {
+  log?: Logger;
+}
 
 export interface RunningServer {
   /** http://127.0.0.1:<port> (or the host it listens on). */
@@ -60,7 +62,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     await migrate(db, log);
     // At most two statements in flight, started 10 ms apart at least: under load each
     // carries the samples of many requests (fewer statements and commits, less CPU).
-    const writer = new MetricsWriter(db, log, db.kind === 'embedded' ? { parallel: 1 } : { parallel: Math.min(2, config.poolSize), intervalMs: 10 });
+    const writer = new MetricsWriter(
+      db,
+      log,
+      db.kind === 'embedded' ? { parallel: 1 } : { parallel: Math.min(2, config.poolSize), intervalMs: 10 },
+    );
     const deps = { db, cfg: config, log, writer, share: new FairShare(config.nodeSamplesPerSecond) };
     limitFailures(db, config.authFailuresPerMinute);
     const app = createApp(deps);
@@ -75,7 +81,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const stopMaintenance = scheduleMaintenance(db, config, log);
     const stopRevocations = listenForRevocations(db);
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    log.info('server listening', { port, host: config.host, database: db.kind, dataDir: db.kind === 'embedded' ? config.dataDir : undefined });
+    log.info('server listening', {
+      port,
+      host: config.host,
+      database: db.kind,
+      dataDir: db.kind === 'embedded' ? config.dataDir : undefined,
+    });
     let closing: Promise<void> | undefined;
     return {
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

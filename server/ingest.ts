@@ -9,13 +9,13 @@
 // one shape { "error": { "code", "message" } }. Any other method or URL
 // (even with a query string) goes through Koa, whose route does the same.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BODY_LIMITS } from '../contract/limits.ts';
 import type { Deps } from './app.ts';
 import { authenticateNode } from './auth.ts';
 import { bodyFormat, decode, encode, readBody, replyFormat } from './codec.ts';
 import { toHttpError } from './errors.ts';
 import { logRequest, redactUrl } from './log.ts';
 import { parseSamples, toRows } from './samples.ts';
-import { BODY_LIMITS } from '../contract/limits.ts';
 
 export const METRICS_PATH = '/api/v1/agent/metrics';
 export const METRICS_LIMIT = BODY_LIMITS.metrics;
@@ -34,7 +34,12 @@ export function ingestHandler(deps: Deps) {
     const start = performance.now();
     let node: string | undefined;
     const handle = async () => {
-      const n = await authenticateNode(db, req.headers.authorization, req.headers['x-node-uuid'] as string | undefined, req.socket.remoteAddress);
+      const n = await authenticateNode(
+        db,
+        req.headers.authorization,
+        req.headers['x-node-uuid'] as string | undefined,
+        req.socket.remoteAddress,
+      );
       node = n.uuid;
       deps.share.check(n.id); // a node past its share is refused before its body is read and parsed
       const format = bodyFormat(req.headers['content-type']);

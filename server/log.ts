@@ -18,7 +18,7 @@ export type Sink = (line: string) => void;
 /** Workspace tokens (secrets.ts newToken), wherever they appear. */
 const TOKEN = /bwt_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{20,}/g;
 
-export function createLogger(level: Level = 'info', sink: Sink = (l) => process.stderr.write(l + '\n')): Logger {
+export function createLogger(level: Level = 'info', sink: Sink = (l) => process.stderr.write(`${l}\n`)): Logger {
   const write = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < order[level]) return;
     sink(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...fields }).replace(TOKEN, 'bwt_REDACTED'));
@@ -44,7 +44,14 @@ export function redactUrl(url: string): string {
 }
 
 /** One line per request: debug, or error for a 5xx. */
-export function logRequest(log: Logger, method: string | undefined, url: string | undefined, status: number, start: number, node: string | undefined): void {
+export function logRequest(
+  log: Logger,
+  method: string | undefined,
+  url: string | undefined,
+  status: number,
+  start: number,
+  node: string | undefined,
+): void {
   const fields = { method, url: redactUrl(url ?? ''), status, ms: +(performance.now() - start).toFixed(1), node };
   if (status >= 500) log.error('request', fields);
   else log.debug('request', fields);

@@ -2,16 +2,21 @@
 // setTimeout chain aligned on the wall clock, never overlapping. Several
 // server processes may share one database: a transaction-level advisory lock
 // lets one of them do each round and the others skip it.
+
+import type { ServerConfig } from './config.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
-import type { ServerConfig } from './config.ts';
 import { enforceRetention, recomputeBaselines, rollup, tryLockRound } from './sql/maintenance.ts';
 import { deleteAbandonedPcaps } from './sql/pcaps.ts';
 
 export const LOCK_KEY = 0x42_57_4d_54; // "BWMT"
 
 export interface MaintenanceResult {
-  ran: boolean; rolledUp: number; rawDeleted: number; rollupsDeleted: number; baselines: number;
+  ran: boolean;
+  rolledUp: number;
+  rawDeleted: number;
+  rollupsDeleted: number;
+  baselines: number;
   /** Captures whose upload never finished (the process died mid-upload), removed an hour on. */
   abandonedPcaps: number;
 }
@@ -19,7 +24,8 @@ export interface MaintenanceResult {
 /** One round; `ran` is false when another process holds the lock. */
 export async function runMaintenance(db: Db, cfg: ServerConfig): Promise<MaintenanceResult> {
   return db.withTransaction(async (client) => {
-    if (!(await tryLockRound(client, LOCK_KEY))) return { ran: false, rolledUp: 0, rawDeleted: 0, rollupsDeleted: 0, baselines: 0, abandonedPcaps: 0 };
+    if (!(await tryLockRound(client, LOCK_KEY)))
+      return { ran: false, rolledUp: 0, rawDeleted: 0, rollupsDeleted: 0, baselines: 0, abandonedPcaps: 0 };
     const lookback = Math.max(2, Math.ceil((2 * cfg.maintenanceIntervalSeconds) / 60));
     const rolledUp = await rollup(client, lookback);
     const [rawDeleted, rollupsDeleted] = await enforceRetention(client, cfg.rawRetentionHours, cfg.rollupRetentionDays);

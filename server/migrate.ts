@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
-import { applyMigration, appliedMigrations, lockMigrations, unlockMigrations } from './sql/migrations.ts';
+import { appliedMigrations, applyMigration, lockMigrations, unlockMigrations } from './sql/migrations.ts';
 
 export const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -42,7 +42,9 @@ export async function migrate(db: Db, log: Logger, dir = migrationsDir): Promise
         const prev = done.get(m.id);
         if (prev) {
           if (prev.hash !== m.hash) {
-            throw new Error(`migration ${m.name} was changed after it was applied (hash ${prev.hash.slice(0, 12)} != ${m.hash.slice(0, 12)}); add a new migration instead`);
+            throw new Error(
+              `migration ${m.name} was changed after it was applied (hash ${prev.hash.slice(0, 12)} != ${m.hash.slice(0, 12)}); add a new migration instead`,
+            );
           }
           continue;
         }

@@ -12,7 +12,10 @@
 import type { PcapFormat } from '../contract/enums.ts';
 
 export type Format = PcapFormat;
-export interface Verdict { format: Format; packets: number }
+export interface Verdict {
+  format: Format;
+  packets: number;
+}
 
 const PCAPNG_SHB = 0x0a0d0d0a;
 const MAX_RECORD = 256 * 1024;
@@ -95,7 +98,10 @@ export class PcapCheck {
       return 0;
     }
     const magics: Record<number, [boolean, boolean]> = {
-      0xa1b2c3d4: [false, false], 0xd4c3b2a1: [true, false], 0xa1b23c4d: [false, true], 0x4d3cb2a1: [true, true],
+      2712847316: [false, false],
+      3569595041: [true, false],
+      2712812621: [false, true],
+      1295823521: [true, true],
     };
     const m = magics[be];
     if (!m) return this.fail('not a pcap or pcapng file (unknown magic number)');
@@ -118,8 +124,10 @@ export class PcapCheck {
     const frac = u32(4);
     const incl = u32(8);
     const orig = u32(12);
-    if (frac >= (this.nanos ? 1e9 : 1e6)) return this.fail(`bad pcap record header at byte ${at}: fractional timestamp ${frac} out of range`);
-    if (incl > this.snaplen) return this.fail(`bad pcap record header at byte ${at}: captured length ${incl} exceeds snaplen ${this.snaplen}`);
+    if (frac >= (this.nanos ? 1e9 : 1e6))
+      return this.fail(`bad pcap record header at byte ${at}: fractional timestamp ${frac} out of range`);
+    if (incl > this.snaplen)
+      return this.fail(`bad pcap record header at byte ${at}: captured length ${incl} exceeds snaplen ${this.snaplen}`);
     if (orig < incl) return this.fail(`bad pcap record header at byte ${at}: captured length ${incl} exceeds original length ${orig}`);
     this.packets++;
     this.skip = incl;
@@ -131,7 +139,8 @@ export class PcapCheck {
       const t = this.take(4);
       if (!t) return 1;
       const trailer = this.le ? t.readUInt32LE(0) : t.readUInt32BE(0);
-      if (trailer !== this.blockLen) return this.fail(`bad pcapng block ending at byte ${this.offset}: trailing length ${trailer} != ${this.blockLen}`);
+      if (trailer !== this.blockLen)
+        return this.fail(`bad pcapng block ending at byte ${this.offset}: trailing length ${trailer} != ${this.blockLen}`);
       this.blockLen = 0;
       return 0;
     }

@@ -9,10 +9,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Context } from 'koa';
-import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
-import { PcapCheck, type Format } from './pcap-check.ts';
 import { MAX_PCAP_BYTES } from '../contract/limits.ts';
-
+import { badRequest, payloadTooLarge, unsupportedMediaType, validationFailed } from './errors.ts';
+import { type Format, PcapCheck } from './pcap-check.ts';
 
 export interface Upload {
   fields: Record<string, string>;
@@ -51,7 +50,9 @@ async function parse(ctx: Context, dir: string, maxSize: number) {
   let fileDone: Promise<{ format: Format; packets: number; size: number; sha256: string }> | undefined;
   let failure: Error | undefined;
 
-  bb.on('field', (name, value) => { fields[name] = value; });
+  bb.on('field', (name, value) => {
+    fields[name] = value;
+  });
   bb.on('file', (name, stream) => {
     if (name !== 'file' || fileDone) {
       stream.resume();
@@ -71,7 +72,9 @@ async function parse(ctx: Context, dir: string, maxSize: number) {
       out.destroy();
       stream.resume();
     };
-    stream.on('limit', () => { tooBig = true; });
+    stream.on('limit', () => {
+      tooBig = true;
+    });
     stream.on('data', (chunk: Buffer) => {
       if (bad) return;
       size += chunk.length;
@@ -97,17 +100,27 @@ async function parse(ctx: Context, dir: string, maxSize: number) {
         out.once('error', (err) => reject(bad ?? err));
       });
     });
-    fileDone.catch((err) => { failure ??= err; });
+    fileDone.catch((err) => {
+      failure ??= err;
+    });
   });
-  bb.on('partsLimit', () => { failure ??= badRequest('too many form parts'); });
-  bb.on('filesLimit', () => { failure ??= validationFailed('file: only one file per upload'); });
+  bb.on('partsLimit', () => {
+    failure ??= badRequest('too many form parts');
+  });
+  bb.on('filesLimit', () => {
+    failure ??= validationFailed('file: only one file per upload');
+  });
 
   try {
     await pipeline(ctx.req, bb);
   } catch (err) {
     throw failure ?? badRequest(`malformed multipart body: ${(err as Error).message}`);
   }
-  const result = fileDone ? await fileDone.catch((err) => { throw failure ?? err; }) : undefined;
+  const result = fileDone
+    ? await fileDone.catch((err) => {
+        throw failure ?? err;
+      })
+    : undefined;
   if (failure) throw failure;
   if (!result) throw validationFailed('file: missing (a multipart field named "file" is required)');
   return { fields, file, ...result };

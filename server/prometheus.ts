@@ -9,7 +9,7 @@
 // healthy while the node reports (heard from within the online window).
 import { Gauge, Registry } from 'prom-client';
 import type { Db } from './db.ts';
-import { scrapeSnapshot as snapshot, type NodeRow, type Snapshot } from './sql/prometheus.ts';
+import { type NodeRow, type Snapshot, scrapeSnapshot as snapshot } from './sql/prometheus.ts';
 
 // Node names are unique within a workspace, so `node` identifies the series.
 type NodeLabel = 'tenant_id' | 'node' | 'ip';
@@ -23,7 +23,10 @@ type Series<T extends string> = { labels: Partial<Record<T, string>>; value: num
  * gauges was most of a scrape. The Registry formats the text as for any gauge.
  */
 class SnapshotGauge<T extends string> extends Gauge<T> {
-  constructor(cfg: { name: string; help: string; labelNames: T[]; registers: Registry[] }, private readonly series: () => Promise<Series<T>[]>) {
+  constructor(
+    cfg: { name: string; help: string; labelNames: T[]; registers: Registry[] },
+    private readonly series: () => Promise<Series<T>[]>,
+  ) {
     super(cfg);
   }
 
@@ -33,7 +36,11 @@ class SnapshotGauge<T extends string> extends Gauge<T> {
 }
 
 /** Renders the exposition text of one workspace. */
-export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix: string; onlineSeconds: number }): Promise<{ text: string; contentType: string }> {
+export async function renderMetrics(
+  db: Db,
+  workspaceId: number,
+  opts: { prefix: string; onlineSeconds: number },
+): Promise<{ text: string; contentType: string }> {
   const registry = new Registry();
   let snap: Promise<Snapshot> | undefined;
   const load = () => (snap ??= snapshot(db, workspaceId, opts.onlineSeconds));
@@ -41,7 +48,10 @@ export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix:
 
   const workspaceGauge = (name: string, help: string, value: (s: Snapshot) => number) =>
     new Gauge<'tenant_id'>({
-      name: p + name, help, labelNames: ['tenant_id'], registers: [registry],
+      name: p + name,
+      help,
+      labelNames: ['tenant_id'],
+      registers: [registry],
       async collect() {
         const s = await load();
         this.set({ tenant_id: s.tenant }, value(s));
@@ -67,12 +77,36 @@ export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix:
   workspaceGauge('nodes_online', 'Nodes currently online (reporting, no open incident).', count('online'));
   workspaceGauge('nodes_under_attack', 'Nodes currently under attack (open incident).', count('under_attack'));
   workspaceGauge('nodes_offline', 'Nodes currently offline.', count('offline'));
-  nodeGauge('node_pps', 'Current packets per second per node.', current((n) => n.pps));
-  nodeGauge('node_bps', 'Current bits per second per node.', current((n) => n.bps));
-  nodeGauge('node_tcp_pct', 'TCP share of packets per node, percent.', current((n) => n.tcp_pct));
-  nodeGauge('node_udp_pct', 'UDP share of packets per node, percent.', current((n) => n.udp_pct));
-  nodeGauge('node_icmp_pct', 'ICMP share of packets per node, percent.', current((n) => n.icmp_pct));
-  nodeGauge('node_connections', 'Active connections per node.', current((n) => n.conn_count));
+  nodeGauge(
+    'node_pps',
+    'Current packets per second per node.',
+    current((n) => n.pps),
+  );
+  nodeGauge(
+    'node_bps',
+    'Current bits per second per node.',
+    current((n) => n.bps),
+  );
+  nodeGauge(
+    'node_tcp_pct',
+    'TCP share of packets per node, percent.',
+    current((n) => n.tcp_pct),
+  );
+  nodeGauge(
+    'node_udp_pct',
+    'UDP share of packets per node, percent.',
+    current((n) => n.udp_pct),
+  );
+  nodeGauge(
+    'node_icmp_pct',
+    'ICMP share of packets per node, percent.',
+    current((n) => n.icmp_pct),
+  );
+  nodeGauge(
+    'node_connections',
+    'Active connections per node.',
+    current((n) => n.conn_count),
+  );
   nodeGauge('node_baseline_avg_pps', 'Baseline average packets per second per node.', (n) => n.mean_pps);
   nodeGauge('node_baseline_p95_pps', 'Baseline 95th percentile packets per second per node.', (n) => n.p95_pps);
   nodeGauge('node_baseline_p99_pps', 'Baseline 99th percentile packets per second per node.', (n) => n.p99_pps);
@@ -81,13 +115,18 @@ export async function renderMetrics(db: Db, workspaceId: number, opts: { prefix:
   workspaceGauge('mitigation_active_rules', 'Active mitigation rules.', (s) => s.rules.active);
   workspaceGauge('mitigation_pending_rules', 'Pending mitigation rules.', (s) => s.rules.pending);
   workspaceGauge('mitigation_failed_rules', 'Failed mitigation rules.', (s) => s.rules.failed);
-  new SnapshotGauge<'tenant_id' | 'adapter' | 'type'>({
-    name: p + 'mitigation_adapter_healthy', help: 'Adapter health, 1 healthy / 0 down.',
-    labelNames: ['tenant_id', 'adapter', 'type'], registers: [registry],
-  }, async () => {
-    const s = await load();
-    return s.nodes.map((n) => ({ labels: { tenant_id: s.tenant, adapter: n.name, type: 'xdp' }, value: n.healthy ? 1 : 0 }));
-  });
+  new SnapshotGauge<'tenant_id' | 'adapter' | 'type'>(
+    {
+      name: `${p}mitigation_adapter_healthy`,
+      help: 'Adapter health, 1 healthy / 0 down.',
+      labelNames: ['tenant_id', 'adapter', 'type'],
+      registers: [registry],
+    },
+    async () => {
+      const s = await load();
+      return s.nodes.map((n) => ({ labels: { tenant_id: s.tenant, adapter: n.name, type: 'xdp' }, value: n.healthy ? 1 : 0 }));
+    },
+  );
 
   return { text: await registry.metrics(), contentType: registry.contentType };
 }

@@ -4,7 +4,7 @@
 // a refusal names the field as sent ("pps: ...", "1.bps: ...",
 // "samples.1.recorded_at: ...").
 import type { z } from 'zod';
-import { metricsSchema, type metricSample } from '../contract/wire/agent.ts';
+import { type metricSample, metricsSchema } from '../contract/wire/agent.ts';
 import type { Sample } from './sql/metrics.ts';
 import { parse } from './validate.ts';
 
@@ -22,7 +22,11 @@ export function toRows(nodeId: number, list: SampleInput[], now = Date.now()): S
     node_id: nodeId,
     // From the arrival on: never before it, so never before an incident opened earlier.
     recorded_at: s.recorded_at ?? new Date(now + i),
-    pps: s.pps, bps: s.bps, tcp_pct: s.tcp_pct ?? null, udp_pct: s.udp_pct ?? null,
-    icmp_pct: s.icmp_pct ?? null, conn_count: s.conn_count ?? null,
+    pps: s.pps,
+    bps: s.bps,
+    tcp_pct: s.tcp_pct ?? null,
+    udp_pct: s.udp_pct ?? null,
+    icmp_pct: s.icmp_pct ?? null,
+    conn_count: s.conn_count ?? null,
   }));
 }

@@ -3,7 +3,7 @@
  * histograms, peaks, the highest window count of each source and port, and
  * per-port packet estimates used to find reflection and DNS traffic.
  */
-import { FEATURES, featuresOf, zeroRates, type FeatureRates } from './profile.ts';
+import { FEATURES, type FeatureRates, featuresOf, zeroRates } from './profile.ts';
 import type { PortCount, TrafficSample } from './types.ts';
 
 const MAX_KEYS = 2_000; // bound on the per-source and per-port maps
@@ -30,9 +30,15 @@ export interface Aggregate {
 
 export function emptyAggregate(): Aggregate {
   return {
-    ms: 0, packets: 0, featurePackets: zeroRates(),
-    ttl: new Array<number>(256).fill(0), length: new Array<number>(7).fill(0),
-    peakPps: 0, peakBps: 0, maxDistinct: 0, windowPacketsAtMaxDistinct: 0,
+    ms: 0,
+    packets: 0,
+    featurePackets: zeroRates(),
+    ttl: new Array<number>(256).fill(0),
+    length: new Array<number>(7).fill(0),
+    peakPps: 0,
+    peakBps: 0,
+    maxDistinct: 0,
+    windowPacketsAtMaxDistinct: 0,
     srcPeak: new Map(),
     portPeak: { tcpDst: new Map(), udpDst: new Map(), udpSrc: new Map() },
     portPackets: { tcpDst: new Map(), udpDst: new Map(), udpSrc: new Map() },
@@ -45,8 +51,12 @@ export function addSample(a: Aggregate, s: TrafficSample): void {
   a.packets += s.pps * sec;
   const f = featuresOf(s);
   for (const k of FEATURES) a.featurePackets[k] += f[k] * sec;
-  s.ttlHistogram.forEach((v, i) => { if (i < 256) a.ttl[i] = (a.ttl[i] ?? 0) + v; });
-  s.lengthHistogram.forEach((v, i) => { if (i < 7) a.length[i] = (a.length[i] ?? 0) + v; });
+  s.ttlHistogram.forEach((v, i) => {
+    if (i < 256) a.ttl[i] = (a.ttl[i] ?? 0) + v;
+  });
+  s.lengthHistogram.forEach((v, i) => {
+    if (i < 7) a.length[i] = (a.length[i] ?? 0) + v;
+  });
   a.peakPps = Math.max(a.peakPps, s.pps);
   a.peakBps = Math.max(a.peakBps, s.bps);
   if (s.distinctSources >= a.maxDistinct) {
@@ -65,9 +75,7 @@ export function windowPacketsOf(s: TrafficSample, which: 'all' | 'tcp' | 'udp'):
   return ((which === 'all' ? s.pps : s.protoPps[which]) * s.windowMs) / 1000;
 }
 
-function addPorts(
-  a: Aggregate, kind: PortKind, ports: readonly PortCount[], proto: 'tcp' | 'udp', s: TrafficSample,
-): void {
+function addPorts(a: Aggregate, kind: PortKind, ports: readonly PortCount[], proto: 'tcp' | 'udp', s: TrafficSample): void {
   const windowPackets = windowPacketsOf(s, proto);
   const tickPackets = (s.protoPps[proto] * s.intervalMs) / 1000;
   for (const p of ports) {
@@ -86,9 +94,7 @@ function bumpMax<K>(m: Map<K, number>, key: K, v: number): void {
 }
 
 /** The port carrying most estimated packets of a kind, and its share of `total`. */
-export function dominantPort(
-  a: Aggregate, kind: PortKind, total: number,
-): { port: number; share: number } | null {
+export function dominantPort(a: Aggregate, kind: PortKind, total: number): { port: number; share: number } | null {
   let best: { port: number; share: number } | null = null;
   if (total <= 0) return null;
   for (const [port, n] of a.portPackets[kind]) {

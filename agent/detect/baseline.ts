@@ -51,9 +51,7 @@ function addTo(s: SeriesState, value: number, decay: number): void {
 }
 
 /** Learns one second of traffic. `elapsedMs` is the time since the previous value. */
-export function learnSecond(
-  st: BaselineState, pps: number, bps: number, elapsedMs: number, halfLifeMs: number,
-): void {
+export function learnSecond(st: BaselineState, pps: number, bps: number, elapsedMs: number, halfLifeMs: number): void {
   const decay = 0.5 ** (Math.max(0, elapsedMs) / halfLifeMs);
   addTo(st.pps, pps, decay);
   addTo(st.bps, bps, decay);

@@ -4,8 +4,8 @@
  * are listed in docs/detection.md). Pure: aggregate and profile in, result out.
  */
 import { REFLECTION_SUBTYPES, type VectorSubtype } from '../../contract/enums.ts';
-import { dominantPort, type Aggregate } from './aggregate.ts';
-import { FEATURES, zeroRates, type FeatureRates } from './profile.ts';
+import { type Aggregate, dominantPort } from './aggregate.ts';
+import { FEATURES, type FeatureRates, zeroRates } from './profile.ts';
 import type { AttackFamily, Vector } from './types.ts';
 
 /** UDP source ports of amplification reflectors, and their sub-types (the contract's list). */

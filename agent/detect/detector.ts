@@ -5,12 +5,12 @@
  * ticks), then an open incident (thresholds frozen) until every tick has been
  * under closeRatio x threshold for holdMs. See docs/detection.md.
  */
-import { addSample, emptyAggregate, type Aggregate } from './aggregate.ts';
-import { emptyBaseline, learnSecond, parseBaseline, type BaselineState } from './baseline.ts';
+import { type Aggregate, addSample, emptyAggregate } from './aggregate.ts';
+import { type BaselineState, emptyBaseline, learnSecond, parseBaseline } from './baseline.ts';
 import { classify } from './classify.ts';
-import { shouldOpen, trimHistory, type Tick } from './confirm.ts';
+import { shouldOpen, type Tick, trimHistory } from './confirm.ts';
 import { SourceMemory, type SourceMemoryState } from './offenders.ts';
-import { emptyProfile, featuresOf, learnProfile, parseProfile, type ProfileState } from './profile.ts';
+import { emptyProfile, featuresOf, learnProfile, type ProfileState, parseProfile } from './profile.ts';
 import { buildFields } from './report.ts';
 import { computeThresholds, type Thresholds } from './thresholds.ts';
 import { resolveTuning } from './tuning.ts';
@@ -80,7 +80,9 @@ export class Detector {
 
   exportState(): DetectorState {
     return structuredClone({
-      version: 1 as const, baseline: this.baseline, profile: this.profile,
+      version: 1 as const,
+      baseline: this.baseline,
+      profile: this.profile,
       normalSources: this.normalSources.exportState(),
     });
   }
@@ -105,8 +107,12 @@ export class Detector {
       const agg = emptyAggregate();
       for (const h of this.history) if (h.ratio >= t.confirmRatio || h.ratio >= t.fastRatio) addSample(agg, h.sample);
       this.incident = {
-        seq: ++this.seq, startedAtMs: this.onsetMs(), thresholds: thr, agg,
-        lastSentMs: s.timestampMs, belowSinceMs: null,
+        seq: ++this.seq,
+        startedAtMs: this.onsetMs(),
+        thresholds: thr,
+        agg,
+        lastSentMs: s.timestampMs,
+        belowSinceMs: null,
       };
       return [this.event('opened', s.timestampMs, null)];
     }
@@ -162,12 +168,17 @@ export class Detector {
     if (!inc) throw new Error('no open incident');
     const c = classify(inc.agg, this.profile.rates, this.tuning.vectorShare);
     return {
-      type, atMs,
+      type,
+      atMs,
       incident: buildFields(inc.agg, c, inc.thresholds),
       extension: {
-        seq: inc.seq, attack_subtype: c.subtype, vectors: c.vectors,
-        threshold_pps: inc.thresholds.pps, threshold_bps: inc.thresholds.bps,
-        started_at_ms: inc.startedAtMs, ended_at_ms: endedAtMs,
+        seq: inc.seq,
+        attack_subtype: c.subtype,
+        vectors: c.vectors,
+        threshold_pps: inc.thresholds.pps,
+        threshold_bps: inc.thresholds.bps,
+        started_at_ms: inc.startedAtMs,
+        ended_at_ms: endedAtMs,
       },
     };
   }

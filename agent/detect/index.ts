@@ -3,12 +3,13 @@
  * pushes one TrafficSample per tick and forwards the returned events; it
  * persists exportState() and hands it back to the constructor after a restart.
  */
+
+export { windowPacketsOf } from './aggregate.ts';
+export { REFLECTION_PORTS, WEB_PORTS } from './classify.ts';
 export { Detector, type DetectorState } from './detector.ts';
-export { pickOffenders, SourceMemory, type OffenderOptions, type OffenderPick } from './offenders.ts';
+export { type OffenderOptions, type OffenderPick, pickOffenders, SourceMemory } from './offenders.ts';
+export { peakRatio, severityOf } from './severity.ts';
 export { judgeSpoofing, plausibleTtl, type SpoofInput, type SpoofVerdict } from './spoofing.ts';
-export { severityOf, peakRatio } from './severity.ts';
 export { computeThresholds, type Thresholds } from './thresholds.ts';
 export { DEFAULT_TUNING } from './tuning.ts';
-export { REFLECTION_PORTS, WEB_PORTS } from './classify.ts';
-export { windowPacketsOf } from './aggregate.ts';
 export type * from './types.ts';

@@ -26,7 +26,10 @@ export class SourceMemory {
   private readonly seen = new Map<string, number>();
   private pending = new Map<string, number>();
 
-  constructor(readonly capacity = 4096, saved?: unknown) {
+  constructor(
+    readonly capacity = 4096,
+    saved?: unknown,
+  ) {
     const st = saved as Partial<SourceMemoryState> | undefined;
     if (st?.version === 1 && Array.isArray(st.entries)) {
       for (const e of st.entries) {
@@ -101,8 +104,10 @@ export interface OffenderPick {
  * @param normal sources seen before the attack: never returned
  */
 export function pickOffenders(
-  top: readonly SourceCount[], attackPackets: number,
-  normal: { has(ip: string): boolean }, opts: OffenderOptions = {},
+  top: readonly SourceCount[],
+  attackPackets: number,
+  normal: { has(ip: string): boolean },
+  opts: OffenderOptions = {},
 ): OffenderPick {
   const coverage = opts.coverage ?? 0.8;
   const maxSources = opts.maxSources ?? 32;

@@ -7,8 +7,20 @@
 import type { TrafficSample } from './types.ts';
 
 export const FEATURES = [
-  'tcp', 'udp', 'icmp', 'other',
-  'syn', 'synack', 'ack', 'fin', 'rst', 'psh', 'urg', 'null', 'xmas', 'frag',
+  'tcp',
+  'udp',
+  'icmp',
+  'other',
+  'syn',
+  'synack',
+  'ack',
+  'fin',
+  'rst',
+  'psh',
+  'urg',
+  'null',
+  'xmas',
+  'frag',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 export type FeatureRates = Record<Feature, number>;
@@ -23,9 +35,20 @@ export function zeroRates(): FeatureRates {
 export function featuresOf(s: TrafficSample): FeatureRates {
   const f = s.tcpFlags;
   return {
-    tcp: s.protoPps.tcp, udp: s.protoPps.udp, icmp: s.protoPps.icmp, other: s.protoPps.other,
-    syn: f.syn, synack: f.synack, ack: f.ack, fin: f.fin, rst: f.rst,
-    psh: f.psh, urg: f.urg, null: f.null, xmas: f.xmas, frag: s.fragmentsPps,
+    tcp: s.protoPps.tcp,
+    udp: s.protoPps.udp,
+    icmp: s.protoPps.icmp,
+    other: s.protoPps.other,
+    syn: f.syn,
+    synack: f.synack,
+    ack: f.ack,
+    fin: f.fin,
+    rst: f.rst,
+    psh: f.psh,
+    urg: f.urg,
+    null: f.null,
+    xmas: f.xmas,
+    frag: s.fragmentsPps,
   };
 }
 
@@ -41,14 +64,10 @@ export function emptyProfile(): ProfileState {
 }
 
 /** Moves the profile toward `x`, weighting by the interval the rates cover. */
-export function learnProfile(
-  p: ProfileState, x: FeatureRates, intervalMs: number, halfLifeMs: number,
-): void {
+export function learnProfile(p: ProfileState, x: FeatureRates, intervalMs: number, halfLifeMs: number): void {
   // Until one half-life has been learned, average evenly so the first
   // samples do not dominate.
-  const alpha = p.learnedMs < halfLifeMs
-    ? intervalMs / (p.learnedMs + intervalMs)
-    : 1 - 0.5 ** (intervalMs / halfLifeMs);
+  const alpha = p.learnedMs < halfLifeMs ? intervalMs / (p.learnedMs + intervalMs) : 1 - 0.5 ** (intervalMs / halfLifeMs);
   for (const f of FEATURES) p.rates[f] += alpha * (x[f] - p.rates[f]);
   p.learnedMs += intervalMs;
 }

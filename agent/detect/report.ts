@@ -2,18 +2,25 @@
  * Builds the SPEC incident fields from an incident's aggregate. Fields the
  * kernel cannot know (geo, IOC matches, botnet) are sent empty, never guessed.
  */
-import { topOf, type Aggregate } from './aggregate.ts';
+import { type Aggregate, topOf } from './aggregate.ts';
 import type { Classification } from './classify.ts';
 import { peakRatio, severityOf } from './severity.ts';
 import { judgeSpoofing } from './spoofing.ts';
-import type { IncidentFields } from './types.ts';
 import type { Thresholds } from './thresholds.ts';
+import type { IncidentFields } from './types.ts';
 
 const TOP_N = 10;
 
 const FLAG_NAMES = [
-  ['SYN', 'syn'], ['SYNACK', 'synack'], ['ACK', 'ack'], ['FIN', 'fin'], ['RST', 'rst'],
-  ['PSH', 'psh'], ['URG', 'urg'], ['NULL', 'null'], ['XMAS', 'xmas'],
+  ['SYN', 'syn'],
+  ['SYNACK', 'synack'],
+  ['ACK', 'ack'],
+  ['FIN', 'fin'],
+  ['RST', 'rst'],
+  ['PSH', 'psh'],
+  ['URG', 'urg'],
+  ['NULL', 'null'],
+  ['XMAS', 'xmas'],
 ] as const;
 
 export function buildFields(a: Aggregate, c: Classification, thr: Thresholds): IncidentFields {

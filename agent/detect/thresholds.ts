@@ -6,7 +6,7 @@
  * Either crossing alarms: the static value is the operator's hard limit, the
  * dynamic one catches floods below it on a quiet host.
  */
-import { quantile, type BaselineState } from './baseline.ts';
+import { type BaselineState, quantile } from './baseline.ts';
 import type { DetectorConfig, DetectorTuning } from './types.ts';
 
 export interface Thresholds {
@@ -16,9 +16,7 @@ export interface Thresholds {
   ppsSource: 'static' | 'server-baseline' | 'own-baseline' | 'cold';
 }
 
-export function computeThresholds(
-  cfg: DetectorConfig, tuning: DetectorTuning, own: BaselineState,
-): Thresholds {
+export function computeThresholds(cfg: DetectorConfig, tuning: DetectorTuning, own: BaselineState): Thresholds {
   const ownWarm = own.seconds >= tuning.baselineWarmupSeconds;
   const server = cfg.serverBaseline;
   const serverP99 = server && server.p99_pps > 0 ? server.p99_pps : null;
@@ -33,9 +31,7 @@ export function computeThresholds(
     dynSource = 'own-baseline';
   }
   // The server's baseline has no bits; ours has them once warm.
-  const dynBps = ownWarm
-    ? Math.max(tuning.dynamicMultiplier * quantile(own.bps, 0.99), tuning.floorBps)
-    : null;
+  const dynBps = ownWarm ? Math.max(tuning.dynamicMultiplier * quantile(own.bps, 0.99), tuning.floorBps) : null;
 
   const staticPps = positive(cfg.ppsThreshold);
   const staticBps = positive(cfg.bpsThreshold);

@@ -9,7 +9,7 @@
 import { parseIptables } from './iptables.ts';
 import { resolvePolicy } from './policy.ts';
 import { parseStructured } from './structured.ts';
-import { refuse, type CommandPolicy, type ParseResult } from './types.ts';
+import { type CommandPolicy, type ParseResult, refuse } from './types.ts';
 
 export function parseCommand(input: unknown, policy: CommandPolicy = resolvePolicy()): ParseResult {
   if (typeof input === 'string') {
@@ -31,10 +31,9 @@ export function parseCommand(input: unknown, policy: CommandPolicy = resolvePoli
 }
 
 export { parseIptables } from './iptables.ts';
-export { parseStructured } from './structured.ts';
-export { DEFAULT_POLICY, resolvePolicy } from './policy.ts';
-export { checkSafety, protectedEntries, type ProtectedEntry, type SafetyResult } from './safety.ts';
-export { checkedPrefix, checkedTtl } from './policy.ts';
+export { checkedPrefix, checkedTtl, DEFAULT_POLICY, resolvePolicy } from './policy.ts';
 export { renderCommand } from './render.ts';
-export { checkRuleRequest, type RuleRequest, type RequestResult } from './request.ts';
+export { checkRuleRequest, type RequestResult, type RuleRequest } from './request.ts';
+export { checkSafety, type ProtectedEntry, protectedEntries, type SafetyResult } from './safety.ts';
+export { parseStructured } from './structured.ts';
 export type * from './types.ts';

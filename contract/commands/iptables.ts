@@ -10,30 +10,49 @@
  * list of what is refused, and why, is in docs/commands.md.
  */
 import { checkedPort, checkedPrefix } from './policy.ts';
-import { refuse, type CommandPolicy, type Family, type ParseResult, type Protocol } from './types.ts';
+import { type CommandPolicy, type Family, type ParseResult, type Protocol, refuse } from './types.ts';
 
 const SHELL = /[;&|`$<>(){}[\]*?~!#'"\\\n\r]/;
 const ALLOWED = /^[A-Za-z0-9 ./:_-]*$/;
 
 /** Option spellings -> canonical name. */
 const OPTIONS: Record<string, string> = {
-  '-t': '-t', '--table': '-t',
-  '-I': '-I', '--insert': '-I', '-A': '-A', '--append': '-A', '-D': '-D', '--delete': '-D',
-  '-s': '-s', '--source': '-s', '--src': '-s',
-  '-p': '-p', '--protocol': '-p',
-  '-m': '-m', '--match': '-m',
-  '--dport': '--dport', '--destination-port': '--dport',
-  '-j': '-j', '--jump': '-j',
+  '-t': '-t',
+  '--table': '-t',
+  '-I': '-I',
+  '--insert': '-I',
+  '-A': '-A',
+  '--append': '-A',
+  '-D': '-D',
+  '--delete': '-D',
+  '-s': '-s',
+  '--source': '-s',
+  '--src': '-s',
+  '-p': '-p',
+  '--protocol': '-p',
+  '-m': '-m',
+  '--match': '-m',
+  '--dport': '--dport',
+  '--destination-port': '--dport',
+  '-j': '-j',
+  '--jump': '-j',
 };
 
 const REFUSED_COMMANDS: Record<string, string> = {
-  '-F': 'flushing a chain is refused', '--flush': 'flushing a chain is refused',
-  '-P': 'changing a chain policy is refused', '--policy': 'changing a chain policy is refused',
-  '-X': 'deleting chains is refused', '--delete-chain': 'deleting chains is refused',
-  '-N': 'creating chains is refused', '--new-chain': 'creating chains is refused',
-  '-R': 'replacing rules is refused', '--replace': 'replacing rules is refused',
-  '-Z': 'zeroing counters is refused', '--zero': 'zeroing counters is refused',
-  '-E': 'renaming chains is refused', '--rename-chain': 'renaming chains is refused',
+  '-F': 'flushing a chain is refused',
+  '--flush': 'flushing a chain is refused',
+  '-P': 'changing a chain policy is refused',
+  '--policy': 'changing a chain policy is refused',
+  '-X': 'deleting chains is refused',
+  '--delete-chain': 'deleting chains is refused',
+  '-N': 'creating chains is refused',
+  '--new-chain': 'creating chains is refused',
+  '-R': 'replacing rules is refused',
+  '--replace': 'replacing rules is refused',
+  '-Z': 'zeroing counters is refused',
+  '--zero': 'zeroing counters is refused',
+  '-E': 'renaming chains is refused',
+  '--rename-chain': 'renaming chains is refused',
 };
 
 const COMMANDS = new Set(['-I', '-A', '-D']);
@@ -95,9 +114,8 @@ function build(family: Family, o: Map<string, string>, policy: CommandPolicy): P
   let protocol: Protocol | undefined;
   const p = o.get('-p');
   if (p !== undefined) {
-    const names: Record<string, Protocol> = family === 4
-      ? { tcp: 'tcp', udp: 'udp', icmp: 'icmp' }
-      : { tcp: 'tcp', udp: 'udp', 'ipv6-icmp': 'icmp', icmpv6: 'icmp' };
+    const names: Record<string, Protocol> =
+      family === 4 ? { tcp: 'tcp', udp: 'udp', icmp: 'icmp' } : { tcp: 'tcp', udp: 'udp', 'ipv6-icmp': 'icmp', icmpv6: 'icmp' };
     protocol = names[p];
     if (!protocol) {
       const hint = family === 6 && p === 'icmp' ? ': ip6tables names it ipv6-icmp' : '';
@@ -117,7 +135,9 @@ function build(family: Family, o: Map<string, string>, policy: CommandPolicy): P
     port = n;
   }
   const rule = {
-    source: pr.prefix, ...(protocol ? { protocol } : {}), ...(port !== undefined ? { port } : {}),
+    source: pr.prefix,
+    ...(protocol ? { protocol } : {}),
+    ...(port !== undefined ? { port } : {}),
     ...(op === 'add' ? { ttlSeconds: policy.defaultTtlSeconds } : {}),
   };
   return { ok: true, command: { op, rule } };

@@ -5,7 +5,7 @@
  * refuses what an agent with the default policy refuses, with its reason.
  */
 import { parsePrefix, specialRange } from '../net/prefix.ts';
-import { refuse, type CommandPolicy, type Family, type Prefix } from './types.ts';
+import { type CommandPolicy, type Family, type Prefix, refuse } from './types.ts';
 
 export const DEFAULT_POLICY: Readonly<CommandPolicy> = Object.freeze({
   minPrefixV4: 16,
@@ -37,7 +37,10 @@ export function resolvePolicy(over: Partial<CommandPolicy> = {}): CommandPolicy 
  * Deletes are held to neither: removing a drop can only let traffic through.
  */
 export function checkedPrefix(
-  text: string, family: Family | null, op: 'add' | 'delete', policy: CommandPolicy,
+  text: string,
+  family: Family | null,
+  op: 'add' | 'delete',
+  policy: CommandPolicy,
 ): { ok: true; prefix: Prefix } | { ok: false; reason: string } {
   const r = parsePrefix(text);
   if (!r.ok) return r;

@@ -23,8 +23,10 @@ export function checkRuleRequest(r: RuleRequest, policy: CommandPolicy): Request
   const ttl = checkedTtl(r.ttl_seconds, policy);
   if (!ttl.ok) return { ok: false, field: 'ttl_seconds', reason: ttl.reason };
   const rule = {
-    source: src.prefix, ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
-    ...(r.port !== undefined ? { port: r.port } : {}), ttlSeconds: ttl.ttl,
+    source: src.prefix,
+    ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
+    ...(r.port !== undefined ? { port: r.port } : {}),
+    ttlSeconds: ttl.ttl,
   };
   const problem = matchProblem(rule);
   if (problem) return { ok: false, field: r.port !== undefined ? 'port' : 'protocol', reason: problem };

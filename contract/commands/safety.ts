@@ -4,7 +4,7 @@
  * addresses, its default gateway) nor overlap a local allowlist prefix.
  * Deletes always pass: removing a drop cannot cut the host off.
  */
-import { overlaps, parsePrefix, type Prefix } from '../net/prefix.ts';
+import { overlaps, type Prefix, parsePrefix } from '../net/prefix.ts';
 import type { Command } from './types.ts';
 
 export interface ProtectedEntry {

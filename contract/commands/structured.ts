@@ -9,7 +9,7 @@
  */
 import { PROTOCOLS } from '../rule.ts';
 import { checkedPrefix, checkedTtl } from './policy.ts';
-import { refuse, type CommandPolicy, type ParseResult, type Protocol } from './types.ts';
+import { type CommandPolicy, type ParseResult, type Protocol, refuse } from './types.ts';
 
 const KEYS = new Set(['action', 'source', 'protocol', 'port', 'ttl_seconds']);
 

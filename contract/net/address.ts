@@ -54,11 +54,15 @@ export function formatAddress(bytes: readonly number[]): string {
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
   // RFC 5952: compress the first longest run of two or more zero groups.
-  let best = -1, bestLen = 1;
+  let best = -1,
+    bestLen = 1;
   for (let i = 0; i < 8; ) {
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j > i ? j : i + 1;
   }
   const hex = g.map((x) => x.toString(16));

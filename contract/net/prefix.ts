@@ -85,9 +85,16 @@ export function overlaps(a: Prefix, b: Prefix): boolean {
  * detection). Ordered so that the most specific name comes first.
  */
 export const SPECIAL_RANGES: readonly { label: string; prefix: Prefix }[] = [
-  ['broadcast', '255.255.255.255/32'], ['unspecified', '0.0.0.0/8'], ['loopback', '127.0.0.0/8'],
-  ['link-local', '169.254.0.0/16'], ['multicast', '224.0.0.0/4'], ['reserved', '240.0.0.0/4'],
-  ['unspecified', '::/128'], ['loopback', '::1/128'], ['link-local', 'fe80::/10'], ['multicast', 'ff00::/8'],
+  ['broadcast', '255.255.255.255/32'],
+  ['unspecified', '0.0.0.0/8'],
+  ['loopback', '127.0.0.0/8'],
+  ['link-local', '169.254.0.0/16'],
+  ['multicast', '224.0.0.0/4'],
+  ['reserved', '240.0.0.0/4'],
+  ['unspecified', '::/128'],
+  ['loopback', '::1/128'],
+  ['link-local', 'fe80::/10'],
+  ['multicast', 'ff00::/8'],
 ].map(([label, cidr]) => ({ label: label!, prefix: prefixOf(cidr!) }));
 
 /** The special-purpose range a prefix overlaps, if any. */

@@ -8,10 +8,16 @@
  */
 import { z } from 'zod';
 import { ACK_STATUSES, ATTACK_FAMILIES, INCIDENT_STATUSES, PCAP_FORMATS, SEVERITIES, VECTOR_SUBTYPES } from '../enums.ts';
-import { PROTOCOLS } from '../rule.ts';
 import {
-  MAX_BPS, MAX_BREAKDOWN_KEYS, MAX_LIST, MAX_PPS, MAX_SAMPLES_PER_REQUEST, RECORDED_AT_FUTURE_MS, RECORDED_AT_PAST_MS,
+  MAX_BPS,
+  MAX_BREAKDOWN_KEYS,
+  MAX_LIST,
+  MAX_PPS,
+  MAX_SAMPLES_PER_REQUEST,
+  RECORDED_AT_FUTURE_MS,
+  RECORDED_AT_PAST_MS,
 } from '../limits.ts';
+import { PROTOCOLS } from '../rule.ts';
 import { address, bounded, count, finite, id, idText, pct, text, timestamp } from './primitives.ts';
 
 /** POST /heartbeat (SPEC). */
@@ -24,11 +30,18 @@ export const heartbeat = z.object({
 const minutes = (ms: number) => `${ms / 60_000} minutes`;
 /** recorded_at within the window around the server's clock (limits.ts says why). */
 const recordedAt = timestamp.superRefine((d, ctx) => {
-  const now = Date.now(), t = d.getTime();
+  const now = Date.now(),
+    t = d.getTime();
   if (t > now + RECORDED_AT_FUTURE_MS) {
-    ctx.addIssue({ code: 'custom', message: `${d.toISOString()} is more than ${minutes(RECORDED_AT_FUTURE_MS)} ahead of the server's clock (${new Date(now).toISOString()})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${d.toISOString()} is more than ${minutes(RECORDED_AT_FUTURE_MS)} ahead of the server's clock (${new Date(now).toISOString()})`,
+    });
   } else if (t < now - RECORDED_AT_PAST_MS) {
-    ctx.addIssue({ code: 'custom', message: `${d.toISOString()} is more than ${RECORDED_AT_PAST_MS / 86_400_000} days before the server's clock (${new Date(now).toISOString()})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${d.toISOString()} is more than ${RECORDED_AT_PAST_MS / 86_400_000} days before the server's clock (${new Date(now).toISOString()})`,
+    });
   }
 });
 
@@ -44,7 +57,9 @@ export const metricSample = z.object({
 });
 
 /** Extension: a batch, as an array of samples or { "samples": [...] }. */
-export const metricBatch = z.array(metricSample).min(1, 'expected at least one sample')
+export const metricBatch = z
+  .array(metricSample)
+  .min(1, 'expected at least one sample')
   .max(MAX_SAMPLES_PER_REQUEST, `at most ${MAX_SAMPLES_PER_REQUEST} samples in one request`);
 export const metricEnvelope = z.object({ samples: metricBatch });
 
@@ -70,13 +85,21 @@ export const incidentReport = z.object({
   tcp_flag_breakdown: breakdown(count).optional(),
   geo_breakdown: breakdown(count).optional(),
   source_ip_count: count.optional(),
-  top_src_ips: z.array(z.object({ ip: address, count })).max(MAX_LIST).optional(),
-  top_dst_ports: z.array(z.object({ port: z.number().int().min(0).max(65_535), count })).max(MAX_LIST).optional(),
+  top_src_ips: z
+    .array(z.object({ ip: address, count }))
+    .max(MAX_LIST)
+    .optional(),
+  top_dst_ports: z
+    .array(z.object({ port: z.number().int().min(0).max(65_535), count }))
+    .max(MAX_LIST)
+    .optional(),
   ioc_matches: z.array(z.unknown()).max(MAX_LIST).optional(),
   spoofing_detected: z.boolean().optional(),
   botnet_detected: z.boolean().optional(),
   /** Extension: the classifier's sub-type; a multi_vector incident joins its vectors' with '+'. */
-  attack_subtype: text(200).refine((s) => s.split('+').every((x) => subtypes.has(x)), 'expected sub-types joined by "+"').optional(),
+  attack_subtype: text(200)
+    .refine((s) => s.split('+').every((x) => subtypes.has(x)), 'expected sub-types joined by "+"')
+    .optional(),
 });
 
 /** Extension: POST /incident/resolve. */
@@ -93,7 +116,10 @@ export const commandParam = z.object({ id: idText });
 
 /** POST /pcap (SPEC): the form field besides the file. */
 export const pcapFields = z.object({
-  incident_id: z.string().regex(/^\s*[1-9][0-9]{0,14}\s*$/, 'expected a positive decimal integer').transform(Number),
+  incident_id: z
+    .string()
+    .regex(/^\s*[1-9][0-9]{0,14}\s*$/, 'expected a positive decimal integer')
+    .transform(Number),
 });
 
 // Replies.
@@ -103,33 +129,47 @@ export const metricsReply = z.object({ ok: z.literal(true), accepted: count });
 export const incidentReply = z.object({ incident_id: id, status: z.enum(INCIDENT_STATUSES), created: z.boolean().optional() });
 export const ackReply = z.object({ id, status: z.enum(ACK_STATUSES) });
 export const pcapReply = z.object({
-  pcap_id: id, uuid: z.string(), format: z.enum(PCAP_FORMATS), size: count, packets: count, sha256: z.string(),
+  pcap_id: id,
+  uuid: z.string(),
+  format: z.enum(PCAP_FORMATS),
+  size: count,
+  packets: count,
+  sha256: z.string(),
 });
 
 /** One entry of GET /config pending_commands (SPEC); `rule` is the extension's structured form. */
 export const pendingCommand = z.object({
   id,
   command: z.unknown(),
-  rule: z.object({
-    rule_id: id.optional(),
-    op: z.enum(['add', 'remove']).optional(),
-    action: z.literal('drop').optional(),
-    source: z.string().optional(),
-    protocol: z.enum(PROTOCOLS).nullable().optional(),
-    port: z.number().int().nullable().optional(),
-    /** Seconds left to live. */
-    ttl: z.unknown().optional(),
-    expires_at: z.union([z.string(), z.date()]).optional(),
-  }).nullable().optional(),
+  rule: z
+    .object({
+      rule_id: id.optional(),
+      op: z.enum(['add', 'remove']).optional(),
+      action: z.literal('drop').optional(),
+      source: z.string().optional(),
+      protocol: z.enum(PROTOCOLS).nullable().optional(),
+      port: z.number().int().nullable().optional(),
+      /** Seconds left to live. */
+      ttl: z.unknown().optional(),
+      expires_at: z.union([z.string(), z.date()]).optional(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** GET /config (SPEC). */
 export const configReply = z.object({
   node_id: id,
   pps_threshold: count.nullable(),
-  baseline: z.object({
-    mean_pps: finite, p95_pps: finite.optional(), p99_pps: finite, samples: count.optional(), computed_at: z.union([z.string(), z.date()]).optional(),
-  }).nullable(),
+  baseline: z
+    .object({
+      mean_pps: finite,
+      p95_pps: finite.optional(),
+      p99_pps: finite,
+      samples: count.optional(),
+      computed_at: z.union([z.string(), z.date()]).optional(),
+    })
+    .nullable(),
   ioc_patterns: z.array(z.unknown()),
   pending_commands: z.array(pendingCommand),
 });

@@ -19,7 +19,18 @@ const q = <T extends z.ZodType>(schema: T) =>
 /** Path parameters /:id. */
 export const idParam = z.object({ id: idText });
 /** GET /pcaps/:id takes the numeric id or the UUID. */
-export const pcapParam = z.object({ id: z.union([idText, z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i).transform((s) => s.toLowerCase())], { error: 'expected a pcap id or uuid' }) });
+export const pcapParam = z.object({
+  id: z.union(
+    [
+      idText,
+      z
+        .string()
+        .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
+        .transform((s) => s.toLowerCase()),
+    ],
+    { error: 'expected a pcap id or uuid' },
+  ),
+});
 
 export const newNode = z.object({
   name,

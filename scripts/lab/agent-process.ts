@@ -1,8 +1,11 @@
 // The agent as a child process whose JSON log lines are kept and can be
 // awaited; scripts/lab/agents.ts says which agent runs and with what flags.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
-export interface AgentExit { code: number | null; signal: NodeJS.Signals | null }
+export interface AgentExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface AgentProc {
   child: ChildProcess;
@@ -25,27 +28,38 @@ export function spawnAgent(argv: string[], env: NodeJS.ProcessEnv): AgentProc {
   let buf = '';
   const onData = (d: Buffer) => {
     buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       log.push(line);
       if (log.length > 20_000) log.splice(0, 10_000);
       p.onLine?.(line);
-      for (const w of [...waiters]) if (w.re.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
+      for (const w of [...waiters])
+        if (w.re.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
     }
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<AgentExit>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const p: AgentProc = {
-    child, log, exited,
+    child,
+    log,
+    exited,
     waitLog(re, ms = 15_000) {
       const found = log.find((l) => re.test(l));
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no log line ${re} in ${ms} ms; log:\n${log.slice(-20).join('\n')}`)), ms);
-        waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+        waiters.push({
+          re,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
       });
     },
     running: () => child.exitCode === null && child.signalCode === null,

@@ -6,7 +6,7 @@
 // stopAll() stops them at the end of a run.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnAgent, type AgentProc } from './agent-process.ts';
+import { type AgentProc, spawnAgent } from './agent-process.ts';
 import type { RunRecord } from './records.ts';
 import type { Lab } from './topology.ts';
 import { until } from './wait.ts';
@@ -40,8 +40,11 @@ export function agentCommand(from: 'bundle' | 'source'): string[] {
 export class LabAgents {
   private readonly procs: AgentProc[] = [];
 
-  constructor(private readonly recipe: AgentRecipe, private readonly record: RunRecord,
-    private readonly at: { net: Lab; serverUrl: string; node: { uuid: string; key: string }; dir: string }) {}
+  constructor(
+    private readonly recipe: AgentRecipe,
+    private readonly record: RunRecord,
+    private readonly at: { net: Lab; serverUrl: string; node: { uuid: string; key: string }; dir: string },
+  ) {}
 
   /** The agent started last, if any. */
   get latest(): AgentProc | undefined {
@@ -50,15 +53,36 @@ export class LabAgents {
 
   /** Starts one more agent (spool and state directories are shared: a restart finds its predecessor's). */
   start(args: string[] = []): AgentProc {
-    const r = this.recipe, { net, dir } = this.at;
-    const p = spawnAgent([...agentCommand(r.from ?? 'bundle'),
-      '--iface', net.victimIf, '--netns', net.victimNs, '--server', this.at.serverUrl,
-      '--spool-dir', path.join(dir, 'spool'), '--state-dir', path.join(dir, 'state'),
-      ...((r.polling ?? 'lab') === 'lab' ? LAB_POLLING : []), '--log-level', r.logLevel ?? 'debug',
-      ...(r.autoMitigate ? ['--auto-mitigate'] : []), ...(r.args ?? []), ...args],
-    { ...process.env, BREAKWATER_NODE_UUID: this.at.node.uuid, BREAKWATER_API_KEY: this.at.node.key });
+    const r = this.recipe,
+      { net, dir } = this.at;
+    const p = spawnAgent(
+      [
+        ...agentCommand(r.from ?? 'bundle'),
+        '--iface',
+        net.victimIf,
+        '--netns',
+        net.victimNs,
+        '--server',
+        this.at.serverUrl,
+        '--spool-dir',
+        path.join(dir, 'spool'),
+        '--state-dir',
+        path.join(dir, 'state'),
+        ...((r.polling ?? 'lab') === 'lab' ? LAB_POLLING : []),
+        '--log-level',
+        r.logLevel ?? 'debug',
+        ...(r.autoMitigate ? ['--auto-mitigate'] : []),
+        ...(r.args ?? []),
+        ...args,
+      ],
+      { ...process.env, BREAKWATER_NODE_UUID: this.at.node.uuid, BREAKWATER_API_KEY: this.at.node.key },
+    );
     const copy = process.env.BW_AGENT_LOG ? (line: string) => console.error(`[agent] ${line}`) : undefined;
-    if (r.onLine || copy) p.onLine = (line) => { r.onLine?.(line); copy?.(line); };
+    if (r.onLine || copy)
+      p.onLine = (line) => {
+        r.onLine?.(line);
+        copy?.(line);
+      };
     if (p.child.pid) this.record.addAgent(p.child.pid);
     this.procs.push(p);
     return p;
@@ -73,14 +97,18 @@ export class LabAgents {
 /** Waits until `agent`'s program is pinned and `open` can read it (whatever the log level lets through); fails early if the agent exits. */
 export async function waitAttached<T>(agent: AgentProc, open: () => T, ms = 30_000): Promise<T> {
   const tail = () => agent.log.slice(-20).join('\n');
-  const view = await until(() => {
-    if (!agent.running()) throw new Error(`the agent exited before attaching; log:\n${tail()}`);
-    try {
-      return open();
-    } catch {
-      return undefined; /* not pinned yet */
-    }
-  }, ms, 50);
+  const view = await until(
+    () => {
+      if (!agent.running()) throw new Error(`the agent exited before attaching; log:\n${tail()}`);
+      try {
+        return open();
+      } catch {
+        return undefined; /* not pinned yet */
+      }
+    },
+    ms,
+    50,
+  );
   if (view === undefined) throw new Error(`the agent did not attach in ${ms} ms; log:\n${tail()}`);
   return view;
 }

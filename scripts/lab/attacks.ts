@@ -2,7 +2,7 @@
 // and bounded in packets and seconds. `rule` is the drop rule an operator
 // would create through the user API to stop it.
 import type { Lab } from './topology.ts';
-import { hping3, ipv4Packet, SPOOFED_PREFIX, SPOOFED_SOURCES, together, trafgen, type Flow } from './traffic.ts';
+import { type Flow, hping3, ipv4Packet, SPOOFED_PREFIX, SPOOFED_SOURCES, together, trafgen } from './traffic.ts';
 
 export type AttackKey = 'udp' | 'syn' | 'icmp' | 'dns' | 'multi';
 
@@ -24,37 +24,75 @@ export const SYN_SOURCE = '198.19.6.6';
 export const RESOLVERS = '198.19.53.0/24';
 
 const udpFlood = (lab: Lab, pps: number, seconds: number) =>
-  trafgen(lab, [ipv4Packet(lab, { src: SPOOFED_SOURCES, proto: 'udp', l4: 'udp(sp=drnd(), dp=27015)', payload: 'fill(0x41, 32)' })], pps, seconds);
+  trafgen(
+    lab,
+    [ipv4Packet(lab, { src: SPOOFED_SOURCES, proto: 'udp', l4: 'udp(sp=drnd(), dp=27015)', payload: 'fill(0x41, 32)' })],
+    pps,
+    seconds,
+  );
 
 const synFlood = (lab: Lab, pps: number, seconds: number) =>
   hping3(lab, ['-S', '-p', '80', '-a', SYN_SOURCE, '-w', '64240'], lab.victimIp, pps, seconds);
 
 export const ATTACKS: readonly Attack[] = [
   {
-    key: 'udp', title: 'UDP flood, random spoofed sources', family: 'udp_flood', tool: 'trafgen',
+    key: 'udp',
+    title: 'UDP flood, random spoofed sources',
+    family: 'udp_flood',
+    tool: 'trafgen',
     start: udpFlood,
     rule: { source: SPOOFED_PREFIX, protocol: 'udp' },
   },
   {
-    key: 'syn', title: 'TCP SYN flood on port 80', family: 'syn_flood', tool: 'hping3',
+    key: 'syn',
+    title: 'TCP SYN flood on port 80',
+    family: 'syn_flood',
+    tool: 'hping3',
     start: synFlood,
     rule: { source: `${SYN_SOURCE}/32`, protocol: 'tcp' },
   },
   {
-    key: 'icmp', title: 'ICMP echo flood, random spoofed sources', family: 'icmp_flood', tool: 'trafgen',
+    key: 'icmp',
+    title: 'ICMP echo flood, random spoofed sources',
+    family: 'icmp_flood',
+    tool: 'trafgen',
     start: (lab, pps, seconds) =>
-      trafgen(lab, [ipv4Packet(lab, { src: SPOOFED_SOURCES, proto: 'icmp', l4: 'icmp4(echorequest, id=drnd(), seq=dinc())', payload: 'fill(0x42, 56)' })], pps, seconds),
+      trafgen(
+        lab,
+        [
+          ipv4Packet(lab, {
+            src: SPOOFED_SOURCES,
+            proto: 'icmp',
+            l4: 'icmp4(echorequest, id=drnd(), seq=dinc())',
+            payload: 'fill(0x42, 56)',
+          }),
+        ],
+        pps,
+        seconds,
+      ),
     rule: { source: SPOOFED_PREFIX, protocol: 'icmp' },
   },
   {
-    key: 'dns', title: 'DNS reflection: 1,200-byte answers from 16 resolvers', family: 'dns_flood', tool: 'trafgen',
+    key: 'dns',
+    title: 'DNS reflection: 1,200-byte answers from 16 resolvers',
+    family: 'dns_flood',
+    tool: 'trafgen',
     start: (lab, pps, seconds) =>
-      trafgen(lab, Array.from({ length: 16 }, (_, i) =>
-        ipv4Packet(lab, { src: `saddr=198.19.53.${i + 1}`, proto: 'udp', l4: 'udp(sp=53, dp=drnd())', payload: 'drnd(1200)' })), pps, seconds),
+      trafgen(
+        lab,
+        Array.from({ length: 16 }, (_, i) =>
+          ipv4Packet(lab, { src: `saddr=198.19.53.${i + 1}`, proto: 'udp', l4: 'udp(sp=53, dp=drnd())', payload: 'drnd(1200)' }),
+        ),
+        pps,
+        seconds,
+      ),
     rule: { source: RESOLVERS, protocol: 'udp' },
   },
   {
-    key: 'multi', title: 'multi-vector: spoofed UDP flood and SYN flood together', family: 'multi_vector', tool: 'trafgen + hping3',
+    key: 'multi',
+    title: 'multi-vector: spoofed UDP flood and SYN flood together',
+    family: 'multi_vector',
+    tool: 'trafgen + hping3',
     start: (lab, pps, seconds) => together([udpFlood(lab, pps / 2, seconds), synFlood(lab, pps / 2, seconds)]),
     rule: { source: SPOOFED_PREFIX },
   },

@@ -12,18 +12,18 @@ import path from 'node:path';
 import { Breakwater, PinnedView } from '../../native/index.ts';
 import type { Logger } from '../../server/index.ts';
 import type { AgentProc } from './agent-process.ts';
-import { LabAgents, waitAttached, type AgentRecipe } from './agents.ts';
+import { type AgentRecipe, LabAgents, waitAttached } from './agents.ts';
 import { Observer } from './observer.ts';
 import { claimRecord } from './records.ts';
 import { LabServer, userApi } from './server.ts';
 import { createLab, firstPidIn, type Lab } from './topology.ts';
-import { background, calibrate, type Background } from './traffic.ts';
+import { type Background, background, calibrate } from './traffic.ts';
 
-export { ATTACKS, attackByKey, type Attack, type AttackKey } from './attacks.ts';
 export type { AgentExit, AgentProc } from './agent-process.ts';
-export { agentCommand, type AgentRecipe } from './agents.ts';
+export { type AgentRecipe, agentCommand } from './agents.ts';
+export { ATTACKS, type Attack, type AttackKey, attackByKey } from './attacks.ts';
 export { cleanupStale } from './records.ts';
-export { userApi, type LabServer } from './server.ts';
+export { type LabServer, userApi } from './server.ts';
 export type { Lab } from './topology.ts';
 
 export interface LabOptions {
@@ -102,8 +102,10 @@ export async function startLab(o: LabOptions): Promise<LabRun> {
     // Before the agent starts: the calibration packets must not count as traffic.
     if (traffic) await calibrate(net);
     const workspace = await server.admin.createWorkspace(`lab-${o.id}`);
-    const node = await server.admin.createNode(workspace.id, `victim-${o.id}`,
-      { ip: net.victimIp, ...(o.thresholdPps === undefined ? {} : { ppsThreshold: o.thresholdPps }) });
+    const node = await server.admin.createNode(workspace.id, `victim-${o.id}`, {
+      ip: net.victimIp,
+      ...(o.thresholdPps === undefined ? {} : { ppsThreshold: o.thresholdPps }),
+    });
     // The victim's service comes first: the agent then finds a process in the
     // namespace (connections, the namespace's own addresses), and so does the observer.
     const bg = traffic ? background(net) : undefined;
@@ -125,12 +127,25 @@ export async function startLab(o: LabOptions): Promise<LabRun> {
     const openKernel = () => (kernel ??= PinnedView.open(net.victimIf, { netns: net.victimNs }));
     if (o.agent?.start ?? true) await waitAttached(agents.start(), openKernel);
     return {
-      id: o.id, net, server, workspace, node, close,
-      get agent() { return present(agents.latest, 'agent yet (run.startAgent())'); },
+      id: o.id,
+      net,
+      server,
+      workspace,
+      node,
+      close,
+      get agent() {
+        return present(agents.latest, 'agent yet (run.startAgent())');
+      },
       startAgent: (args) => agents.start(args),
-      get background() { return present(bg, 'legitimate background (traffic: false)'); },
-      get observer() { return present(observer, 'observer (traffic: false)'); },
-      get kernel() { return openKernel(); },
+      get background() {
+        return present(bg, 'legitimate background (traffic: false)');
+      },
+      get observer() {
+        return present(observer, 'observer (traffic: false)');
+      },
+      get kernel() {
+        return openKernel();
+      },
       user: (method, p, body) => userApi(server.url, workspace.token, method, p, body),
       async metrics() {
         const res = await fetch(`${server.url}/api/metrics`, { headers: { authorization: `Bearer ${workspace.token}` } });

@@ -10,8 +10,12 @@ export function readCounters(netDir: string, iface: string): { rx: number; ipIn:
   const line = dev.split('\n').find((l) => l.trimStart().startsWith(`${iface}:`));
   if (!line) throw new Error(`interface ${iface} is not in ${netDir}/dev`);
   const rx = Number(line.split(':')[1]!.trim().split(/\s+/)[1]);
-  const snmp = fs.readFileSync(`${netDir}/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Ip:'));
-  const names = snmp[0]!.split(/\s+/), values = snmp[1]!.split(/\s+/);
+  const snmp = fs
+    .readFileSync(`${netDir}/snmp`, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Ip:'));
+  const names = snmp[0]!.split(/\s+/),
+    values = snmp[1]!.split(/\s+/);
   return { rx, ipIn: Number(values[names.indexOf('InReceives')]) };
 }
 
@@ -19,8 +23,12 @@ export class Observer {
   readonly series: Point[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly netDir: string, private readonly iface: string,
-    private readonly everyMs = 5, private readonly keepMs = 300_000) {}
+  constructor(
+    private readonly netDir: string,
+    private readonly iface: string,
+    private readonly everyMs = 5,
+    private readonly keepMs = 300_000,
+  ) {}
 
   start(): this {
     const tick = () => {

@@ -9,7 +9,11 @@ import { removeNamespace } from './topology.ts';
 
 const RECORDS = '/run/breakwater-lab';
 
-interface LabRecord { pid: number; agentPids: number[]; dirs: string[] }
+interface LabRecord {
+  pid: number;
+  agentPids: number[];
+  dirs: string[];
+}
 
 export interface RunRecord {
   /** Records a directory to remove and saves. */
@@ -60,8 +64,7 @@ export function cleanupStale(id: string): void {
   }
   const file = path.join(RECORDS, `${id}.json`);
   const rec = read(file);
-  if (rec && rec.pid !== process.pid && alive(rec.pid))
-    throw new Error(`lab '${id}' is in use by process ${rec.pid}; stop it first`);
+  if (rec && rec.pid !== process.pid && alive(rec.pid)) throw new Error(`lab '${id}' is in use by process ${rec.pid}; stop it first`);
   clean(id, file, rec);
 }
 
@@ -77,8 +80,16 @@ export function claimRecord(id: string): RunRecord {
   save();
   return {
     dirs: rec.dirs,
-    addDir(dir) { rec.dirs.push(dir); save(); },
-    addAgent(pid) { rec.agentPids.push(pid); save(); },
-    remove() { fs.rmSync(file, { force: true }); },
+    addDir(dir) {
+      rec.dirs.push(dir);
+      save();
+    },
+    addAgent(pid) {
+      rec.agentPids.push(pid);
+      save();
+    },
+    remove() {
+      fs.rmSync(file, { force: true });
+    },
   };
 }

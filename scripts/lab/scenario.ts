@@ -53,19 +53,34 @@ export interface PlayOptions {
 }
 
 export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): Promise<AttackResult> {
-  const r: AttackResult = { attack: attack.key, expectedFamily: attack.family, pps: o.pps, receivedPackets: 0, droppedPackets: 0, measuredPps: 0, notes: [] };
+  const r: AttackResult = {
+    attack: attack.key,
+    expectedFamily: attack.family,
+    pps: o.pps,
+    receivedPackets: 0,
+    droppedPackets: 0,
+    measuredPps: 0,
+    notes: [],
+  };
   // Each attack starts on a calm node: the previous incident resolved.
   for (let i = 0; i < 400 && !o.signal?.aborted; i++) {
     const open = (await run.user('GET', `/incidents?node_id=${run.node.id}&status=open&limit=1`)).body?.incidents ?? [];
     if (!open.length) break;
     await sleep(100);
   }
-  const known = new Set<number>(((await run.user('GET', `/incidents?node_id=${run.node.id}&limit=100`)).body?.incidents ?? []).map((i: any) => i.id));
+  const known = new Set<number>(
+    ((await run.user('GET', `/incidents?node_id=${run.node.id}&limit=100`)).body?.incidents ?? []).map((i: any) => i.id),
+  );
   const t0 = Date.now();
   const flow = attack.start(run.net, o.pps, o.seconds);
   let ended = false;
   let endedAt = 0;
-  flow.done.finally(() => { ended = true; endedAt = Date.now(); }).catch(() => {});
+  flow.done
+    .finally(() => {
+      ended = true;
+      endedAt = Date.now();
+    })
+    .catch(() => {});
   let seenAt: number | undefined;
   let ruleAsked = false;
   try {
@@ -83,7 +98,12 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
       }
       if (seenAt !== undefined && o.mitigation === 'api' && !ruleAsked) {
         ruleAsked = true;
-        const made = await run.user('POST', '/mitigations', { node_id: run.node.id, ...attack.rule, ttl_seconds: o.ruleTtlSeconds ?? 120, reason: `lab: ${attack.title}` });
+        const made = await run.user('POST', '/mitigations', {
+          node_id: run.node.id,
+          ...attack.rule,
+          ttl_seconds: o.ruleTtlSeconds ?? 120,
+          reason: `lab: ${attack.title}`,
+        });
         if (made.status === 201) r.ruleId = made.body.id;
         else r.notes.push(`rule refused: ${JSON.stringify(made.body)}`);
       }
@@ -113,9 +133,11 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
   if (drop !== undefined) r.toDropMs = drop - onset;
   else if (o.mitigation !== 'none') {
     // What the run looked like, to tell a slow rule from a flood that ended before any rule could act.
-    r.notes.push(`the flood was not dropped (generator ran ${(endedAt || Date.now()) - t0} ms, onset ${onset - t0} ms after its start; ` +
-      `victim received ${span.received} and XDP dropped ${span.dropped} packets of it; rule ${r.ruleId ?? 'none'}` +
-      `${seenAt !== undefined && r.ruleId !== undefined ? ` asked ${seenAt - onset} ms after onset` : ''})`);
+    r.notes.push(
+      `the flood was not dropped (generator ran ${(endedAt || Date.now()) - t0} ms, onset ${onset - t0} ms after its start; ` +
+        `victim received ${span.received} and XDP dropped ${span.dropped} packets of it; rule ${r.ruleId ?? 'none'}` +
+        `${seenAt !== undefined && r.ruleId !== undefined ? ` asked ${seenAt - onset} ms after onset` : ''})`,
+    );
   }
   if (r.incidentId !== undefined) {
     const inc = (await run.user('GET', `/incidents/${r.incidentId}`)).body;

@@ -2,7 +2,7 @@
 // the embedded database in a directory the lab owns. stop() and restart()
 // keep the port and the database, so an agent sees an outage (connection
 // refused) and then the same server again.
-import { startServer, silentLogger, type Logger, type RunningServer } from '../../server/index.ts';
+import { type Logger, type RunningServer, silentLogger, startServer } from '../../server/index.ts';
 
 export interface LabServerOptions {
   /** 0: any free port (kept by restart()). */
@@ -14,7 +14,10 @@ export interface LabServerOptions {
 }
 
 export class LabServer {
-  private constructor(private running: RunningServer | undefined, private readonly o: LabServerOptions) {}
+  private constructor(
+    private running: RunningServer | undefined,
+    private readonly o: LabServerOptions,
+  ) {}
 
   static async start(o: LabServerOptions): Promise<LabServer> {
     const s = new LabServer(undefined, { ...o });
@@ -51,16 +54,28 @@ export class LabServer {
   }
 
   private async listen(): Promise<void> {
-    this.running = await startServer({ port: this.o.port, host: '127.0.0.1', dataDir: this.o.dataDir,
-      log: this.o.log ?? silentLogger, maintenanceIntervalSeconds: this.o.maintenanceSeconds ?? 0 });
+    this.running = await startServer({
+      port: this.o.port,
+      host: '127.0.0.1',
+      dataDir: this.o.dataDir,
+      log: this.o.log ?? silentLogger,
+      maintenanceIntervalSeconds: this.o.maintenanceSeconds ?? 0,
+    });
     this.o.port = this.running.port;
   }
 }
 
 /** One user API call with a workspace token; JSON in and out. */
-export async function userApi(baseUrl: string, token: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function userApi(
+  baseUrl: string,
+  token: string,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${baseUrl}/api/v1${p}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -14,10 +14,15 @@ export interface Point {
 
 /** Index of the last point at or before t, or -1. */
 function at(series: readonly Point[], t: number): number {
-  let lo = 0, hi = series.length - 1, found = -1;
+  let lo = 0,
+    hi = series.length - 1,
+    found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (series[mid]!.t <= t) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    if (series[mid]!.t <= t) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   return found;
 }
@@ -31,7 +36,8 @@ function at(series: readonly Point[], t: number): number {
  */
 export function findOnset(series: readonly Point[], from: number, minPackets: number, windowMs = 100): number | undefined {
   for (let i = Math.max(1, at(series, from)); i < series.length; i++) {
-    const prev = series[i - 1]!, cur = series[i]!;
+    const prev = series[i - 1]!,
+      cur = series[i]!;
     // The interval itself must look like the flood (30% of its rate), not like a background packet.
     if (prev.t < from || cur.rx - prev.rx < Math.max(1, (0.3 * minPackets * (cur.t - prev.t)) / windowMs)) continue;
     const j = at(series, prev.t + windowMs);
@@ -53,7 +59,8 @@ export function findDrop(series: readonly Point[], onset: number, minPackets: nu
     const j = at(series, a.t + windowMs);
     // A stalled reader leaves a longer gap: such a window says less, but still what share passed.
     const b = series[j === i ? i + 1 : j]!;
-    const rx = b.rx - a.rx, passed = b.ipIn - a.ipIn;
+    const rx = b.rx - a.rx,
+      passed = b.ipIn - a.ipIn;
     if (rx >= minPackets && passed <= rx * passShare) return a.t;
   }
   return undefined;
@@ -61,8 +68,10 @@ export function findDrop(series: readonly Point[], onset: number, minPackets: nu
 
 /** Packets received and packets dropped before the IP layer between two times. */
 export function between(series: readonly Point[], from: number, to: number): { received: number; dropped: number } {
-  const i = Math.max(0, at(series, from)), j = at(series, to);
+  const i = Math.max(0, at(series, from)),
+    j = at(series, to);
   if (j < 0 || j <= i) return { received: 0, dropped: 0 };
-  const a = series[i]!, b = series[j]!;
+  const a = series[i]!,
+    b = series[j]!;
   return { received: b.rx - a.rx, dropped: Math.max(0, b.rx - a.rx - (b.ipIn - a.ipIn)) };
 }

@@ -8,7 +8,7 @@
 //   victim   bwv-ID  bwvID  198.18.S.1/24
 //   attacker bwa-ID  bwaID  198.18.S.2/24 (attacker), 198.18.S.3/24 (legitimate client)
 //   spoofed sources: 198.19.0.0/16 (inside the lab range, never routed anywhere)
-import { execFileSync, spawn, type ChildProcess, type ExecFileSyncOptions, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, type ExecFileSyncOptions, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { until } from './wait.ts';
 
@@ -91,16 +91,27 @@ export async function firstPidIn(ns: string, ms = 5_000): Promise<number> {
 export function createLab(id: string, subnet = 10): Lab {
   if (!/^[a-z0-9]{1,6}$/.test(id)) throw new Error(`lab id '${id}' must be 1 to 6 of a-z0-9`);
   if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new Error(`lab subnet ${subnet} must be 0 to 255`);
-  const victimNs = `bwv-${id}`, attackerNs = `bwa-${id}`;
-  const victimIf = `bwv${id}`, attackerIf = `bwa${id}`;
-  const victimIp = `198.18.${subnet}.1`, attackerIp = `198.18.${subnet}.2`, clientIp = `198.18.${subnet}.3`;
+  const victimNs = `bwv-${id}`,
+    attackerNs = `bwa-${id}`;
+  const victimIf = `bwv${id}`,
+    attackerIf = `bwa${id}`;
+  const victimIp = `198.18.${subnet}.1`,
+    attackerIp = `198.18.${subnet}.2`,
+    clientIp = `198.18.${subnet}.3`;
   removeNamespace(victimNs);
   removeNamespace(attackerNs);
   const inNs = (ns: string, cmd: string[]) => ['netns', 'exec', ns, ...cmd];
   const lab: Lab = {
-    id, victimNs, attackerNs, victimIf, attackerIf, victimIp, attackerIp, clientIp, victimMac: '',
-    exec: (ns, cmd, opts) =>
-      execFileSync('ip', inNs(ns, cmd), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as string,
+    id,
+    victimNs,
+    attackerNs,
+    victimIf,
+    attackerIf,
+    victimIp,
+    attackerIp,
+    clientIp,
+    victimMac: '',
+    exec: (ns, cmd, opts) => execFileSync('ip', inNs(ns, cmd), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as string,
     spawn: (ns, cmd, opts) => spawn('ip', inNs(ns, cmd), { stdio: ['ignore', 'ignore', 'pipe'], ...opts }),
     destroy: () => {
       removeNamespace(victimNs);
@@ -111,7 +122,10 @@ export function createLab(id: string, subnet = 10): Lab {
     ip(['netns', 'add', victimNs]);
     ip(['netns', 'add', attackerNs]);
     ip(['link', 'add', victimIf, 'netns', victimNs, 'type', 'veth', 'peer', 'name', attackerIf, 'netns', attackerNs]);
-    for (const [ns, dev, addrs] of [[victimNs, victimIf, [victimIp]], [attackerNs, attackerIf, [attackerIp, clientIp]]] as const) {
+    for (const [ns, dev, addrs] of [
+      [victimNs, victimIf, [victimIp]],
+      [attackerNs, attackerIf, [attackerIp, clientIp]],
+    ] as const) {
       // No IPv6 on the lab link: router solicitations would move the counters.
       lab.exec(ns, ['sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
       for (const a of addrs) lab.exec(ns, ['ip', 'addr', 'add', `${a}/24`, 'dev', dev]);

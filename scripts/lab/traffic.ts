@@ -63,19 +63,54 @@ function pacing(tool: 'trafgen' | 'hping3', pps: number): { processes: number; g
 
 /** Several flows as one: done when all are, stopped together. */
 export function together(flows: Flow[]): Flow {
-  return { done: Promise.all(flows.map((f) => f.done)).then(() => {}), stop: () => flows.forEach((f) => f.stop()) };
+  return {
+    done: Promise.all(flows.map((f) => f.done)).then(() => {}),
+    stop: () => {
+      for (const f of flows) f.stop();
+    },
+  };
 }
 
 function trafgenOnce(lab: Lab, templates: string[], count: number, gapUs: number, limitSeconds: number): Flow {
-  const child = lab.spawn(lab.attackerNs, ['timeout', String(limitSeconds), 'trafgen', '--dev', lab.attackerIf,
-    '--in', '-', '-n', String(count), '-t', `${gapUs}us`, '-P', '1', '--no-sock-mem', '-q'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = lab.spawn(
+    lab.attackerNs,
+    [
+      'timeout',
+      String(limitSeconds),
+      'trafgen',
+      '--dev',
+      lab.attackerIf,
+      '--in',
+      '-',
+      '-n',
+      String(count),
+      '-t',
+      `${gapUs}us`,
+      '-P',
+      '1',
+      '--no-sock-mem',
+      '-q',
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
   child.stdin!.end(templates.join('\n'));
   return watch(child, 'trafgen');
 }
 
 function hping3Once(lab: Lab, args: string[], target: string, count: number, gapUs: number, limitSeconds: number): Flow {
-  const child = lab.spawn(lab.attackerNs, ['timeout', String(limitSeconds), 'hping3', '-q', '-n', ...args,
-    '-i', `u${gapUs}`, '-c', String(count), target]);
+  const child = lab.spawn(lab.attackerNs, [
+    'timeout',
+    String(limitSeconds),
+    'hping3',
+    '-q',
+    '-n',
+    ...args,
+    '-i',
+    `u${gapUs}`,
+    '-c',
+    String(count),
+    target,
+  ]);
   // hping3 exits 1 when no reply came back (spoofed sources): not an error here.
   return watch(child, 'hping3', [0, 1]);
 }
@@ -106,9 +141,14 @@ export function hping3(lab: Lab, args: string[], target: string, pps: number, se
  */
 export async function calibrate(lab: Lab): Promise<{ trafgen: number; hping3: number }> {
   const udp = [ipv4Packet(lab, { src: `saddr=${lab.attackerIp}`, proto: 'udp', l4: 'udp(sp=40000, dp=9)', payload: 'fill(0x41, 18)' })];
-  const time = async (f: () => Flow) => { const t = performance.now(); await f().done; return performance.now() - t; };
+  const time = async (f: () => Flow) => {
+    const t = performance.now();
+    await f().done;
+    return performance.now() - t;
+  };
   const cost = async (run: (n: number) => Flow) => {
-    const short = await time(() => run(200)), long = await time(() => run(2000));
+    const short = await time(() => run(200)),
+      long = await time(() => run(2000));
     return Math.min(500, Math.max(0, ((long - short) * 1000) / 1800 - 100));
   };
   overheadUs.trafgen = await cost((n) => trafgenOnce(lab, udp, n, 100, 10));
@@ -156,16 +196,34 @@ export interface Background extends Flow {
 export function background(lab: Lab, seconds = 3600): Background {
   const limit = String(Math.ceil(seconds));
   const service = lab.spawn(lab.victimNs, ['timeout', limit, process.execPath, '-e', SERVICE, lab.victimIp]);
-  const client = lab.spawn(lab.attackerNs, ['timeout', limit, process.execPath, '-e', CLIENT, lab.victimIp, lab.clientIp],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ping = lab.spawn(lab.attackerNs, ['timeout', limit, 'ping', '-q', '-i', '0.2', '-I', lab.clientIp, '-c', String(Math.ceil(seconds * 5)), lab.victimIp]);
+  const client = lab.spawn(lab.attackerNs, ['timeout', limit, process.execPath, '-e', CLIENT, lab.victimIp, lab.clientIp], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ping = lab.spawn(lab.attackerNs, [
+    'timeout',
+    limit,
+    'ping',
+    '-q',
+    '-i',
+    '0.2',
+    '-I',
+    lab.clientIp,
+    '-c',
+    String(Math.ceil(seconds * 5)),
+    lab.victimIp,
+  ]);
   let last = { ok: 0, failed: 0 };
   let buf = '';
   client.stdout!.on('data', (d) => {
     buf += d;
     const lines = buf.split('\n');
     buf = lines.pop() ?? '';
-    for (const l of lines) try { last = JSON.parse(l); } catch { /* partial line */ }
+    for (const l of lines)
+      try {
+        last = JSON.parse(l);
+      } catch {
+        /* partial line */
+      }
   });
   const flows = [watch(service, 'lab HTTP service'), watch(client, 'lab HTTP client'), watch(ping, 'ping', [0, 1])];
   return { ...together(flows), stats: () => last };

@@ -15,7 +15,10 @@ export class LiveView {
   private lastDraw = 0;
   private readonly tty: boolean;
 
-  constructor(private readonly run: LabRun, private readonly out: NodeJS.WriteStream) {
+  constructor(
+    private readonly run: LabRun,
+    private readonly out: NodeJS.WriteStream,
+  ) {
     this.tty = Boolean(out.isTTY);
   }
 
@@ -31,7 +34,7 @@ export class LiveView {
     const body = this.render(r, now);
     if (this.tty) {
       if (this.lines) this.out.write(`\x1b[${this.lines}A\x1b[J`);
-      this.out.write(body.join('\n') + '\n');
+      this.out.write(`${body.join('\n')}\n`);
       this.lines = body.length;
     } else {
       this.out.write(`  ${body[0]!.trim()} | ${body[2]!.trim()}\n`);
@@ -41,9 +44,11 @@ export class LiveView {
   end(r: AttackResult): void {
     this.progress(r);
     const ms = (v?: number) => (v === undefined ? 'never' : `${v} ms`);
-    this.out.write(`  => ${r.family ?? 'no incident'}${r.severity ? ` / ${r.severity}` : ''}: incident at the server ${ms(r.toIncidentMs)} after onset, ` +
-      `flood dropped after ${ms(r.toDropMs)}, ${n(r.droppedPackets)} packets dropped, resolved after ${ms(r.toResolvedMs)}` +
-      `${r.notes.length ? ` (${r.notes.join('; ')})` : ''}\n`);
+    this.out.write(
+      `  => ${r.family ?? 'no incident'}${r.severity ? ` / ${r.severity}` : ''}: incident at the server ${ms(r.toIncidentMs)} after onset, ` +
+        `flood dropped after ${ms(r.toDropMs)}, ${n(r.droppedPackets)} packets dropped, resolved after ${ms(r.toResolvedMs)}` +
+        `${r.notes.length ? ` (${r.notes.join('; ')})` : ''}\n`,
+    );
   }
 
   private render(r: AttackResult, now: number): string[] {
@@ -52,17 +57,26 @@ export class LiveView {
     const prev = this.prev;
     this.prev = { at: now, snap };
     const per = (k: keyof typeof c) => (prev ? ((c[k] - prev.snap.counters[k]) * 1000) / Math.max(1, now - prev.at) : 0);
-    const pps = per('packets'), bps = per('bytes') * 8;
+    const pps = per('packets'),
+      bps = per('bytes') * 8;
     const rules = this.run.kernel.listRules().filter((x) => x.mode === 'drop');
     const bg = this.run.background.stats();
-    const incident = r.incidentId === undefined ? 'none open'
-      : `#${r.incidentId} ${r.family} / ${r.severity}, open at the server`;
+    const incident = r.incidentId === undefined ? 'none open' : `#${r.incidentId} ${r.family} / ${r.severity}, open at the server`;
     return [
       `  traffic   ${n(pps).padStart(8)} pps  ${(bps / 1e6).toFixed(1).padStart(7)} Mbit/s   TCP ${pct(per('tcp'), pps)}  UDP ${pct(per('udp'), pps)}  ICMP ${pct(per('icmp'), pps)}`,
       `  verdicts  ${n(per('dropped')).padStart(8)} pps dropped in XDP, ${n(per('passed'))} pps passed`,
       `  incident  ${incident}`,
-      `  rules     ${rules.length ? rules.map((x) => `${x.address}/${x.prefixLen} ${x.protocol ?? 'any'}${x.port ? `:${x.port}` : ''}${x.icmpType !== undefined ? ` type ${x.icmpType}` : ''} ` +
-        `(${n(x.packets)} hits${x.expiresAt ? `, ${Math.max(0, Math.round((x.expiresAt - now) / 1000))} s left` : ''})`).join('; ') : 'none'}`,
+      `  rules     ${
+        rules.length
+          ? rules
+              .map(
+                (x) =>
+                  `${x.address}/${x.prefixLen} ${x.protocol ?? 'any'}${x.port ? `:${x.port}` : ''}${x.icmpType !== undefined ? ` type ${x.icmpType}` : ''} ` +
+                  `(${n(x.packets)} hits${x.expiresAt ? `, ${Math.max(0, Math.round((x.expiresAt - now) / 1000))} s left` : ''})`,
+              )
+              .join('; ')
+          : 'none'
+      }`,
       `  legit     ${n(bg.ok)} HTTP requests answered, ${n(bg.failed)} failed`,
     ];
   }

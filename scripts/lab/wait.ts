@@ -3,7 +3,11 @@
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls fn until it returns a truthy value (returned) or `ms` pass (undefined). */
-export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms: number, every = 200): Promise<T | undefined> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  ms: number,
+  every = 200,
+): Promise<T | undefined> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

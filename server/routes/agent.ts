@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { BODY_LIMITS } from '../../contract/limits.ts';
 import * as A from '../../contract/wire/agent.ts';
 import type { Deps } from '../app.ts';
-import { agentAuth, type AgentState } from '../auth.ts';
+import { type AgentState, agentAuth } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
 import { conflict, notFound } from '../errors.ts';
 import { METRICS_LIMIT, storeMetrics } from '../ingest.ts';
@@ -21,7 +21,10 @@ import { parse, validate } from '../validate.ts';
 
 const node = (ctx: Context) => (ctx.state as AgentState).node;
 const input = <T>(ctx: Context) => ctx.state.input as T;
-const noBody = async (ctx: Context, next: () => Promise<unknown>) => { await readRaw(ctx, 0); await next(); };
+const noBody = async (ctx: Context, next: () => Promise<unknown>) => {
+  await readRaw(ctx, 0);
+  await next();
+};
 /** A reply whose value the type system checks against its contract schema's input type (no parse at run time). */
 const send = <S extends z.ZodType>(ctx: Context, status: number, _schema: S, value: z.input<S>) => reply(ctx, status, value);
 
@@ -37,7 +40,10 @@ export function agentRoutes(deps: Deps): Router {
 
   // Requests to exactly POST /api/v1/agent/metrics are served by ingest.ts without Koa;
   // this route, the same steps, answers the others (e.g. with a query string).
-  const share = async (ctx: Context, next: () => Promise<unknown>) => { deps.share.check(node(ctx).id); await next(); };
+  const share = async (ctx: Context, next: () => Promise<unknown>) => {
+    deps.share.check(node(ctx).id);
+    await next();
+  };
   r.post('/metrics', auth, share, body(METRICS_LIMIT), async (ctx) => {
     send(ctx, 200, A.metricsReply, await storeMetrics(deps, node(ctx).id, (ctx.request as { body?: unknown }).body));
   });
@@ -46,7 +52,8 @@ export function agentRoutes(deps: Deps): Router {
     const { incident_id, ...rep } = input<z.output<typeof A.incidentReport>>(ctx);
     const res = await db.withTransaction((c) => report(c, node(ctx).id, rep, incident_id));
     if (!res) throw notFound('incident');
-    if (!res.opened && incident_id !== undefined && (await incidentStatus(db, res.id)) !== 'open') throw conflict(`incident ${res.id} is resolved`);
+    if (!res.opened && incident_id !== undefined && (await incidentStatus(db, res.id)) !== 'open')
+      throw conflict(`incident ${res.id} is resolved`);
     send(ctx, res.opened ? 201 : 200, A.incidentReply, { incident_id: res.id, status: 'open', created: res.opened });
   });
 
@@ -64,7 +71,14 @@ export function agentRoutes(deps: Deps): Router {
       const { incident_id: incidentId } = parse(A.pcapFields, up.fields);
       if (!(await nodeOwnsIncident(db, node(ctx).id, incidentId))) throw notFound('incident');
       const stored = await storePcap(db, incidentId, up.file, up);
-      send(ctx, 201, A.pcapReply, { pcap_id: stored.id, uuid: stored.uuid, format: up.format, size: up.size, packets: up.packets, sha256: up.sha256 });
+      send(ctx, 201, A.pcapReply, {
+        pcap_id: stored.id,
+        uuid: stored.uuid,
+        format: up.format,
+        size: up.size,
+        packets: up.packets,
+        sha256: up.sha256,
+      });
     } finally {
       up.cleanup();
     }
@@ -78,7 +92,15 @@ export function agentRoutes(deps: Deps): Router {
     send(ctx, 200, A.configReply, {
       node_id: n.id,
       pps_threshold: cfg.pps_threshold,
-      baseline: b ? { mean_pps: round(b.mean_pps), p95_pps: round(b.p95_pps), p99_pps: round(b.p99_pps), samples: b.samples, computed_at: b.computed_at } : null,
+      baseline: b
+        ? {
+            mean_pps: round(b.mean_pps),
+            p95_pps: round(b.p95_pps),
+            p99_pps: round(b.p99_pps),
+            samples: b.samples,
+            computed_at: b.computed_at,
+          }
+        : null,
       ioc_patterns: cfg.ioc_patterns,
       pending_commands: await pendingCommands(db, n.id),
     });

@@ -1,7 +1,7 @@
 // GET /api/metrics (SPEC.md section 2): Bearer token, or ?token= (redacted from logs).
 import Router from '@koa/router';
 import type { Deps } from '../app.ts';
-import { userAuth, type UserState } from '../auth.ts';
+import { type UserState, userAuth } from '../auth.ts';
 import { readRaw } from '../codec.ts';
 import { renderMetrics } from '../prometheus.ts';
 

@@ -8,7 +8,7 @@ import { checkRuleRequest, checkSafety, DEFAULT_POLICY, protectedEntries } from 
 import { BODY_LIMITS } from '../../contract/limits.ts';
 import * as S from '../../contract/wire/user.ts';
 import type { Deps } from '../app.ts';
-import { credentials, userAuth, type UserState } from '../auth.ts';
+import { credentials, type UserState, userAuth } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import * as incidents from '../sql/incidents.ts';
@@ -24,7 +24,10 @@ const KB = 1024;
 const wsId = (ctx: Context) => (ctx.state as UserState).workspaceId;
 const input = <T>(ctx: Context) => ctx.state.input as T;
 const idOf = (ctx: Context) => parse(S.idParam, ctx.params).id;
-const noBody = async (ctx: Context, next: () => Promise<unknown>) => { await readRaw(ctx, 0); await next(); };
+const noBody = async (ctx: Context, next: () => Promise<unknown>) => {
+  await readRaw(ctx, 0);
+  await next();
+};
 /** A route that takes no body: nothing, or an empty object. */
 const emptyBody = [body(1 * KB), validate(S.empty)] as const;
 
@@ -85,7 +88,11 @@ export function userRoutes({ db, cfg }: Deps): Router {
     const q = input<S.SeriesQuery>(ctx);
     const to = q.to ?? new Date();
     const from = q.from ?? new Date(to.getTime() - 3600_000);
-    reply(ctx, 200, { node_id: n.id, resolution: q.resolution, samples: await nodeSeries(db, n.id, { from, to, resolution: q.resolution, limit: q.limit }) });
+    reply(ctx, 200, {
+      node_id: n.id,
+      resolution: q.resolution,
+      samples: await nodeSeries(db, n.id, { from, to, resolution: q.resolution, limit: q.limit }),
+    });
   });
 
   r.get('/incidents', auth, noBody, validate(S.incidentQuery, 'query'), async (ctx) => {
@@ -142,5 +149,12 @@ export function userRoutes({ db, cfg }: Deps): Router {
 }
 
 function presentWorkspace(w: ws.Workspace) {
-  return { id: w.id, uuid: w.uuid, name: w.name, default_pps_threshold: w.default_pps_threshold, ioc_patterns: w.ioc_patterns, created_at: w.created_at };
+  return {
+    id: w.id,
+    uuid: w.uuid,
+    name: w.name,
+    default_pps_threshold: w.default_pps_threshold,
+    ioc_patterns: w.ioc_patterns,
+    created_at: w.created_at,
+  };
 }

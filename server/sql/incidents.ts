@@ -40,8 +40,16 @@ export async function report(
     incidentId === undefined ? [nodeId] : [nodeId, incidentId],
   );
   const row = found.rows[0];
-  const params = [r.attack_family, r.severity, r.peak_pps ?? null, r.peak_bps ?? null, r.source_ip_count ?? null,
-    r.spoofing_detected ?? null, r.botnet_detected ?? null, details(r)];
+  const params = [
+    r.attack_family,
+    r.severity,
+    r.peak_pps ?? null,
+    r.peak_bps ?? null,
+    r.source_ip_count ?? null,
+    r.spoofing_detected ?? null,
+    r.botnet_detected ?? null,
+    details(r),
+  ];
   if (!row) {
     if (incidentId !== undefined) return null;
     const { rows } = await client.query<{ id: number }>(
@@ -72,10 +80,10 @@ export async function report(
 }
 
 export async function resolve(client: Queryable, nodeId: number, incidentId: number): Promise<'resolved' | 'already' | null> {
-  const { rows } = await client.query<{ status: string }>(
-    'SELECT status FROM incidents WHERE node_id = $1 AND id = $2 FOR UPDATE',
-    [nodeId, incidentId],
-  );
+  const { rows } = await client.query<{ status: string }>('SELECT status FROM incidents WHERE node_id = $1 AND id = $2 FOR UPDATE', [
+    nodeId,
+    incidentId,
+  ]);
   if (!rows[0]) return null;
   if (rows[0].status === 'resolved') return 'already';
   await client.query(`UPDATE incidents SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE id = $1`, [incidentId]);
@@ -84,7 +92,11 @@ export async function resolve(client: Queryable, nodeId: number, incidentId: num
 }
 
 export async function addEvent(db: Queryable, incidentId: number, kind: string, data: object): Promise<void> {
-  await db.query('INSERT INTO incident_events (incident_id, kind, data) VALUES ($1, $2, $3::jsonb)', [incidentId, kind, JSON.stringify(data)]);
+  await db.query('INSERT INTO incident_events (incident_id, kind, data) VALUES ($1, $2, $3::jsonb)', [
+    incidentId,
+    kind,
+    JSON.stringify(data),
+  ]);
 }
 
 export async function incidentStatus(db: Queryable, id: number): Promise<string | undefined> {
@@ -118,8 +130,17 @@ export async function list(db: Queryable, workspaceId: number, f: IncidentFilter
        AND ($6::timestamptz IS NULL OR i.opened_at >= $6) AND ($7::timestamptz IS NULL OR i.opened_at < $7)
        AND ($8::bigint IS NULL OR i.id < $8)
      ORDER BY i.id DESC LIMIT $9`,
-    [workspaceId, f.node_id ?? null, f.status ?? null, f.severity ?? null, f.attack_family ?? null,
-      f.since ?? null, f.until ?? null, f.before ?? null, f.limit],
+    [
+      workspaceId,
+      f.node_id ?? null,
+      f.status ?? null,
+      f.severity ?? null,
+      f.attack_family ?? null,
+      f.since ?? null,
+      f.until ?? null,
+      f.before ?? null,
+      f.limit,
+    ],
   );
   return rows as { id: number }[];
 }

@@ -10,7 +10,6 @@ import type { Logger } from '../log.ts';
 
 const PROBE_MS = 30_000;
 
-
 export function listener(
   newClient: () => pg.Client,
   channel: string,

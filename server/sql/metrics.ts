@@ -50,8 +50,14 @@ export async function insertSamples(db: Queryable, samples: Sample[], prepared =
   if (samples.length === 0) return 0;
   const col = <K extends keyof Sample>(k: K) => samples.map((s) => s[k]);
   const values = [
-    col('node_id'), samples.map((s) => s.recorded_at.toISOString()), col('pps'), col('bps'),
-    col('tcp_pct'), col('udp_pct'), col('icmp_pct'), col('conn_count'),
+    col('node_id'),
+    samples.map((s) => s.recorded_at.toISOString()),
+    col('pps'),
+    col('bps'),
+    col('tcp_pct'),
+    col('udp_pct'),
+    col('icmp_pct'),
+    col('conn_count'),
   ];
   const { rows } = await db.query<{ inserted: number }>(prepared ? { name: 'insert_samples', text: insertSql } : insertSql, values);
   return rows[0]!.inserted;
@@ -72,10 +78,11 @@ export async function nodeSeries(
   nodeId: number,
   opts: { from: Date; to: Date; resolution: 'raw' | 'minute'; limit: number },
 ) {
-  const sql = opts.resolution === 'raw'
-    ? `SELECT recorded_at AS t, pps, bps, tcp_pct, udp_pct, icmp_pct, conn_count FROM metrics_raw
+  const sql =
+    opts.resolution === 'raw'
+      ? `SELECT recorded_at AS t, pps, bps, tcp_pct, udp_pct, icmp_pct, conn_count FROM metrics_raw
        WHERE node_id = $1 AND recorded_at >= $2 AND recorded_at < $3 ORDER BY recorded_at LIMIT $4`
-    : `SELECT minute AS t, samples, pps_avg, pps_max, bps_avg, bps_max, tcp_pct, udp_pct, icmp_pct, conn_avg FROM metrics_minute
+      : `SELECT minute AS t, samples, pps_avg, pps_max, bps_avg, bps_max, tcp_pct, udp_pct, icmp_pct, conn_avg FROM metrics_minute
        WHERE node_id = $1 AND minute >= $2 AND minute < $3 ORDER BY minute LIMIT $4`;
   const { rows } = await db.query(sql, [nodeId, opts.from, opts.to, opts.limit]);
   return rows;

@@ -6,7 +6,7 @@ import { renderCommand } from '../../contract/commands/index.ts';
 import type { RuleState } from '../../contract/enums.ts';
 import { prefixOf } from '../../contract/net/prefix.ts';
 import type { Protocol, Rule } from '../../contract/rule.ts';
-import type { Queryable } from '../db.ts';
+import type { Queryable, Row } from '../db.ts';
 import { lockWorkspaceForRules } from './nodes.ts';
 
 export type { RuleState };
@@ -31,7 +31,14 @@ export interface NewRule {
 
 /** Creates a rule and one pending command per target node; null when node_id is not in the workspace. */
 export async function createRule(client: Queryable, workspaceId: number, n: NewRule): Promise<number | null> {
-  const r = { node_id: n.node_id, source: n.rule.source.cidr, protocol: n.rule.protocol, port: n.rule.port, ttl_seconds: n.rule.ttlSeconds, reason: n.reason };
+  const r = {
+    node_id: n.node_id,
+    source: n.rule.source.cidr,
+    protocol: n.rule.protocol,
+    port: n.rule.port,
+    ttl_seconds: n.rule.ttlSeconds,
+    reason: n.reason,
+  };
   await lockWorkspaceForRules(client, workspaceId);
   if (r.node_id !== undefined) {
     const { rowCount } = await client.query('SELECT 1 FROM nodes WHERE id = $1 AND workspace_id = $2', [r.node_id, workspaceId]);
@@ -90,8 +97,16 @@ export async function withdrawRule(client: Queryable, workspaceId: number, id: n
 
 /** Commands a node still has to apply: not acknowledged, rule not expired (nor withdrawn, for adds). */
 export async function pendingCommands(db: Queryable, nodeId: number) {
-  const { rows } = await db.query<{ id: number; rule_id: number; op: 'add' | 'remove'; action: 'drop'; source: string;
-    protocol: Protocol | null; port: number | null; expires_at: Date }>(
+  const { rows } = await db.query<{
+    id: number;
+    rule_id: number;
+    op: 'add' | 'remove';
+    action: 'drop';
+    source: string;
+    protocol: Protocol | null;
+    port: number | null;
+    expires_at: Date;
+  }>(
     `SELECT c.id, c.rule_id, c.op, r.action, r.source::text AS source, r.protocol, r.port, r.expires_at
      FROM node_commands c JOIN mitigation_rules r ON r.id = c.rule_id
      WHERE c.node_id = $1 AND c.status = 'pending' AND r.expires_at > now()
@@ -105,8 +120,14 @@ export async function pendingCommands(db: Queryable, nodeId: number) {
     command: renderCommand({ op: c.op === 'add' ? 'add' : 'delete', rule: ruleOf(c) }),
     // Extension: the structured form, with the time left to live.
     rule: {
-      rule_id: c.rule_id, op: c.op, action: c.action, source: prefixOf(c.source).cidr, protocol: c.protocol, port: c.port,
-      ttl: Math.max(1, Math.ceil((c.expires_at.getTime() - now) / 1000)), expires_at: c.expires_at,
+      rule_id: c.rule_id,
+      op: c.op,
+      action: c.action,
+      source: prefixOf(c.source).cidr,
+      protocol: c.protocol,
+      port: c.port,
+      ttl: Math.max(1, Math.ceil((c.expires_at.getTime() - now) / 1000)),
+      expires_at: c.expires_at,
     },
   }));
 }
@@ -149,10 +170,20 @@ function ruleOf(r: { source: string; protocol: Protocol | null; port: number | n
   return { source: prefixOf(r.source), ...(r.protocol ? { protocol: r.protocol } : {}), ...(r.port !== null ? { port: r.port } : {}) };
 }
 
-function present(r: Record<string, any>) {
+function present(r: Row) {
   return {
-    id: r.id, node_id: r.node_id, scope: r.node_id === null ? 'workspace' : 'node', action: r.action,
-    source: prefixOf(r.source).cidr, protocol: r.protocol, port: r.port, ttl_seconds: r.ttl_seconds, reason: r.reason,
-    state: r.state as RuleState, created_at: r.created_at, expires_at: r.expires_at, withdrawn_at: r.withdrawn_at,
+    id: r.id,
+    node_id: r.node_id,
+    scope: r.node_id === null ? 'workspace' : 'node',
+    action: r.action,
+    source: prefixOf(r.source).cidr,
+    protocol: r.protocol,
+    port: r.port,
+    ttl_seconds: r.ttl_seconds,
+    reason: r.reason,
+    state: r.state as RuleState,
+    created_at: r.created_at,
+    expires_at: r.expires_at,
+    withdrawn_at: r.withdrawn_at,
   };
 }

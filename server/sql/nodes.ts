@@ -2,8 +2,8 @@
 // under_attack (an open incident), else online (a heartbeat or a sample within
 // the online window, 90 s by default), else offline. The three are exclusive.
 import crypto from 'node:crypto';
-import type { Queryable } from '../db.ts';
 import { parsePrefix } from '../../contract/net/prefix.ts';
+import type { Queryable } from '../db.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 
 export type NodeStatus = 'online' | 'offline' | 'under_attack';
@@ -96,12 +96,17 @@ export async function deleteNode(db: Queryable, workspaceId: number, id: number)
 }
 
 /** Gives a node a new key (the old one stops working); the key, shown once, or undefined when there is no such node. */
-export async function rotateKey(db: Queryable, workspaceId: number, id: number): Promise<{ id: number; uuid: string; key: string } | undefined> {
+export async function rotateKey(
+  db: Queryable,
+  workspaceId: number,
+  id: number,
+): Promise<{ id: number; uuid: string; key: string } | undefined> {
   const key = newSecret();
-  const r = await db.query<{ uuid: string }>(
-    'UPDATE nodes SET key_hash = $3 WHERE workspace_id = $1 AND id = $2 RETURNING uuid',
-    [workspaceId, id, hashSecret(key)],
-  );
+  const r = await db.query<{ uuid: string }>('UPDATE nodes SET key_hash = $3 WHERE workspace_id = $1 AND id = $2 RETURNING uuid', [
+    workspaceId,
+    id,
+    hashSecret(key),
+  ]);
   return r.rows[0] ? { id, uuid: r.rows[0].uuid, key } : undefined;
 }
 

@@ -33,7 +33,11 @@ export async function storePcap(
     const stream = fs.createReadStream(file, { highWaterMark: CHUNK });
     let seq = 0;
     for await (const chunk of stream) {
-      await db.query(`INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, $2, decode($3, 'base64'))`, [id, seq++, (chunk as Buffer).toString('base64')]);
+      await db.query(`INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, $2, decode($3, 'base64'))`, [
+        id,
+        seq++,
+        (chunk as Buffer).toString('base64'),
+      ]);
     }
     await db.withTransaction(async (tx) => {
       await tx.query('UPDATE pcaps SET complete = true WHERE id = $1', [id]);
@@ -52,7 +56,14 @@ export async function deleteAbandonedPcaps(db: Queryable, minutes: number): Prom
   return r.rowCount ?? 0;
 }
 
-export interface PcapMeta { id: number; uuid: string; incident_id: number; format: Format; size: number; sha256: string }
+export interface PcapMeta {
+  id: number;
+  uuid: string;
+  incident_id: number;
+  format: Format;
+  size: number;
+  sha256: string;
+}
 
 /** A complete capture of the workspace, by numeric id or UUID. */
 export async function findPcap(db: Queryable, workspaceId: number, idOrUuid: number | string): Promise<PcapMeta | undefined> {
@@ -78,7 +89,10 @@ export async function incidentPcaps(db: Queryable, incidentId: number) {
 /** The chunks of a capture, one query each, so memory stays at one chunk. */
 export async function* pcapChunks(db: Queryable, pcapId: number): AsyncGenerator<Buffer> {
   for (let seq = 0; ; seq++) {
-    const { rows } = await db.query<{ data: string }>(`SELECT encode(data, 'base64') AS data FROM pcap_chunks WHERE pcap_id = $1 AND seq = $2`, [pcapId, seq]);
+    const { rows } = await db.query<{ data: string }>(
+      `SELECT encode(data, 'base64') AS data FROM pcap_chunks WHERE pcap_id = $1 AND seq = $2`,
+      [pcapId, seq],
+    );
     if (!rows[0]) return;
     yield Buffer.from(rows[0].data, 'base64');
   }

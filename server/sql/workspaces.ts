@@ -29,10 +29,9 @@ export async function getWorkspace(db: Queryable, id: number): Promise<Workspace
 
 export async function findWorkspace(db: Queryable, idOrUuid: string): Promise<Workspace | undefined> {
   const byId = /^\d+$/.test(idOrUuid);
-  const { rows } = await db.query<Workspace>(
-    `SELECT ${cols} FROM workspaces WHERE ${byId ? 'id = $1::bigint' : 'uuid::text = $1'}`,
-    [idOrUuid],
-  );
+  const { rows } = await db.query<Workspace>(`SELECT ${cols} FROM workspaces WHERE ${byId ? 'id = $1::bigint' : 'uuid::text = $1'}`, [
+    idOrUuid,
+  ]);
   return rows[0];
 }
 
@@ -70,10 +69,7 @@ export async function tokenByPublicId(
 }
 
 export async function listTokens(db: Queryable, workspaceId: number) {
-  const { rows } = await db.query(
-    'SELECT id, public_id, name, created_at FROM tokens WHERE workspace_id = $1 ORDER BY id',
-    [workspaceId],
-  );
+  const { rows } = await db.query('SELECT id, public_id, name, created_at FROM tokens WHERE workspace_id = $1 ORDER BY id', [workspaceId]);
   return rows as { id: number; public_id: string; name: string; created_at: Date }[];
 }
 

@@ -13,8 +13,13 @@ import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('auto-mitigation drops the top offenders, never a source seen before the attack', async (t) => {
-    const run = await startLab({ id: `a${process.pid % 1000}`, subnet: 44, dataDir: await freshDataDir(), traffic: false,
-      agent: { from: 'source', polling: 'production', start: false, autoMitigate: true } });
+    const run = await startLab({
+      id: `a${process.pid % 1000}`,
+      subnet: 44,
+      dataDir: await freshDataDir(),
+      traffic: false,
+      agent: { from: 'source', polling: 'production', start: false, autoMitigate: true },
+    });
     t.teardown(() => run.close());
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
     const agent = run.startAgent(['--auto-mitigate-ttl', '120', '--config-ms', '1000']);
@@ -35,7 +40,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     view.close();
     const dropped = rules.map((r) => r.address).sort();
     t.deepEqual(dropped, bad, 'exactly the offenders');
-    t.true(rules.every((r) => r.prefixLen === 32 && r.expiresAt > Date.now() && r.expiresAt <= Date.now() + 121_000), 'with the TTL');
+    t.true(
+      rules.every((r) => r.prefixLen === 32 && r.expiresAt > Date.now() && r.expiresAt <= Date.now() + 121_000),
+      'with the TTL',
+    );
 
     t.is(udpReached(run.net, { count: 500, srcIp: '198.19.5.3' }), 0, 'an offender is dropped');
     t.is(udpReached(run.net, { count: 100 }), 100, 'the source seen before the attack is not');
@@ -46,20 +54,36 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('a spoofed UDP flood on a closed port is dropped by port from every source; on a port in use it is not', async (t) => {
-    const run = await startLab({ id: `s${process.pid % 1000}`, subnet: 45, dataDir: await freshDataDir(), traffic: false,
-      agent: { from: 'source', polling: 'production', start: false, autoMitigate: true } });
+    const run = await startLab({
+      id: `s${process.pid % 1000}`,
+      subnet: 45,
+      dataDir: await freshDataDir(),
+      traffic: false,
+      agent: { from: 'source', polling: 'production', start: false, autoMitigate: true },
+    });
     t.teardown(() => run.close());
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
     // A UDP service on port 5353 in the victim (also: a process there, so the agent can read its sockets).
-    const service = run.net.spawn(run.net.victimNs, ['timeout', '120', process.execPath, '-e',
-      `require('dgram').createSocket('udp4').bind(5353, '${run.net.victimIp}'); setInterval(() => {}, 1000)`]);
-    t.teardown(() => { service.kill('SIGKILL'); });
+    const service = run.net.spawn(run.net.victimNs, [
+      'timeout',
+      '120',
+      process.execPath,
+      '-e',
+      `require('dgram').createSocket('udp4').bind(5353, '${run.net.victimIp}'); setInterval(() => {}, 1000)`,
+    ]);
+    t.teardown(() => {
+      service.kill('SIGKILL');
+    });
     await sleep(500);
     const agent = run.startAgent(['--auto-mitigate-ttl', '60', '--config-ms', '1000', '--resolve-hold-ms', '2000']);
     await agent.waitLog(/"msg":"attached"/);
     const view = () => {
       const v = PinnedView.open(run.net.victimIf, { netns: run.net.victimNs });
-      try { return v.listRules(); } finally { v.close(); }
+      try {
+        return v.listRules();
+      } finally {
+        v.close();
+      }
     };
 
     await floodUdp(run.net, { pps: 20_000, seconds: 2, spoofed: true, dport: 5353 });
@@ -72,8 +96,11 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     const rules = view();
     t.deepEqual(rules.map((r) => `${r.address}/${r.prefixLen} ${r.protocol}:${r.port}`).sort(), ['0.0.0.0/0 udp:27015', '::/0 udp:27015']);
     t.true(rules[0]!.packets > 1000, `the rule dropped the flood (${rules[0]!.packets} hits)`);
-    t.is(udpReached(run.net, { count: 200, srcIp: '198.19.77.7', dport: 27015 }, { count: 100, srcIp: '198.19.77.7', dport: 5353 }), 100,
-      'the closed port is dropped, the service still reached');
+    t.is(
+      udpReached(run.net, { count: 200, srcIp: '198.19.77.7', dport: 27015 }, { count: 100, srcIp: '198.19.77.7', dport: 5353 }),
+      100,
+      'the closed port is dropped, the service still reached',
+    );
     agent.child.kill('SIGTERM');
     t.is((await agent.exited).code, 143);
   });

@@ -13,8 +13,13 @@ import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('a spoofed UDP flood opens a udp_flood incident; a pending drop command stops it and is acknowledged', async (t) => {
-    const run = await startLab({ id: `f${process.pid % 1000}`, subnet: 41, dataDir: await freshDataDir(), traffic: false,
-      agent: { from: 'source', polling: 'production', start: false } });
+    const run = await startLab({
+      id: `f${process.pid % 1000}`,
+      subnet: 41,
+      dataDir: await freshDataDir(),
+      traffic: false,
+      agent: { from: 'source', polling: 'production', start: false },
+    });
     t.teardown(() => run.close());
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
     const agent = run.startAgent(['--config-ms', '1000', '--allow', '198.18.254.0/24']);
@@ -41,7 +46,13 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     await flood;
 
     // A drop rule through the user API; the agent applies and acknowledges it.
-    const made = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '198.19.0.0/16', protocol: 'udp', ttl_seconds: 600, reason: 'test' });
+    const made = await run.user('POST', '/mitigations', {
+      node_id: run.node.id,
+      source: '198.19.0.0/16',
+      protocol: 'udp',
+      ttl_seconds: 600,
+      reason: 'test',
+    });
     t.is(made.status, 201, JSON.stringify(made.body));
     const active = await until(async () => {
       const r = (await run.user('GET', `/mitigations/${made.body.id}`)).body;

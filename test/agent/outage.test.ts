@@ -9,8 +9,13 @@ import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
   test.serial('a server outage loses no sample: spooled on disk, replayed in order', async (t) => {
-    const run = await startLab({ id: `o${process.pid % 1000}`, subnet: 42, dataDir: await freshDataDir(), traffic: false,
-      agent: { from: 'source', polling: 'production', start: false } });
+    const run = await startLab({
+      id: `o${process.pid % 1000}`,
+      subnet: 42,
+      dataDir: await freshDataDir(),
+      traffic: false,
+      agent: { from: 'source', polling: 'production', start: false },
+    });
     t.teardown(() => run.close());
     const agent = run.startAgent(['--heartbeat-ms', '2000', '--config-ms', '2000']);
     await agent.waitLog(/"msg":"attached"/);

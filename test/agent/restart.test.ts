@@ -1,9 +1,10 @@
 // kill -9 of the agent keeps the rules enforcing (they live in the kernel,
 // pinned), a restarted agent adopts the program with its rules, and
 // `agent detach` removes everything.
-import test from 'ava';
-import { existsSync } from 'node:fs';
+
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import test from 'ava';
 import { Breakwater, PinnedView } from '../../native/index.ts';
 import { agentCommand, startLab } from '../../scripts/lab/index.ts';
 import { until } from '../../scripts/lab/wait.ts';
@@ -14,12 +15,22 @@ import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('kill -9 and restart: the rules keep enforcing, the new agent adopts them; detach removes all', async (t) => {
-    const run = await startLab({ id: `k${process.pid % 1000}`, subnet: 43, dataDir: await freshDataDir(), traffic: false,
-      agent: { from: 'source', polling: 'production', start: false } });
+    const run = await startLab({
+      id: `k${process.pid % 1000}`,
+      subnet: 43,
+      dataDir: await freshDataDir(),
+      traffic: false,
+      agent: { from: 'source', polling: 'production', start: false },
+    });
     t.teardown(() => run.close());
     const first = run.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
     await first.waitLog(/"msg":"attached"/);
-    const made = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '198.19.0.0/17', protocol: 'udp', ttl_seconds: 600 });
+    const made = await run.user('POST', '/mitigations', {
+      node_id: run.node.id,
+      source: '198.19.0.0/17',
+      protocol: 'udp',
+      ttl_seconds: 600,
+    });
     t.is(made.status, 201);
     t.truthy(await until(async () => (await run.user('GET', `/mitigations/${made.body.id}`)).body.state === 'active', 15_000));
 
@@ -51,14 +62,19 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
 
     // The local allowlist went into the kernel's allowlist.
     const bw = Breakwater.attach(run.net.victimIf, { netns: run.net.victimNs });
-    t.deepEqual(bw.listAllow().map((a) => `${a.address}/${a.prefixLen}`), ['198.19.200.0/24']);
+    t.deepEqual(
+      bw.listAllow().map((a) => `${a.address}/${a.prefixLen}`),
+      ['198.19.200.0/24'],
+    );
     // The program left behind samples at its cheapest.
     t.is(bw.config().talkerSamplePeriod, 64);
     bw.close();
 
     const pins = `/sys/fs/bpf/breakwater/netns-${run.net.victimNs}/${run.net.victimIf}`;
     t.true(existsSync(pins), pins);
-    const r = spawnSync(process.execPath, [...agentCommand('source'), 'detach', '--iface', run.net.victimIf, '--netns', run.net.victimNs], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...agentCommand('source'), 'detach', '--iface', run.net.victimIf, '--netns', run.net.victimNs], {
+      encoding: 'utf8',
+    });
     t.is(r.status, 0, r.stderr);
     t.false(existsSync(pins), 'pins removed');
     t.is(udpReached(run.net, { count: 100, srcIp: '198.19.1.1' }), 100, 'nothing drops after detach');

@@ -3,10 +3,11 @@
 // through the user API reaches the agent and stops the flood at the victim;
 // the incident resolves after the flood; /api/metrics shows the node under
 // attack, then not; and nothing is left behind.
-import test from 'ava';
-import fs from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
-import { ATTACKS, startLab, type LabRun } from '../../scripts/lab/index.ts';
+import fs from 'node:fs';
+import test from 'ava';
+import { ATTACKS, type LabRun, startLab } from '../../scripts/lab/index.ts';
 import { playAttack, withdrawRule } from '../../scripts/lab/scenario.ts';
 import { between } from '../../scripts/lab/timing.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
@@ -36,10 +37,17 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'hping3', 'ping'
     for (const attack of ATTACKS) {
       let underAttack: number | undefined;
       const r = await playAttack(run, attack, {
-        pps: PPS, seconds: 4, mitigation: 'api', waitResolved: true,
-        onIncident: async () => { underAttack = gauge(await run!.metrics(), 'nodes_under_attack'); },
+        pps: PPS,
+        seconds: 4,
+        mitigation: 'api',
+        waitResolved: true,
+        onIncident: async () => {
+          underAttack = gauge(await run!.metrics(), 'nodes_under_attack');
+        },
       });
-      t.log(`${attack.key}: ${r.measuredPps} pps, incident ${r.toIncidentMs} ms, dropped ${r.toDropMs} ms, resolved ${r.toResolvedMs} ms after onset; ${r.family}/${r.severity}; ${r.notes.join('; ')}`);
+      t.log(
+        `${attack.key}: ${r.measuredPps} pps, incident ${r.toIncidentMs} ms, dropped ${r.toDropMs} ms, resolved ${r.toResolvedMs} ms after onset; ${r.family}/${r.severity}; ${r.notes.join('; ')}`,
+      );
       if (r.family !== attack.family) t.log(JSON.stringify((await run.user('GET', `/incidents/${r.incidentId}`)).body));
       t.is(r.family, attack.family, `${attack.key}: family`);
       t.truthy(r.toIncidentMs, `${attack.key}: an incident during the flood`);

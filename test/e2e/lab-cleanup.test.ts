@@ -3,9 +3,10 @@
 // behind; the next start of any lab removes them, because the process that
 // recorded them is gone. (The start with the same id does it too, and
 // refuses an id whose process still runs.)
-import test from 'ava';
+
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import test from 'ava';
 import { startLab } from '../../scripts/lab/index.ts';
 import { until } from '../../scripts/lab/wait.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
@@ -32,13 +33,20 @@ const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
   test.serial('a lab killed with SIGKILL is removed by the next start of another lab', async (t) => {
-    const dead = `x${process.pid % 1000}`, next = `y${process.pid % 1000}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CRASHING, dead, await freshDataDir()],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
-    t.teardown(() => { child.kill('SIGKILL'); });
+    const dead = `x${process.pid % 1000}`,
+      next = `y${process.pid % 1000}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CRASHING, dead, await freshDataDir()], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.teardown(() => {
+      child.kill('SIGKILL');
+    });
     const made = await new Promise<{ agentPid: number; dirs: string[] }>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (d) => { out += d; if (out.includes('\n')) resolve(JSON.parse(out)); });
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(JSON.parse(out));
+      });
       child.once('exit', (code) => reject(new Error(`the crashing lab exited with ${code} before it was up`)));
     });
     child.kill('SIGKILL');
@@ -51,7 +59,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
     t.teardown(() => run.close());
     t.false(namespaces().includes(`bwv-${dead}`) || namespaces().includes(`bwa-${dead}`), 'namespaces removed');
     t.truthy(await until(() => !alive(made.agentPid), 5_000, 50), 'agent killed');
-    t.false(made.dirs.some((d) => fs.existsSync(d)), 'directories removed');
+    t.false(
+      made.dirs.some((d) => fs.existsSync(d)),
+      'directories removed',
+    );
     t.false(fs.existsSync(`/sys/fs/bpf/breakwater/netns-bwv-${dead}`), 'pins removed');
     t.false(fs.existsSync(`/run/breakwater-lab/${dead}.json`), 'record removed');
   });

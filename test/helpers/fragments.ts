@@ -1,27 +1,27 @@
 // Fragmented datagrams, two ways: frames cut exactly as the kernel cuts them
 // (for BPF_PROG_TEST_RUN), and real ones, a large UDP send in a lab namespace
 // that the sending kernel fragments itself on the veth (MTU 1500).
-import { eth, ipv4, ipv6, raw, type L4 } from './packets.ts';
-import { udpDelivered, type Lab } from './netns.ts';
+
+import { type Lab, udpDelivered } from './netns.ts';
+import { eth, ipv4, ipv6, type L4, raw } from './packets.ts';
 
 /** The fragments of one IPv4 datagram carrying l4, first to last, as Ethernet frames. */
 export function fragments4(l4: L4, o: { src?: string; mtu?: number } = {}): Buffer[] {
   const step = ((o.mtu ?? 1500) - 20) & ~7;
-  return cut(l4.bytes, step).map(([off, chunk, more]) =>
-    eth(ipv4(raw(l4.proto, chunk), { src: o.src, mf: more, fragOffset: off / 8 })));
+  return cut(l4.bytes, step).map(([off, chunk, more]) => eth(ipv4(raw(l4.proto, chunk), { src: o.src, mf: more, fragOffset: off / 8 })));
 }
 
 /** The same for IPv6: a fragment header after the fixed header (the kernel's own shape). */
 export function fragments6(l4: L4, o: { src?: string; mtu?: number } = {}): Buffer[] {
   const step = ((o.mtu ?? 1500) - 40 - 8) & ~7;
   return cut(l4.bytes, step).map(([off, chunk, more]) =>
-    eth(ipv6(raw(l4.proto, chunk), { src: o.src, ext: [{ type: 44, fragOffset: off / 8, more }] })));
+    eth(ipv6(raw(l4.proto, chunk), { src: o.src, ext: [{ type: 44, fragOffset: off / 8, more }] })),
+  );
 }
 
 function cut(bytes: Buffer, step: number): [number, Buffer, boolean][] {
   const out: [number, Buffer, boolean][] = [];
-  for (let off = 0; off < bytes.length; off += step)
-    out.push([off, bytes.subarray(off, off + step), off + step < bytes.length]);
+  for (let off = 0; off < bytes.length; off += step) out.push([off, bytes.subarray(off, off + step), off + step < bytes.length]);
   return out;
 }
 
@@ -69,7 +69,10 @@ export function sendDatagrams(lab: Lab, o: { count: number; size: number; family
 /** UDP datagrams of a family that reached the victim's stack whole (reassembled), delivered or not. */
 export function udpReachedVictim(lab: Lab, family: 4 | 6): number {
   if (family === 4) return udpDelivered(lab);
-  const rows = lab.exec(lab.victimNs, ['cat', '/proc/net/snmp6']).split('\n').map((l) => l.trim().split(/\s+/));
+  const rows = lab
+    .exec(lab.victimNs, ['cat', '/proc/net/snmp6'])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
   const at = (n: string) => Number(rows.find((r) => r[0] === n)?.[1] ?? 0);
   return at('Udp6InDatagrams') + at('Udp6NoPorts') + at('Udp6InErrors');
 }

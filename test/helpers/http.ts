@@ -4,7 +4,12 @@
 import http from 'node:http';
 import { pack, unpack } from '../../server/codec.ts';
 
-export interface Reply<T = any> { status: number; body: T; headers: Headers; raw: Buffer }
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  raw: Buffer;
+}
 
 export interface RequestOptions {
   headers?: Record<string, string>;

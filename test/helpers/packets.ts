@@ -97,7 +97,7 @@ export function ipv6(l4: L4, o: { src?: string; dst?: string; hopLimit?: number;
 
 /** An Ethernet frame; vlans lists the tag ethertypes outermost first (0x8100, 0x88a8). */
 export function eth(payload: Buffer, o: { type?: number; vlans?: number[] } = {}): Buffer {
-  const type = o.type ?? ((payload[0]! >> 4) === 6 ? 0x86dd : 0x0800);
+  const type = o.type ?? (payload[0]! >> 4 === 6 ? 0x86dd : 0x0800);
   const vlans = o.vlans ?? [];
   const hdr = Buffer.alloc(14 + 4 * vlans.length);
   Buffer.from([0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2]).copy(hdr, 0);

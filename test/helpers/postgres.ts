@@ -63,7 +63,8 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { stdio: 'pipe', cwd: dir });
   let started = false;
   const cleanup = () => {
-    if (started) spawnSync('runuser', ['-u', 'postgres', '--', path.join(BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
+    if (started)
+      spawnSync('runuser', ['-u', 'postgres', '--', path.join(BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
     started = false;
     fs.rmSync(dir, { recursive: true, force: true });
   };

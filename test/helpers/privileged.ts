@@ -1,16 +1,16 @@
 // Gates for tests that need root, BPF, namespaces or a real PostgreSQL.
 // Where such a test cannot run it is skipped with the reason, except under
 // CI=true, where a skip would hide a missing install step: there it fails.
-import type { TestFn } from 'ava';
+
 import { existsSync } from 'node:fs';
+import type { TestFn } from 'ava';
 
 export const inCI = process.env.CI === 'true';
 
 /** Returns null when the requirement holds, else a sentence saying what is missing. */
 export type Requirement = () => string | null;
 
-export const isRoot: Requirement = () =>
-  process.getuid?.() === 0 ? null : 'needs root (BPF, XDP and network namespaces)';
+export const isRoot: Requirement = () => (process.getuid?.() === 0 ? null : 'needs root (BPF, XDP and network namespaces)');
 
 /**
  * Registers the tests of a file only when every requirement holds; otherwise

@@ -1,8 +1,8 @@
 // Runs frames through a test instance of the XDP program and reports what
 // moved: counter deltas (only those that changed) and histogram deltas.
 import type { Breakwater, CounterName, Snapshot } from '../../native/index.ts';
-import type { Requirement } from './privileged.ts';
 import { Breakwater as BW } from '../../native/index.ts';
+import type { Requirement } from './privileged.ts';
 
 export interface Delta {
   retval: number;

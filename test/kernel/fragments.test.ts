@@ -33,8 +33,11 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
       const net = family === 4 ? '198.18.31.0/24' : '2001:db8:31::/64';
       const tag = `IPv${family}`;
       const n = COUNT;
-      t.deepEqual(await flood(bw, lab, family, 4444), { fragments: 3 * n, udp: n, malformed: 0, dropped: 0, reached: n },
-        `${tag}: every first fragment is UDP, none malformed; the stack reassembles every datagram`);
+      t.deepEqual(
+        await flood(bw, lab, family, 4444),
+        { fragments: 3 * n, udp: n, malformed: 0, dropped: 0, reached: n },
+        `${tag}: every first fragment is UDP, none malformed; the stack reassembles every datagram`,
+      );
 
       const port: RuleSpec = { source: net, protocol: 'udp', port: 4444 };
       bw.addRule(port);
@@ -42,16 +45,21 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
       const hit = await flood(bw, lab, family, 4444);
       t.is(bw.listRules()[0]?.packets, n, `${tag}: the port rule matched every first fragment`);
       t.deepEqual(other, { fragments: 3 * n, udp: n, malformed: 0, dropped: 0, reached: n }, `${tag}: another port passes`);
-      t.deepEqual(hit, { fragments: 3 * n, udp: n, malformed: 0, dropped: n, reached: 0 },
-        `${tag}: the port rule drops the first fragments, so nothing is reassembled`);
+      t.deepEqual(
+        hit,
+        { fragments: 3 * n, udp: n, malformed: 0, dropped: n, reached: 0 },
+        `${tag}: the port rule drops the first fragments, so nothing is reassembled`,
+      );
       t.true(bw.deleteRule(port));
 
       const source: RuleSpec = { source: net };
       bw.addRule(source);
-      t.deepEqual(await flood(bw, lab, family, 4444), { fragments: 3 * n, udp: n, malformed: 0, dropped: 3 * n, reached: 0 },
-        `${tag}: a source rule drops every fragment`);
+      t.deepEqual(
+        await flood(bw, lab, family, 4444),
+        { fragments: 3 * n, udp: n, malformed: 0, dropped: 3 * n, reached: 0 },
+        `${tag}: a source rule drops every fragment`,
+      );
       t.true(bw.deleteRule(source));
     }
   });
 }
-

@@ -59,7 +59,15 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
   for (const vlans of [[0x8100], [0x88a8, 0x8100], [0x8100, 0x8100]]) {
     test.serial(`VLAN ${vlans.map((v) => v.toString(16)).join('+')}`, (t) => {
       const frame = eth(ipv4(udp()), { vlans });
-      t.deepEqual(run(bw, frame).counters, { packets: 1, bytes: frame.length, vlan: 1, ipv4: 1, udp: 1, udpBytes: frame.length, passed: 1 });
+      t.deepEqual(run(bw, frame).counters, {
+        packets: 1,
+        bytes: frame.length,
+        vlan: 1,
+        ipv4: 1,
+        udp: 1,
+        udpBytes: frame.length,
+        passed: 1,
+      });
     });
   }
 
@@ -74,28 +82,67 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     const v4 = eth(ipv4(udp(), { mf: true }));
     t.deepEqual(run(bw, v4).counters, { packets: 1, bytes: v4.length, ipv4: 1, fragments: 1, udp: 1, udpBytes: v4.length, passed: 1 });
     const v6 = eth(ipv6(tcp(), { ext: [{ type: 44, fragOffset: 0, more: true }] }));
-    t.deepEqual(run(bw, v6).counters, { packets: 1, bytes: v6.length, ipv6: 1, fragments: 1, tcp: 1, tcpBytes: v6.length, tcpSyn: 1, passed: 1 });
+    t.deepEqual(run(bw, v6).counters, {
+      packets: 1,
+      bytes: v6.length,
+      ipv6: 1,
+      fragments: 1,
+      tcp: 1,
+      tcpBytes: v6.length,
+      tcpSyn: 1,
+      passed: 1,
+    });
   });
 
   test.serial('a large UDP datagram in fragments: the first counts as UDP with its ports, the rest as fragments', (t) => {
-    for (const [frag, family] of [[fragments4, 'ipv4'], [fragments6, 'ipv6']] as const) {
+    for (const [frag, family] of [
+      [fragments4, 'ipv4'],
+      [fragments6, 'ipv6'],
+    ] as const) {
       bw.rotateWindow();
       bw.rotateWindow();
       // A memcached answer: from port 11211, its UDP length (4,008) the whole datagram's.
       const frames = frag(udp({ sport: 11211, dport: 40001, payload: 4000 }), { src: family === 'ipv4' ? '198.18.7.9' : '2001:db8::79' });
       t.is(frames.length, 3);
       const [first, ...later] = frames.map((f) => run(bw, f));
-      t.deepEqual(first?.counters, { packets: 1, bytes: frames[0]!.length, [family]: 1, fragments: 1, udp: 1, udpBytes: frames[0]!.length, passed: 1 });
-      later.forEach((d, i) => t.deepEqual(d.counters, { packets: 1, bytes: frames[i + 1]!.length, [family]: 1, fragments: 1, passed: 1 }));
+      t.deepEqual(first?.counters, {
+        packets: 1,
+        bytes: frames[0]!.length,
+        [family]: 1,
+        fragments: 1,
+        udp: 1,
+        udpBytes: frames[0]!.length,
+        passed: 1,
+      });
+      for (const [i, d] of later.entries())
+        t.deepEqual(d.counters, { packets: 1, bytes: frames[i + 1]!.length, [family]: 1, fragments: 1, passed: 1 });
       const s = bw.snapshot(4);
-      t.deepEqual(s.topSources.map((x) => x.packets), [3], 'every fragment counts for its source');
+      t.deepEqual(
+        s.topSources.map((x) => x.packets),
+        [3],
+        'every fragment counts for its source',
+      );
       t.deepEqual(s.topPorts.map((p) => `${p.kind}:${p.port}=${p.packets}`).sort(), ['udpDst:40001=1', 'udpSrc:11211=1']);
     }
   });
 
   test.serial('length histogram bucket edges', (t) => {
     // Frame lengths: 14 (eth) + 20 (ip) + 8 (udp) + payload.
-    const sizes: [number, number][] = [[64, 0], [65, 1], [128, 1], [129, 2], [256, 2], [257, 3], [512, 3], [513, 4], [1024, 4], [1025, 5], [1500, 5], [1501, 6], [2000, 6]];
+    const sizes: [number, number][] = [
+      [64, 0],
+      [65, 1],
+      [128, 1],
+      [129, 2],
+      [256, 2],
+      [257, 3],
+      [512, 3],
+      [513, 4],
+      [1024, 4],
+      [1025, 5],
+      [1500, 5],
+      [1501, 6],
+      [2000, 6],
+    ];
     for (const [size, bucket] of sizes) {
       const frame = eth(ipv4(udp({ payload: size - 42 })));
       t.is(frame.length, size);
@@ -110,7 +157,14 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     bw.testRun(eth(ipv4(tcp({ dport: 443 }), { src: '198.18.7.8' })), 20);
     bw.testRun(eth(ipv6(udp({ sport: 53, dport: 5353 }), { src: '2001:db8::77' })), 5);
     const s = bw.snapshot(3);
-    t.deepEqual(s.topSources.map((x) => [x.ip, x.packets]), [['198.18.7.7', 50], ['198.18.7.8', 20], ['2001:db8::77', 5]]);
+    t.deepEqual(
+      s.topSources.map((x) => [x.ip, x.packets]),
+      [
+        ['198.18.7.7', 50],
+        ['198.18.7.8', 20],
+        ['2001:db8::77', 5],
+      ],
+    );
     const ports = s.topPorts.map((p) => `${p.kind}:${p.port}=${p.packets}`);
     t.deepEqual(ports.slice(0, 3).sort(), ['tcpDst:443=20', 'udpDst:4444=50', 'udpSrc:123=50'].sort());
     t.true(ports.includes('udpSrc:53=5') && ports.includes('udpDst:5353=5'));

@@ -4,18 +4,41 @@
 // passed from another. With no readable IP header it is passed.
 import test, { type ExecutionContext } from 'ava';
 import { Breakwater, limits, XDP_DROP, XDP_PASS } from '../../native/index.ts';
-import { eth, icmp, ipv4, ipv6, raw, tcp, udp, type L4 } from '../helpers/packets.ts';
+import { eth, icmp, ipv4, ipv6, type L4, raw, tcp, udp } from '../helpers/packets.ts';
 import { isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp, run } from '../helpers/xdp.ts';
 
-const L4_COUNTERS = ['tcp', 'udp', 'icmp', 'otherIp', 'tcpSyn', 'tcpSynAck', 'tcpAck', 'tcpFin', 'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas'] as const;
+const L4_COUNTERS = [
+  'tcp',
+  'udp',
+  'icmp',
+  'otherIp',
+  'tcpSyn',
+  'tcpSynAck',
+  'tcpAck',
+  'tcpFin',
+  'tcpRst',
+  'tcpPsh',
+  'tcpUrg',
+  'tcpNull',
+  'tcpXmas',
+] as const;
 
-interface Src { v4: string; v6: string }
+interface Src {
+  v4: string;
+  v6: string;
+}
 const CLEAN: Src = { v4: '198.18.0.2', v6: '2001:db8::2' };
 const BLOCKED: Src = { v4: '198.19.66.6', v6: '2001:db8:bad::6' };
 type Build = (s: Src) => Buffer;
-const v4 = (l4: L4, o: Parameters<typeof ipv4>[1] = {}): Build => (s) => eth(ipv4(l4, { src: s.v4, ...o }));
-const v6 = (l4: L4, o: Parameters<typeof ipv6>[1] = {}): Build => (s) => eth(ipv6(l4, { src: s.v6, ...o }));
+const v4 =
+  (l4: L4, o: Parameters<typeof ipv4>[1] = {}): Build =>
+  (s) =>
+    eth(ipv4(l4, { src: s.v4, ...o }));
+const v6 =
+  (l4: L4, o: Parameters<typeof ipv6>[1] = {}): Build =>
+  (s) =>
+    eth(ipv6(l4, { src: s.v6, ...o }));
 const tags = (n: number) => Array.from({ length: n }, () => 0x8100);
 
 if (requireOrSkip(test, isRoot, canLoadXdp)) {
@@ -103,7 +126,11 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
       sourceKnown(t, (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(n) }), `${n} VLAN tags`);
       sourceKnown(t, (s) => eth(ipv6(tcp(), { src: s.v6 }), { vlans: tags(n) }), `${n} VLAN tags, IPv6`);
     }
-    noSource(t, (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(seek) }).subarray(0, 14 + 4 * seek + 19), `${seek} VLAN tags, IPv4 header cut`);
+    noSource(
+      t,
+      (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(seek) }).subarray(0, 14 + 4 * seek + 19),
+      `${seek} VLAN tags, IPv4 header cut`,
+    );
     noSource(t, (s) => eth(ipv4(udp(), { src: s.v4 }), { vlans: tags(seek + 1) }), `${seek + 1} VLAN tags (past the seek bound)`);
     const d = run(bw, eth(ipv4(udp(), { src: BLOCKED.v4 }), { vlans: tags(seek) }));
     t.like(d.counters, { vlan: 1, ipv4: 1, malformed: 1, dropped: 1 });

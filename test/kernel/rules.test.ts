@@ -53,7 +53,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(v6(129), XDP_DROP);
     for (const type of [2, 135, 136]) t.is(v6(type), XDP_PASS, `ICMPv6 type ${type} passes`);
     t.is(bw.testRun(eth(ipv4(udp({ dport: 0x108 }), { src: '198.19.1.2' }))).retval, XDP_PASS, 'a UDP port is not an ICMP type');
-    const listed = bw.listRules().map((r) => `${r.address}/${r.prefixLen}:${r.protocol}:${r.port}:${r.icmpType}:${r.packets}`).sort();
+    const listed = bw
+      .listRules()
+      .map((r) => `${r.address}/${r.prefixLen}:${r.protocol}:${r.port}:${r.icmpType}:${r.packets}`)
+      .sort();
     t.deepEqual(listed, ['0.0.0.0/0:icmp:0:0:1', '0.0.0.0/0:icmp:0:8:1', '::/0:icmp:0:128:1', '::/0:icmp:0:129:1']);
     t.true(bw.deleteRule({ source: '0.0.0.0/0', protocol: 'icmp', icmpType: 8 }));
     t.is(v4(8), XDP_PASS);
@@ -68,7 +71,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     bw.addRule({ source: '198.19.9.0/24', protocol: 'icmp', icmpType: 8, expiresAt: Date.now() + 300 });
     t.is(bw.testRun(eth(ipv4(icmp({ type: 8 }), { src: '198.19.9.1' }))).retval, XDP_DROP);
     await new Promise((r) => setTimeout(r, 400));
-    t.deepEqual(bw.pruneExpiredRules().map((r) => `${r.address}/${r.prefixLen}:${r.port}:${r.icmpType}`), ['198.19.9.0/24:0:8']);
+    t.deepEqual(
+      bw.pruneExpiredRules().map((r) => `${r.address}/${r.prefixLen}:${r.port}:${r.icmpType}`),
+      ['198.19.9.0/24:0:8'],
+    );
   });
 
   test('packets parsed in part: prefix rules match, protocol rules when the protocol is known, port rules only with an L4 header', (t) => {
@@ -103,22 +109,38 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(v(deep6('2001:db8:3::1')), XDP_DROP, 'a prefix rule matches');
     const hits = Object.fromEntries(bw.listRules().map((r) => [`${r.address}/${r.prefixLen}:${r.protocol}:${r.port}`, r.packets]));
     t.deepEqual(hits, {
-      '198.19.1.0/24:tcp:80': 1, '198.19.2.0/24:tcp:0': 2, '198.19.3.0/24:udp:0': 0, '198.19.4.0/24:udp:53': 0,
-      '2001:db8:1::/48:udp:0': 0, '2001:db8:2::/48:udp:53': 0, '2001:db8:3::/48:null:0': 2,
+      '198.19.1.0/24:tcp:80': 1,
+      '198.19.2.0/24:tcp:0': 2,
+      '198.19.3.0/24:udp:0': 0,
+      '198.19.4.0/24:udp:53': 0,
+      '2001:db8:1::/48:udp:0': 0,
+      '2001:db8:2::/48:udp:53': 0,
+      '2001:db8:3::/48:null:0': 2,
     });
   });
 
   test('fragments: the first meets port rules, every one source and protocol rules', (t) => {
     const bw = Breakwater.loadForTest();
     t.teardown(() => bw.close());
-    for (const [v4, v6] of [['198.19.1.0/24', '2001:db8:1::/48'], ['198.19.2.0/24', '2001:db8:2::/48'], ['198.19.3.0/24', '2001:db8:3::/48']] as const) {
-      const shape = v4.startsWith('198.19.1.') ? { protocol: 'udp' as const, port: 11211 } : v4.startsWith('198.19.2.') ? { protocol: 'udp' as const } : {};
+    for (const [v4, v6] of [
+      ['198.19.1.0/24', '2001:db8:1::/48'],
+      ['198.19.2.0/24', '2001:db8:2::/48'],
+      ['198.19.3.0/24', '2001:db8:3::/48'],
+    ] as const) {
+      const shape = v4.startsWith('198.19.1.')
+        ? { protocol: 'udp' as const, port: 11211 }
+        : v4.startsWith('198.19.2.')
+          ? { protocol: 'udp' as const }
+          : {};
       bw.addRule({ source: v4, ...shape });
       bw.addRule({ source: v6, ...shape });
     }
     const big = (dport: number) => udp({ sport: 40000, dport, payload: 4000 });
     const verdicts = (frames: Buffer[]) => frames.map((f) => (bw.testRun(f).retval === XDP_DROP ? 'drop' : 'pass'));
-    for (const [frag, net] of [[fragments4, '198.19'], [fragments6, '2001:db8']] as const) {
+    for (const [frag, net] of [
+      [fragments4, '198.19'],
+      [fragments6, '2001:db8'],
+    ] as const) {
       const src = (n: number) => (net === '198.19' ? `198.19.${n}.7` : `2001:db8:${n}::7`);
       t.is(frag(big(11211), { src: src(1) }).length, 3, 'three fragments, as the kernel cuts 4,008 bytes for MTU 1500');
       t.deepEqual(verdicts(frag(big(11211), { src: src(1) })), ['drop', 'pass', 'pass'], `${net}: the port rule drops the first fragment`);
@@ -148,7 +170,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.teardown(() => bw.close());
     bw.addRule({ source: '198.18.8.0/24', protocol: 'udp', port: 53 });
     bw.addRule({ source: '198.18.9.0/24', protocol: 'icmp' });
-    bw.addRule({ source: '198.18.0.0/16' , mode: 'log' });
+    bw.addRule({ source: '198.18.0.0/16', mode: 'log' });
     bw.addRule({ source: '198.18.8.8/32', protocol: 'tcp' });
     const src = { src: '198.18.8.1' };
     t.is(bw.testRun(eth(ipv4(udp({ dport: 53 }), src))).retval, XDP_DROP);
@@ -210,7 +232,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.deepEqual([killed.counters.logged, killed.counters.dropped, killed.counters.udp], [1, undefined, 1], 'counting goes on');
     bw.setKillSwitch(false);
     t.is(verdict(bw, '198.18.4.4'), XDP_DROP);
-    t.deepEqual(bw.listRules().map((r) => r.packets), [1, 2]);
+    t.deepEqual(
+      bw.listRules().map((r) => r.packets),
+      [1, 2],
+    );
   });
 
   test('re-adding a rule updates it in place; delete removes it', (t) => {

@@ -3,19 +3,28 @@
 // pinned program through BPF_PROG_TEST_RUN) returns every time, with the
 // entries the walk met but could not keep counted in talkersCut. The old
 // read failed here with "No space left on device", losing the agent's tick.
-import test from 'ava';
+
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import test from 'ava';
 import { Breakwater, limits } from '../../native/index.ts';
 import { createLab } from '../helpers/netns.ts';
 import { eth, ipv4, udp } from '../helpers/packets.ts';
-import { commands, isRoot, requireOrSkip, type Requirement } from '../helpers/privileged.ts';
+import { commands, isRoot, type Requirement, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
 
 const taskset = (...args: string[]) => execFileSync('taskset', args, { encoding: 'utf8' });
 /** The CPUs this process may run on ("0-1,4" -> [0, 1, 4]). */
-const allowedCpus = () => taskset('-pc', String(process.pid)).split(':').pop()!.trim().split(',')
-  .flatMap((r) => { const [a, b = a] = r.split('-').map(Number); return Array.from({ length: b! - a! + 1 }, (_, i) => a! + i); });
+const allowedCpus = () =>
+  taskset('-pc', String(process.pid))
+    .split(':')
+    .pop()!
+    .trim()
+    .split(',')
+    .flatMap((r) => {
+      const [a, b = a] = r.split('-').map(Number);
+      return Array.from({ length: b! - a! + 1 }, (_, i) => a! + i);
+    });
 const twoCpus: Requirement = () => (allowedCpus().length >= 2 ? null : 'needs two CPUs: a read racing a flood');
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'taskset'), twoCpus)) {
@@ -26,8 +35,21 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'taskset'), twoCpus))
     // another (a busy machine would otherwise often run them in turns).
     const cpus = allowedCpus();
     taskset('-pc', String(cpus[0]), String(process.pid));
-    const churn = spawn('taskset', ['-c', String(cpus[1]), process.execPath, '--import', 'tsx', 'test/helpers/talker-churn.ts',
-      `${bw.info.pinDir}/prog`, '5000000', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const churn = spawn(
+      'taskset',
+      [
+        '-c',
+        String(cpus[1]),
+        process.execPath,
+        '--import',
+        'tsx',
+        'test/helpers/talker-churn.ts',
+        `${bw.info.pinDir}/prog`,
+        '5000000',
+        '8',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     t.teardown(() => {
       churn.kill('SIGKILL');
       taskset('-pc', cpus.join(','), String(process.pid));
@@ -45,7 +67,9 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'taskset'), twoCpus))
     const exited = once(churn, 'exit');
     await once(churn.stdout!, 'data'); // "ready"
     const failures: string[] = [];
-    let reads = 0, cutReads = 0, cut = 0;
+    let reads = 0,
+      cutReads = 0,
+      cut = 0;
     while (churn.exitCode === null && (cutReads < 20 || reads < 200)) {
       try {
         const s = bw.snapshot(32);

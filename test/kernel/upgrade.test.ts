@@ -32,7 +32,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'trafgen', 'clang', '
     first.close();
 
     const src = path.join(dir, 'older.bpf.c');
-    fs.writeFileSync(src, '__attribute__((section("xdp"), used)) int older(void *ctx) { return 2; }\nchar _l[] __attribute__((section("license"), used)) = "GPL";\n');
+    fs.writeFileSync(
+      src,
+      '__attribute__((section("xdp"), used)) int older(void *ctx) { return 2; }\nchar _l[] __attribute__((section("license"), used)) = "GPL";\n',
+    );
     execFileSync('clang', ['-O2', '-target', 'bpf', '-c', src, '-o', path.join(dir, 'older.o')]);
     execFileSync('bpftool', ['prog', 'load', path.join(dir, 'older.o'), pin, 'type', 'xdp']);
     replaceLinkProgram(`${pinDir}/link`, pin);
@@ -40,13 +43,17 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'trafgen', 'clang', '
 
     const upgraded = Breakwater.attach(lab.victimIf, { netns: lab.victimNs });
     t.like(upgraded.info, { adopted: true, upgraded: true });
-    t.deepEqual(upgraded.listRules().map((r) => [r.address, r.protocol, r.packets]), [[lab.attackerIp, 'udp', 50]], 'the rule and its hits survive');
+    t.deepEqual(
+      upgraded.listRules().map((r) => [r.address, r.protocol, r.packets]),
+      [[lab.attackerIp, 'udp', 50]],
+      'the rule and its hits survive',
+    );
     t.is(upgraded.config().talkerSamplePeriod, 8, 'the config survives');
     t.is(udpReached(lab, { count: 50 }), 0, 'the blocked source is dropped again');
     upgraded.close();
 
     const again = Breakwater.attach(lab.victimIf, { netns: lab.victimNs });
-    t.like(again.info, { adopted: true, upgraded: false }, 'the program running is this build\'s: nothing to do');
+    t.like(again.info, { adopted: true, upgraded: false }, "the program running is this build's: nothing to do");
     t.is(again.listRules()[0]?.packets, 100);
     again.close();
   });

@@ -1,15 +1,20 @@
 // Real traffic over veth between two namespaces, in native and generic mode:
 // counters equal what was sent, a drop rule stops it at the victim, a new
 // process adopts the program and its rules, detach leaves nothing behind.
-import test from 'ava';
+
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import test from 'ava';
 import { Breakwater } from '../../native/index.ts';
-import { createLab, sendUdp, udpReached, type Lab } from '../helpers/netns.ts';
+import { createLab, type Lab, sendUdp, udpReached } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
 
-function driver(lab: Lab, op: string, extra: object = {}): { info: { adopted: boolean; mode: string }; rules: { address: string; packets: number }[]; counters: Record<string, number> } {
+function driver(
+  lab: Lab,
+  op: string,
+  extra: object = {},
+): { info: { adopted: boolean; mode: string }; rules: { address: string; packets: number }[]; counters: Record<string, number> } {
   const arg = JSON.stringify({ iface: lab.victimIf, netns: lab.victimNs, op, ...extra });
   return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'test/helpers/xdp-driver.ts', arg], { encoding: 'utf8' }));
 }
@@ -74,7 +79,10 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     bw.close();
     // The namespace can still be entered; only the interface is gone.
     lab.exec(lab.victimNs, ['ip', 'link', 'del', lab.victimIf]);
-    t.throws(() => Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs }), { code: 'ENODEV', message: /stale pins were removed/ });
+    t.throws(() => Breakwater.detachInterface(lab.victimIf, { netns: lab.victimNs }), {
+      code: 'ENODEV',
+      message: /stale pins were removed/,
+    });
     t.false(existsSync(pinDir));
   });
 

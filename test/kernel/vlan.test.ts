@@ -5,7 +5,7 @@
 // and past 8 tags, where the program gives up, the stack drops them anyway.
 import test from 'ava';
 import { limits } from '../../native/index.ts';
-import { udpDelivered, type Lab } from '../helpers/netns.ts';
+import { type Lab, udpDelivered } from '../helpers/netns.ts';
 import { eth, ipv4, udp } from '../helpers/packets.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { programLab } from '../helpers/veth.ts';
@@ -19,8 +19,11 @@ function reached(lab: Lab, tags: number, src: string): number {
   Buffer.from(lab.victimMac.split(':').map((h) => parseInt(h, 16))).copy(f, 0);
   for (let i = 0; i < tags; i++) f.writeUInt16BE(0, 14 + 4 * i); // VLAN ID 0, priority 0
   const before = udpDelivered(lab);
-  lab.exec(lab.attackerNs, ['timeout', '-s', 'KILL', '10', 'trafgen', '--dev', lab.attackerIf, '--in', '-', '-n', String(COUNT), '-P', '1', '-C', '--no-sock-mem'],
-    { input: `{ ${[...f].map((b) => `0x${b.toString(16)}`).join(', ')} }`, stdio: ['pipe', 'pipe', 'pipe'] });
+  lab.exec(
+    lab.attackerNs,
+    ['timeout', '-s', 'KILL', '10', 'trafgen', '--dev', lab.attackerIf, '--in', '-', '-n', String(COUNT), '-P', '1', '-C', '--no-sock-mem'],
+    { input: `{ ${[...f].map((b) => `0x${b.toString(16)}`).join(', ')} }`, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   return udpDelivered(lab) - before;
 }
 
@@ -28,7 +31,8 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'trafgen'))) {
   test.serial('priority-tagged frames: the stack delivers up to 8 tags, the program drops them by source at every depth', (t) => {
     const { lab, attach } = programLab(t, `vl${process.pid % 10000}`, 33);
     const seek = limits.maxVlanSeek;
-    const blocked = '198.19.77.7', other = '198.19.78.8';
+    const blocked = '198.19.77.7',
+      other = '198.19.78.8';
     t.is(reached(lab, seek, other), COUNT, `no program: the stack delivers UDP under ${seek} priority tags`);
     t.is(reached(lab, seek + 1, other), 0, `no program: the stack drops ${seek + 1}`);
     const bw = attach();

@@ -8,17 +8,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExecutionContext, TestFn } from 'ava';
 import { PGlite } from '@electric-sql/pglite';
-import { startServer, silentLogger, type RunningServer, type StartOptions } from '../../server/index.ts';
-import { canRunPostgres, startPostgres, type Postgres } from '../helpers/postgres.ts';
+import type { ExecutionContext, TestFn } from 'ava';
+import { type RunningServer, type StartOptions, silentLogger, startServer } from '../../server/index.ts';
+import { canRunPostgres, type Postgres, startPostgres } from '../helpers/postgres.ts';
 import { requireOrSkip } from '../helpers/privileged.ts';
 
 export type Kind = 'embedded' | 'postgres';
 
 /** A fresh PGlite data dir: a copy of a template initialised once per machine (initdb takes seconds). */
 export async function freshDataDir(): Promise<string> {
-  const version = JSON.parse(fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')).version;
+  const version = JSON.parse(
+    fs.readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8'),
+  ).version;
   const template = path.join(os.tmpdir(), `bw-pglite-template-${version}`);
   if (!fs.existsSync(template)) {
     const building = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-pglite-building-'));
@@ -35,7 +37,12 @@ export async function freshDataDir(): Promise<string> {
   return dir;
 }
 
-export interface Servers { embedded?: RunningServer; postgres?: RunningServer; pg?: Postgres; dirs: string[] }
+export interface Servers {
+  embedded?: RunningServer;
+  postgres?: RunningServer;
+  pg?: Postgres;
+  dirs: string[];
+}
 
 /** Starts the file's servers before its tests and stops them after; returns a per-database test registrar. */
 export function withServers(test: TestFn<unknown>, opts: StartOptions = {}) {

@@ -1,15 +1,16 @@
 // Agent API (SPEC.md section 1) on both databases: heartbeat, metrics (one,
 // batch, MessagePack), incidents, config with baseline and commands, limits.
 import test from 'ava';
-import { count, setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { count, setup, withServers } from './_harness.ts';
 
 const each = withServers(test);
 
 each('heartbeat records the agent and makes the node online', async (t, srv) => {
   const { ws, node } = await setup(srv);
   const r = await request(srv.url, 'POST', '/api/v1/agent/heartbeat', {
-    headers: agentHeaders(node), json: { agent_version: '0.1.0', uptime: 42, os: 'Debian 12' },
+    headers: agentHeaders(node),
+    json: { agent_version: '0.1.0', uptime: 42, os: 'Debian 12' },
   });
   t.is(r.status, 200);
   const n = await request(srv.url, 'GET', `/api/v1/nodes/${node.id}`, { headers: bearer(ws.token) });
@@ -34,13 +35,23 @@ each('metrics: one sample, a batch array and a wrapped batch are all stored', as
   const h = agentHeaders(node);
   const t0 = Date.now() - 60_000;
   const at = (i: number) => new Date(t0 + i * 1000).toISOString();
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, json: { pps: 100, bps: 8000, tcp_pct: 50.5, udp_pct: 40, icmp_pct: 9.5, conn_count: 7, recorded_at: at(0) } })).status, 200);
+  t.is(
+    (
+      await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+        headers: h,
+        json: { pps: 100, bps: 8000, tcp_pct: 50.5, udp_pct: 40, icmp_pct: 9.5, conn_count: 7, recorded_at: at(0) },
+      })
+    ).status,
+    200,
+  );
   const batch = [1, 2, 3].map((i) => ({ pps: 100 + i, bps: 8000, recorded_at: at(i) }));
   const r = await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, json: batch });
   t.is(r.body.accepted, 3);
   await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, json: { samples: [{ pps: 200, bps: 1, recorded_at: at(4) }] } });
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 5);
-  const { rows } = await srv.db.query('SELECT pps, tcp_pct, conn_count FROM metrics_raw WHERE node_id = $1 ORDER BY recorded_at LIMIT 1', [node.id]);
+  const { rows } = await srv.db.query('SELECT pps, tcp_pct, conn_count FROM metrics_raw WHERE node_id = $1 ORDER BY recorded_at LIMIT 1', [
+    node.id,
+  ]);
   t.deepEqual(rows[0], { pps: 100, tcp_pct: 50.5, conn_count: 7 });
   const last = await srv.db.query('SELECT pps FROM node_last_sample WHERE node_id = $1', [node.id]);
   t.is(last.rows[0].pps, 200);
@@ -52,9 +63,14 @@ each('metrics: one sample, a batch array and a wrapped batch are all stored', as
 each('concurrent metrics requests are all stored (group commit)', async (t, srv) => {
   const { node } = await setup(srv);
   const t0 = Date.now() - 3600_000;
-  await Promise.all(Array.from({ length: 200 }, (_, i) =>
-    request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: { pps: i, bps: i, recorded_at: new Date(t0 + i * 1000).toISOString() } })
-      .then((r) => t.is(r.status, 200))));
+  await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      request(srv.url, 'POST', '/api/v1/agent/metrics', {
+        headers: agentHeaders(node),
+        json: { pps: i, bps: i, recorded_at: new Date(t0 + i * 1000).toISOString() },
+      }).then((r) => t.is(r.status, 200)),
+    ),
+  );
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 200);
 });
 
@@ -68,7 +84,13 @@ each('a bad body is 400 naming the field, and nothing is stored', async (t, srv)
     [{ pps: -1, bps: 1 }, 'pps'],
     [{ pps: 1.5, bps: 1 }, 'pps'],
     [{ pps: 1, bps: 1, recorded_at: 'yesterday' }, 'recorded_at'],
-    [[{ pps: 1, bps: 1 }, { pps: 1, bps: 'x' }], '1.bps'],
+    [
+      [
+        { pps: 1, bps: 1 },
+        { pps: 1, bps: 'x' },
+      ],
+      '1.bps',
+    ],
   ];
   for (const [body, field] of cases) {
     const r = await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, json: body });
@@ -79,10 +101,16 @@ each('a bad body is 400 naming the field, and nothing is stored', async (t, srv)
   const inc = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'smurf', severity: 'high' } });
   t.is(inc.status, 400);
   t.regex(inc.body.error.message, /^attack_family:/);
-  const bad = await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: { ...h, "content-type": "application/json" }, raw: '{"pps":' });
+  const bad = await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+    headers: { ...h, 'content-type': 'application/json' },
+    raw: '{"pps":',
+  });
   t.is(bad.status, 400);
   t.deepEqual(Object.keys(bad.body), ['error']);
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: { ...h, 'content-type': 'text/plain' }, raw: 'pps=1' })).status, 415);
+  t.is(
+    (await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: { ...h, 'content-type': 'text/plain' }, raw: 'pps=1' })).status,
+    415,
+  );
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 0);
   t.is(await count(srv, 'SELECT count(*) FROM incidents WHERE node_id = $1', [node.id]), 0);
 });
@@ -96,10 +124,30 @@ each('body limits on every agent route: 413 and nothing stored', async (t, srv) 
   const r = await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, json: samples });
   t.is(r.status, 413);
   t.is(r.body.error.code, 'payload_too_large');
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'unknown', severity: 'low', ioc_matches: ['z'.repeat(300_000)] } })).status, 413);
-  t.is((await request(srv.url, 'GET', '/api/v1/agent/config', { headers: { ...h, 'content-type': 'application/json' }, raw: '{"a":1}' })).status, 413);
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/commands/1/ack', { headers: h, json: { status: 'failed', reason: 'r'.repeat(5000) } })).status, 413);
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/incident/resolve', { headers: h, json: { incident_id: 1, pad: 'p'.repeat(5000) } })).status, 413);
+  t.is(
+    (
+      await request(srv.url, 'POST', '/api/v1/agent/incident', {
+        headers: h,
+        json: { attack_family: 'unknown', severity: 'low', ioc_matches: ['z'.repeat(300_000)] },
+      })
+    ).status,
+    413,
+  );
+  t.is(
+    (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: { ...h, 'content-type': 'application/json' }, raw: '{"a":1}' }))
+      .status,
+    413,
+  );
+  t.is(
+    (await request(srv.url, 'POST', '/api/v1/agent/commands/1/ack', { headers: h, json: { status: 'failed', reason: 'r'.repeat(5000) } }))
+      .status,
+    413,
+  );
+  t.is(
+    (await request(srv.url, 'POST', '/api/v1/agent/incident/resolve', { headers: h, json: { incident_id: 1, pad: 'p'.repeat(5000) } }))
+      .status,
+    413,
+  );
   const n = await srv.db.query('SELECT last_seen_at FROM nodes WHERE id = $1', [node.id]);
   t.is(n.rows[0].last_seen_at, null);
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 0);
@@ -111,7 +159,9 @@ each('MessagePack round trip: same fields in, Accept-driven reply out', async (t
   const h = agentHeaders(node);
   const at = new Date(Date.now() - 5000);
   const r = await request(srv.url, 'POST', '/api/v1/agent/metrics', {
-    headers: h, msgpack: { pps: 4242, bps: 99, udp_pct: 12.5, conn_count: 3, recorded_at: at.toISOString() }, accept: 'application/msgpack',
+    headers: h,
+    msgpack: { pps: 4242, bps: 99, udp_pct: 12.5, conn_count: 3, recorded_at: at.toISOString() },
+    accept: 'application/msgpack',
   });
   t.is(r.status, 200);
   t.is(r.headers.get('content-type'), 'application/msgpack');
@@ -122,10 +172,18 @@ each('MessagePack round trip: same fields in, Accept-driven reply out', async (t
   const cfg = await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h, accept: 'application/msgpack' });
   t.is(cfg.headers.get('content-type'), 'application/msgpack');
   t.is(cfg.body.node_id, node.id);
-  const inc = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, msgpack: { attack_family: 'syn_flood', severity: 'critical', top_src_ips: [{ ip: '1.2.3.4', count: 5 }] }, accept: 'application/json' });
+  const inc = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: h,
+    msgpack: { attack_family: 'syn_flood', severity: 'critical', top_src_ips: [{ ip: '1.2.3.4', count: 5 }] },
+    accept: 'application/json',
+  });
   t.is(inc.status, 201);
   t.regex(inc.headers.get('content-type')!, /json/);
-  const bad = await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, msgpack: { pps: 'x', bps: 1 }, accept: 'application/msgpack' });
+  const bad = await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+    headers: h,
+    msgpack: { pps: 'x', bps: 1 },
+    accept: 'application/msgpack',
+  });
   t.is(bad.status, 400);
   t.regex(bad.body.error.message, /^pps:/);
 });
@@ -134,11 +192,21 @@ each('incident: open, update (peaks kept), resolve, timeline', async (t, srv) =>
   const { ws, node } = await setup(srv);
   const h = agentHeaders(node);
   const open = await request(srv.url, 'POST', '/api/v1/agent/incident', {
-    headers: h, json: { attack_family: 'udp_flood', severity: 'high', peak_pps: 90000, protocol_breakdown: { udp: 97.1, tcp: 2.9 }, geo_breakdown: { US: 10 } },
+    headers: h,
+    json: {
+      attack_family: 'udp_flood',
+      severity: 'high',
+      peak_pps: 90000,
+      protocol_breakdown: { udp: 97.1, tcp: 2.9 },
+      geo_breakdown: { US: 10 },
+    },
   });
   t.is(open.status, 201);
   const id = open.body.incident_id;
-  const upd = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'multi_vector', severity: 'critical', peak_pps: 50000, spoofing_detected: true } });
+  const upd = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: h,
+    json: { attack_family: 'multi_vector', severity: 'critical', peak_pps: 50000, spoofing_detected: true },
+  });
   t.is(upd.status, 200);
   t.is(upd.body.incident_id, id);
   const nodeView = await request(srv.url, 'GET', `/api/v1/nodes/${node.id}`, { headers: bearer(ws.token) });
@@ -151,20 +219,35 @@ each('incident: open, update (peaks kept), resolve, timeline', async (t, srv) =>
   t.is(got.body.severity, 'critical');
   t.is(got.body.spoofing_detected, true);
   t.deepEqual(got.body.details.protocol_breakdown, { udp: 97.1, tcp: 2.9 });
-  t.deepEqual(got.body.timeline.map((e: { kind: string }) => e.kind), ['opened', 'updated', 'resolved']);
+  t.deepEqual(
+    got.body.timeline.map((e: { kind: string }) => e.kind),
+    ['opened', 'updated', 'resolved'],
+  );
   // After resolution a new report opens a new incident; updating the resolved one is refused.
-  const again = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'icmp_flood', severity: 'low' } });
+  const again = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: h,
+    json: { attack_family: 'icmp_flood', severity: 'low' },
+  });
   t.is(again.status, 201);
   t.not(again.body.incident_id, id);
-  const stale = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { incident_id: id, attack_family: 'icmp_flood', severity: 'low' } });
+  const stale = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: h,
+    json: { incident_id: id, attack_family: 'icmp_flood', severity: 'low' },
+  });
   t.is(stale.status, 409);
 });
 
-each('incident: simultaneous first reports open one incident; another node\'s incident is 404', async (t, srv) => {
+each("incident: simultaneous first reports open one incident; another node's incident is 404", async (t, srv) => {
   const { ws, node } = await setup(srv);
   const h = agentHeaders(node);
-  const all = await Promise.all(Array.from({ length: 8 }, (_, i) =>
-    request(srv.url, 'POST', '/api/v1/agent/incident', { headers: h, json: { attack_family: 'udp_flood', severity: 'high', peak_pps: 1000 * (i + 1) } })));
+  const all = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      request(srv.url, 'POST', '/api/v1/agent/incident', {
+        headers: h,
+        json: { attack_family: 'udp_flood', severity: 'high', peak_pps: 1000 * (i + 1) },
+      }),
+    ),
+  );
   t.deepEqual(all.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 200, 200, 201]);
   t.is(new Set(all.map((r) => r.body.incident_id)).size, 1);
   const id = all[0]!.body.incident_id;
@@ -172,7 +255,15 @@ each('incident: simultaneous first reports open one incident; another node\'s in
   t.is((await request(srv.url, 'GET', `/api/v1/incidents/${id}`, { headers: bearer(ws.token) })).body.peak_pps, 8000);
   // Node B can neither update nor resolve node A's incident, and learns nothing of it.
   const b = agentHeaders(await srv.admin.createNode(ws.id, 'node-b'));
-  t.is((await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: b, json: { incident_id: id, attack_family: 'unknown', severity: 'low' } })).status, 404);
+  t.is(
+    (
+      await request(srv.url, 'POST', '/api/v1/agent/incident', {
+        headers: b,
+        json: { incident_id: id, attack_family: 'unknown', severity: 'low' },
+      })
+    ).status,
+    404,
+  );
   t.is((await request(srv.url, 'POST', '/api/v1/agent/incident/resolve', { headers: b, json: { incident_id: id } })).status, 404);
   const got = await request(srv.url, 'GET', `/api/v1/incidents/${id}`, { headers: bearer(ws.token) });
   t.like(got.body, { status: 'open', attack_family: 'udp_flood', severity: 'high' });
@@ -185,13 +276,20 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
   let cfg = await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h });
   t.like(cfg.body, { node_id: node.id, pps_threshold: 50000, baseline: null, ioc_patterns: [], pending_commands: [] });
 
-  await request(srv.url, 'PATCH', '/api/v1/workspace', { headers: u, json: { default_pps_threshold: 70000, ioc_patterns: [{ name: 'mirai', ttl: 64 }] } });
+  await request(srv.url, 'PATCH', '/api/v1/workspace', {
+    headers: u,
+    json: { default_pps_threshold: 70000, ioc_patterns: [{ name: 'mirai', ttl: 64 }] },
+  });
   t.is((await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pps_threshold, 70000);
   t.is((await request(srv.url, 'PUT', `/api/v1/nodes/${node.id}/threshold`, { headers: u, json: { pps_threshold: 12345 } })).status, 200);
 
   // Baseline: samples outside incidents only.
   const now = Date.now();
-  const samples = Array.from({ length: 100 }, (_, i) => ({ pps: i + 1, bps: 1, recorded_at: new Date(now - 200_000 + i * 1000).toISOString() }));
+  const samples = Array.from({ length: 100 }, (_, i) => ({
+    pps: i + 1,
+    bps: 1,
+    recorded_at: new Date(now - 200_000 + i * 1000).toISOString(),
+  }));
   await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: h, json: samples });
   await srv.runMaintenance();
   cfg = await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h });
@@ -199,7 +297,10 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
   t.deepEqual(cfg.body.ioc_patterns, [{ name: 'mirai', ttl: 64 }]);
   t.like(cfg.body.baseline, { mean_pps: 51, p95_pps: 95, p99_pps: 99, samples: 100 });
 
-  const rule = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { node_id: node.id, source: '203.0.113.0/24', protocol: 'udp', port: 53, ttl_seconds: 600 } });
+  const rule = await request(srv.url, 'POST', '/api/v1/mitigations', {
+    headers: u,
+    json: { node_id: node.id, source: '203.0.113.0/24', protocol: 'udp', port: 53, ttl_seconds: 600 },
+  });
   t.is(rule.status, 201);
   cfg = await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h });
   t.is(cfg.body.pending_commands.length, 1);
@@ -221,12 +322,30 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
   t.is((await request(srv.url, 'GET', `/api/v1/mitigations/${rule.body.id}`, { headers: u })).body.state, 'withdrawn');
   // Delivered, withdrawn before the agent answered, then reported applied three times at once:
   // the rule is in place on the node, so exactly one removal follows.
-  const late = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { node_id: node.id, source: '198.51.100.77', ttl_seconds: 600 } });
+  const late = await request(srv.url, 'POST', '/api/v1/mitigations', {
+    headers: u,
+    json: { node_id: node.id, source: '198.51.100.77', ttl_seconds: 600 },
+  });
   const [delivered] = (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pending_commands;
   await request(srv.url, 'POST', `/api/v1/mitigations/${late.body.id}/withdraw`, { headers: u, json: {} });
-  const acks = await Promise.all([1, 2, 3].map(() => request(srv.url, 'POST', `/api/v1/agent/commands/${delivered.id}/ack`, { headers: h, json: { status: 'applied' } })));
-  t.deepEqual(acks.map((a) => a.status), [200, 200, 200]);
+  const acks = await Promise.all(
+    [1, 2, 3].map(() =>
+      request(srv.url, 'POST', `/api/v1/agent/commands/${delivered.id}/ack`, { headers: h, json: { status: 'applied' } }),
+    ),
+  );
+  t.deepEqual(
+    acks.map((a) => a.status),
+    [200, 200, 200],
+  );
   t.is(await count(srv, "SELECT count(*) FROM node_commands WHERE rule_id = $1 AND op = 'remove'", [late.body.id]), 1);
-  t.deepEqual((await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pending_commands.map((c: { command: string }) => c.command), ['iptables -D INPUT -s 198.51.100.77 -j DROP']);
-  t.is((await request(srv.url, 'POST', `/api/v1/agent/commands/${delivered.id}/ack`, { headers: h, json: { status: 'failed' } })).status, 409);
+  t.deepEqual(
+    (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pending_commands.map(
+      (c: { command: string }) => c.command,
+    ),
+    ['iptables -D INPUT -s 198.51.100.77 -j DROP'],
+  );
+  t.is(
+    (await request(srv.url, 'POST', `/api/v1/agent/commands/${delivered.id}/ack`, { headers: h, json: { status: 'failed' } })).status,
+    409,
+  );
 });

@@ -5,8 +5,8 @@
 // ones the server has never seen before.
 import test from 'ava';
 import { FailureLimiter } from '../../server/auth-limit.ts';
-import { setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { setup, withServers } from './_harness.ts';
 
 const LIMIT = 5;
 const each = withServers(test, { authFailuresPerMinute: LIMIT });

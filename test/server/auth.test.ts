@@ -3,11 +3,11 @@
 // routes and node keys on user routes; nothing is written for a refused
 // request, on every agent route including the capture upload.
 import test from 'ava';
+import { silentLogger, startServer } from '../../server/index.ts';
 import { splitToken } from '../../server/secrets.ts';
-import { startServer, silentLogger } from '../../server/index.ts';
-import { count, setup, withServers } from './_harness.ts';
-import { agentHeaders, bearer, request } from '../helpers/http.ts';
 import { pcap } from '../helpers/captures.ts';
+import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { count, setup, withServers } from './_harness.ts';
 
 const each = withServers(test);
 
@@ -15,9 +15,12 @@ const each = withServers(test);
 function agentCalls(incident: number, command: number): [string, string, { json?: unknown; raw?: Buffer; type?: string }][] {
   const boundary = 'bwauthmatrix';
   const form = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-    pcap(3), Buffer.from(`\r\n--${boundary}--\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    pcap(3),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   return [
     ['POST', '/api/v1/agent/heartbeat', { json: { agent_version: 'x', uptime: 1, os: 'y' } }],
@@ -49,9 +52,16 @@ each('agent routes: every failure is 401 alike, whether or not the key is real, 
   const { ws, node: a } = await setup(srv);
   const b = await srv.admin.createNode(ws.id, 'node-b');
   const other = await setup(srv, 'other');
-  const { rows: [inc] } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'low') RETURNING id`, [a.id]);
-  const rule = await request(srv.url, 'POST', '/api/v1/mitigations', { headers: bearer(ws.token), json: { node_id: a.id, source: '192.0.2.1', ttl_seconds: 600 } });
-  const { rows: [cmd] } = await srv.db.query('SELECT id FROM node_commands WHERE rule_id = $1', [rule.body.id]);
+  const {
+    rows: [inc],
+  } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'low') RETURNING id`, [a.id]);
+  const rule = await request(srv.url, 'POST', '/api/v1/mitigations', {
+    headers: bearer(ws.token),
+    json: { node_id: a.id, source: '192.0.2.1', ttl_seconds: 600 },
+  });
+  const {
+    rows: [cmd],
+  } = await srv.db.query('SELECT id FROM node_commands WHERE rule_id = $1', [rule.body.id]);
   const ids = [a.id, b.id, other.node.id];
   const before = await agentState(srv, ids);
   t.is(before.incidents.length, 1);
@@ -76,7 +86,11 @@ each('agent routes: every failure is 401 alike, whether or not the key is real, 
   const messages = new Set<string>();
   for (const [what, headers, status] of cases) {
     for (const [method, path, o] of agentCalls(inc.id, cmd.id)) {
-      const r = await request(srv.url, method, path, { headers: { ...headers, ...(o.type ? { 'content-type': o.type } : {}) }, json: o.json, raw: o.raw });
+      const r = await request(srv.url, method, path, {
+        headers: { ...headers, ...(o.type ? { 'content-type': o.type } : {}) },
+        json: o.json,
+        raw: o.raw,
+      });
       t.is(r.status, status, `${what}: ${method} ${path}`);
       t.is(r.body.error.code, 'unauthorized');
       messages.add(r.body.error.message);
@@ -86,7 +100,11 @@ each('agent routes: every failure is 401 alike, whether or not the key is real, 
   t.deepEqual(await agentState(srv, ids), before);
   // The same calls with A's own credentials do write: the check above could fail.
   for (const [method, path, o] of agentCalls(inc.id, cmd.id)) {
-    const r = await request(srv.url, method, path, { headers: { ...agentHeaders(a), ...(o.type ? { 'content-type': o.type } : {}) }, json: o.json, raw: o.raw });
+    const r = await request(srv.url, method, path, {
+      headers: { ...agentHeaders(a), ...(o.type ? { 'content-type': o.type } : {}) },
+      json: o.json,
+      raw: o.raw,
+    });
     t.true(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
   }
   const after = await agentState(srv, ids);
@@ -100,12 +118,20 @@ each('user routes and /api/metrics: tokens, node keys, ?token=', async (t, srv) 
     t.is((await request(srv.url, 'GET', p)).status, 401, `no token ${p}`);
     t.is((await request(srv.url, 'GET', p, { headers: bearer(node.key) })).status, 401, `node key ${p}`);
     t.is((await request(srv.url, 'GET', p, { headers: agentHeaders(node) })).status, 401, `agent headers ${p}`);
-    t.is((await request(srv.url, 'GET', p, { headers: bearer(ws.token.slice(0, -1) + (ws.token.endsWith('A') ? 'B' : 'A')) })).status, 401, `wrong token ${p}`);
-    t.is((await request(srv.url, 'GET', p, { headers: bearer(ws.token + 'x') })).status, 401, `longer token ${p}`);
+    t.is(
+      (await request(srv.url, 'GET', p, { headers: bearer(ws.token.slice(0, -1) + (ws.token.endsWith('A') ? 'B' : 'A')) })).status,
+      401,
+      `wrong token ${p}`,
+    );
+    t.is((await request(srv.url, 'GET', p, { headers: bearer(`${ws.token}x`) })).status, 401, `longer token ${p}`);
     t.is((await request(srv.url, 'GET', p, { headers: bearer(ws.token) })).status, 200, `token ${p}`);
   }
   t.is((await request(srv.url, 'GET', `/api/metrics?token=${encodeURIComponent(ws.token)}`)).status, 200);
-  t.is((await request(srv.url, 'GET', `/api/v1/nodes?token=${encodeURIComponent(ws.token)}`)).status, 401, '?token= is for /api/metrics only');
+  t.is(
+    (await request(srv.url, 'GET', `/api/v1/nodes?token=${encodeURIComponent(ws.token)}`)).status,
+    401,
+    '?token= is for /api/metrics only',
+  );
   // A refused create writes nothing.
   const before = await count(srv, 'SELECT count(*) FROM nodes');
   t.is((await request(srv.url, 'POST', '/api/v1/nodes', { headers: bearer(node.key), json: { name: 'x' } })).status, 401);
@@ -114,7 +140,10 @@ each('user routes and /api/metrics: tokens, node keys, ?token=', async (t, srv) 
 
 each('keys and tokens are stored only as hashes', async (t, srv) => {
   const { ws, node } = await setup(srv);
-  const { rows } = await srv.db.query("SELECT key_hash, (SELECT string_agg(encode(secret_hash, 'hex'), ',') FROM tokens) AS th FROM nodes WHERE id = $1", [node.id]);
+  const { rows } = await srv.db.query(
+    "SELECT key_hash, (SELECT string_agg(encode(secret_hash, 'hex'), ',') FROM tokens) AS th FROM nodes WHERE id = $1",
+    [node.id],
+  );
   t.is(rows[0].key_hash.length, 32);
   const dump = JSON.stringify(rows[0]) + JSON.stringify((await srv.db.query('SELECT * FROM tokens')).rows);
   t.false(dump.includes(node.key));
@@ -124,7 +153,8 @@ each('keys and tokens are stored only as hashes', async (t, srv) => {
 each('a new node key: shown once, the old key stops working at once', async (t, srv) => {
   const { ws, node } = await setup(srv);
   const u = bearer(ws.token);
-  const beat = (key: string) => request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders({ uuid: node.uuid, key }), json: {} });
+  const beat = (key: string) =>
+    request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders({ uuid: node.uuid, key }), json: {} });
   t.is((await beat(node.key)).status, 200); // cached now
   const r = await request(srv.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
   t.is(r.status, 200);
@@ -141,11 +171,18 @@ each('a new node key: shown once, the old key stops working at once', async (t, 
 if (each.kinds.includes('postgres')) {
   test('two server processes on one PostgreSQL: a deleted node or a replaced key is refused by both at once', async (t) => {
     const first = each.servers.postgres!;
-    const second = await startServer({ port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, databaseUrl: each.servers.pg!.url });
+    const second = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      log: silentLogger,
+      maintenanceIntervalSeconds: 0,
+      databaseUrl: each.servers.pg!.url,
+    });
     try {
       const { ws, node } = await setup(first, 'two-procs');
       const gone = await first.admin.createNode(ws.id, 'to-delete');
-      const beat = (srv: typeof first, n: { uuid: string; key: string }) => request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(n), json: {} });
+      const beat = (srv: typeof first, n: { uuid: string; key: string }) =>
+        request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(n), json: {} });
       // Both processes have both nodes' credentials cached (10 s).
       for (const srv of [first, second]) for (const n of [node, gone]) t.is((await beat(srv, n)).status, 200);
       const u = bearer(ws.token);
@@ -158,18 +195,23 @@ if (each.kinds.includes('postgres')) {
       t.is((await beat(second, gone)).status, 401);
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200);
       // The listening connections break (a database restart, a proxy timeout): they come back and go on.
-      const listeners = async () => (await first.db.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`)).rows.map((r) => r.pid);
+      const listeners = async () =>
+        (await first.db.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`)).rows.map((r) => r.pid);
       const before = await listeners();
       t.is(before.length, 2);
       await first.db.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);
       const back = Date.now() + 5000;
-      let now: number[] = [];
-      while (Date.now() < back && ((now = await listeners()).length < 2 || now.some((p) => before.includes(p)))) await new Promise((r) => setTimeout(r, 100));
+      let now = await listeners();
+      while (Date.now() < back && (now.length < 2 || now.some((p) => before.includes(p)))) {
+        await new Promise((r) => setTimeout(r, 100));
+        now = await listeners();
+      }
       t.is(now.length, 2);
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200); // cached again
       const third = await request(first.url, 'POST', `/api/v1/nodes/${node.id}/key`, { headers: u });
       const until = Date.now() + 5000;
-      while ((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status !== 401 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      while ((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status !== 401 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 401);
       t.is((await beat(second, { uuid: node.uuid, key: third.body.api_key })).status, 200);
     } finally {

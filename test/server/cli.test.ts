@@ -1,7 +1,7 @@
 // The `breakwater` CLI as a user runs it (a child process): admin commands,
 // then the server, an agent call and a ?token= scrape; the logs are JSON and
 // hold neither the token nor the node key. Both databases.
-import { spawn, execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +9,10 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { SETTINGS } from '../../server/config.ts';
 import { splitToken } from '../../server/secrets.ts';
-import { freshDataDir } from './_harness.ts';
+import { agentHeaders, request } from '../helpers/http.ts';
 import { canRunPostgres, startPostgres } from '../helpers/postgres.ts';
 import { requireOrSkip } from '../helpers/privileged.ts';
-import { agentHeaders, request } from '../helpers/http.ts';
+import { freshDataDir } from './_harness.ts';
 
 const cli = new URL('../../scripts/breakwater.mjs', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -20,10 +20,14 @@ const run = promisify(execFile);
 async function scenario(t: import('ava').ExecutionContext, db: string[]) {
   const env = { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'debug' };
   const ws = JSON.parse((await run('node', [cli, 'workspace', 'create', '--name', 'demo', ...db], { env })).stdout);
-  const node = JSON.parse((await run('node', [cli, 'node', 'create', '--workspace', ws.uuid, '--name', 'edge-1', '--ip', '192.0.2.1', ...db], { env })).stdout);
+  const node = JSON.parse(
+    (await run('node', [cli, 'node', 'create', '--workspace', ws.uuid, '--name', 'edge-1', '--ip', '192.0.2.1', ...db], { env })).stdout,
+  );
   t.regex(ws.token, /^bwt_/);
   t.regex(node.uuid, /^[0-9a-f-]{36}$/);
-  const token = JSON.parse((await run('node', [cli, 'token', 'create', '--workspace', String(ws.id), '--name', 'grafana', ...db], { env })).stdout);
+  const token = JSON.parse(
+    (await run('node', [cli, 'token', 'create', '--workspace', String(ws.id), '--name', 'grafana', ...db], { env })).stdout,
+  );
   t.regex(token.token, /^bwt_/);
   const bad = await run('node', [cli, 'node', 'create', '--workspace', '424242', '--name', 'x', ...db], { env }).catch((e) => e);
   t.is(bad.code, 1);
@@ -40,7 +44,10 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
       const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 30_000);
       child.stderr.on('data', () => {
         const m = /"msg":"server listening","port":(\d+)/.exec(logs);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
       });
     });
     const url = `http://127.0.0.1:${port}`;
@@ -55,7 +62,10 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
   t.is(await exited, 0);
   const lines = logs.trim().split('\n');
   for (const l of lines) t.notThrows(() => JSON.parse(l), l);
-  t.true(lines.some((l) => l.includes('/api/metrics')), 'the ?token= scrape is logged (without its token)');
+  t.true(
+    lines.some((l) => l.includes('/api/metrics')),
+    'the ?token= scrape is logged (without its token)',
+  );
   t.false(logs.includes(splitToken(ws.token)!.secret), 'token secret in the logs');
   t.false(logs.includes(node.key), 'node key in the logs');
   t.true(lines.some((l) => JSON.parse(l).msg === 'server stopped'));
@@ -83,7 +93,10 @@ if (requireOrSkip(test, canRunPostgres)) {
 
 test('CLI: bad settings and flags are one line on stderr and exit 2, before any database is touched', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-cli-config-'));
-  const file = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+  const file = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
   const wrongType = file('wrong-type.json', '{ "onlineSeconds": "soon" }');
   const unknown = file('unknown.json', '{ "onlineSecs": 30 }');
   const broken = file('broken.json', '{ "port": 80');
@@ -91,17 +104,33 @@ test('CLI: bad settings and flags are one line on stderr and exit 2, before any 
     [['server', '--port', 'abc'], {}, /^breakwater: --port: port must be an integer in 0\.\.65535, got "abc"\n$/],
     [['server', '--port', '70000'], {}, /^breakwater: --port: port must be an integer in 0\.\.65535, got "70000"\n$/],
     [['server'], { BREAKWATER_POOL_SIZE: 'many' }, /^breakwater: BREAKWATER_POOL_SIZE: poolSize must be an integer >= 1, got "many"\n$/],
-    [['server', '--raw-retention-hours', '0'], {}, /^breakwater: --raw-retention-hours: rawRetentionHours must be an integer >= 1, got "0"\n$/],
+    [
+      ['server', '--raw-retention-hours', '0'],
+      {},
+      /^breakwater: --raw-retention-hours: rawRetentionHours must be an integer >= 1, got "0"\n$/,
+    ],
     [['server', '--log-level', 'loud'], {}, /^breakwater: --log-level: logLevel must be one of debug, info, warn, error, got "loud"\n$/],
-    [['server', '--metric-prefix', '9x'], {}, /^breakwater: --metric-prefix: metricPrefix must be a Prometheus name prefix .*, got "9x"\n$/],
+    [
+      ['server', '--metric-prefix', '9x'],
+      {},
+      /^breakwater: --metric-prefix: metricPrefix must be a Prometheus name prefix .*, got "9x"\n$/,
+    ],
     // Documented and in --help, but refused by the old flag parser:
     [['server', '--online-seconds', '0'], {}, /^breakwater: --online-seconds: onlineSeconds must be an integer >= 1, got "0"\n$/],
     [['server', '--online-seconds=30', '--port', 'x'], {}, /^breakwater: --port: /],
-    [['server', '--config', wrongType], {}, new RegExp(`^breakwater: config file ${wrongType}: onlineSeconds must be an integer >= 1, got "soon"\n$`)],
+    [
+      ['server', '--config', wrongType],
+      {},
+      new RegExp(`^breakwater: config file ${wrongType}: onlineSeconds must be an integer >= 1, got "soon"\n$`),
+    ],
     [['server'], { BREAKWATER_SERVER_CONFIG: unknown }, new RegExp(`^breakwater: config file ${unknown}: unknown key 'onlineSecs'\n$`)],
     [['workspace', 'create', '--name', 'x', '--config', broken], {}, /^breakwater: config file .*broken\.json: [^\n]*JSON[^\n]*\n$/],
     [['server', '--config', path.join(dir, 'none.json')], {}, /^breakwater: config file .*none\.json: ENOENT[^\n]*\n$/],
-    [['node', 'create', '--workspace', '1', '--name', 'x', '--pps-threshold', 'abc'], {}, /^breakwater: --pps-threshold: ppsThreshold must be an integer in 1\.\.999999999999999, got "abc"\n$/],
+    [
+      ['node', 'create', '--workspace', '1', '--name', 'x', '--pps-threshold', 'abc'],
+      {},
+      /^breakwater: --pps-threshold: ppsThreshold must be an integer in 1\.\.999999999999999, got "abc"\n$/,
+    ],
     [['node', 'create', '--name', 'x'], {}, /^breakwater: node create needs --workspace\n$/],
     [['workspace', 'create', '--name', 'x', '--ip', '192.0.2.1'], {}, /^breakwater: workspace create takes no --ip\n$/],
     [['server', '--nope'], {}, /^breakwater: unknown option --nope \(see --help\)\n$/],
@@ -110,7 +139,9 @@ test('CLI: bad settings and flags are one line on stderr and exit 2, before any 
   // A data dir that does not exist: a command that got as far as the database would create it.
   const never = `/tmp/bw-cli-never-${process.pid}`;
   const check = async ([args, extra, message]: (typeof cases)[number]) => {
-    const r = await run('node', [cli, ...args, '--data-dir', never], { env: { ...process.env, DATABASE_URL: '', BREAKWATER_SERVER_CONFIG: '', ...extra } }).catch((e) => e);
+    const r = await run('node', [cli, ...args, '--data-dir', never], {
+      env: { ...process.env, DATABASE_URL: '', BREAKWATER_SERVER_CONFIG: '', ...extra },
+    }).catch((e) => e);
     t.is(r.code, 2, args.join(' '));
     t.regex(r.stderr, message, args.join(' '));
   };
@@ -124,7 +155,9 @@ test('CLI: bad settings and flags are one line on stderr and exit 2, before any 
 
 test('CLI: --help lists every setting, the admin flags and the config file', async (t) => {
   const { stdout } = await run('node', [cli, '--help'], { env: { ...process.env, BREAKWATER_SERVER_CONFIG: '' } });
-  for (const [key, spec] of Object.entries(SETTINGS)) t.true(stdout.includes(`  --${spec.flag} `) && stdout.includes(`Env: ${spec.env}. File key: ${key}.`), key);
-  for (const flag of ['--name NAME', '--workspace ID', '--ip IP', '--pps-threshold N', '--config FILE']) t.true(stdout.includes(`  ${flag}\n`), flag);
+  for (const [key, spec] of Object.entries(SETTINGS))
+    t.true(stdout.includes(`  --${spec.flag} `) && stdout.includes(`Env: ${spec.env}. File key: ${key}.`), key);
+  for (const flag of ['--name NAME', '--workspace ID', '--ip IP', '--pps-threshold N', '--config FILE'])
+    t.true(stdout.includes(`  ${flag}\n`), flag);
   t.true(stdout.includes('Env: BREAKWATER_SERVER_CONFIG.'));
 });

@@ -5,8 +5,8 @@
 // outgrows its limit while streaming, a node deleted while its agent sends.
 import http from 'node:http';
 import test from 'ava';
-import { count, setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { count, setup, withServers } from './_harness.ts';
 
 const each = withServers(test);
 const FAST = '/api/v1/agent/metrics';
@@ -26,7 +26,10 @@ each('the hot path and the Koa route answer alike', async (t, srv) => {
     ['stored, MessagePack in, JSON out', () => ({ headers: h, msgpack: { samples: [sample()] }, accept: 'application/json' })],
     ['no key', () => ({ headers: { 'x-node-uuid': node.uuid }, json: sample() })],
     ['wrong key', () => ({ headers: agentHeaders({ uuid: node.uuid, key: 'nope' }), json: sample() })],
-    ['key of another node', () => ({ headers: agentHeaders({ uuid: b.uuid, key: node.key }), json: sample(), accept: 'application/msgpack' })],
+    [
+      'key of another node',
+      () => ({ headers: agentHeaders({ uuid: b.uuid, key: node.key }), json: sample(), accept: 'application/msgpack' }),
+    ],
     ['user token', () => ({ headers: { ...bearer(ws.token), 'x-node-uuid': node.uuid }, json: sample() })],
     ['bad field', () => ({ headers: h, json: { pps: 'x', bps: 1 } })],
     ['bad JSON', () => ({ headers: { ...h, 'content-type': 'application/json' }, raw: '{"pps":' })],
@@ -48,13 +51,17 @@ each('the hot path and the Koa route answer alike', async (t, srv) => {
 /** POSTs a chunked body (no Content-Length: the limit is only found while reading) of about `bytes`. */
 function streamSamples(url: string, node: { uuid: string; key: string }, bytes: number) {
   return new Promise<{ status: number; connection?: string; body: string }>((resolve, reject) => {
-    const req = http.request(url + FAST, { method: 'POST', headers: { ...agentHeaders(node), 'content-type': 'application/json' } }, (r) => {
-      let body = '';
-      r.on('data', (c) => (body += c)).on('end', () => resolve({ status: r.statusCode!, connection: r.headers.connection, body }));
-    });
+    const req = http.request(
+      url + FAST,
+      { method: 'POST', headers: { ...agentHeaders(node), 'content-type': 'application/json' } },
+      (r) => {
+        let body = '';
+        r.on('data', (c) => (body += c)).on('end', () => resolve({ status: r.statusCode!, connection: r.headers.connection, body }));
+      },
+    );
     req.on('error', reject);
     req.write('[');
-    const chunk = JSON.stringify({ pps: 1, bps: 1 }) + ',';
+    const chunk = `${JSON.stringify({ pps: 1, bps: 1 })},`;
     for (let i = 0; i < bytes / chunk.length; i++) req.write(chunk);
     req.end('{"pps":1,"bps":1}]');
   });
@@ -77,8 +84,16 @@ each('a body that outgrows the limit while streaming is 413, and nothing is stor
 each('many agents at once with cold credentials: all authenticated (looked up together) and stored', async (t, srv) => {
   const { ws } = await setup(srv);
   const nodes = await Promise.all(Array.from({ length: 60 }, (_, i) => srv.admin.createNode(ws.id, `burst-${i}`)));
-  const replies = await Promise.all(nodes.flatMap((n) => [0, 1].map((s) =>
-    request(srv.url, 'POST', FAST, { headers: agentHeaders(n), json: { pps: 1, bps: 1, recorded_at: new Date(Date.now() - 60_000 + 1000 * s).toISOString() } }))));
+  const replies = await Promise.all(
+    nodes.flatMap((n) =>
+      [0, 1].map((s) =>
+        request(srv.url, 'POST', FAST, {
+          headers: agentHeaders(n),
+          json: { pps: 1, bps: 1, recorded_at: new Date(Date.now() - 60_000 + 1000 * s).toISOString() },
+        }),
+      ),
+    ),
+  );
   t.deepEqual(new Set(replies.map((r) => r.status)), new Set([200]));
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = ANY($1)', [nodes.map((n) => n.id)]), 120);
 });

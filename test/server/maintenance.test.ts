@@ -4,14 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import pg from 'pg';
+import { openDb } from '../../server/db.ts';
+import { startServer } from '../../server/index.ts';
+import { silentLogger } from '../../server/log.ts';
 import { LOCK_KEY, runMaintenance, scheduleMaintenance } from '../../server/maintenance.ts';
 import { migrate, migrationsDir } from '../../server/migrate.ts';
-import { openDb } from '../../server/db.ts';
-import { silentLogger } from '../../server/log.ts';
-import pg from 'pg';
-import { count, freshDataDir, setup, withServers } from './_harness.ts';
-import { startServer } from '../../server/index.ts';
 import { agentHeaders, request } from '../helpers/http.ts';
+import { count, freshDataDir, setup, withServers } from './_harness.ts';
 
 const each = withServers(test);
 
@@ -39,11 +39,22 @@ each.serial('rollups per minute, raw retention and rollup retention are enforced
   t.is(await count(srv, 'SELECT count(*) FROM metrics_raw WHERE node_id = $1', [node.id]), 30);
   // The old raw minute(s) survive as rollups; the 2-day-old rollup is past rollup retention.
   t.is(await count(srv, "SELECT count(*) FROM metrics_minute WHERE node_id = $1 AND minute < now() - interval '1 day'", [node.id]), 0);
-  t.is(await count(srv, "SELECT sum(samples) FROM metrics_minute WHERE node_id = $1 AND minute < now() - interval '2 hours'", [node.id]), 60);
-  const { rows } = await srv.db.query('SELECT samples, pps_avg, pps_max FROM metrics_minute WHERE node_id = $1 AND minute = to_timestamp($2 / 1000.0)', [node.id, recentStart]);
+  t.is(
+    await count(srv, "SELECT sum(samples) FROM metrics_minute WHERE node_id = $1 AND minute < now() - interval '2 hours'", [node.id]),
+    60,
+  );
+  const { rows } = await srv.db.query(
+    'SELECT samples, pps_avg, pps_max FROM metrics_minute WHERE node_id = $1 AND minute = to_timestamp($2 / 1000.0)',
+    [node.id, recentStart],
+  );
   t.deepEqual(rows[0], { samples: 30, pps_avg: 114.5, pps_max: 129 });
   // Served by the user API at minute resolution.
-  const series = await request(srv.url, 'GET', `/api/v1/nodes/${node.id}/metrics?resolution=minute&from=${new Date(Date.now() - 4 * 3600_000).toISOString()}`, { headers: { authorization: `Bearer ${ws.token}` } });
+  const series = await request(
+    srv.url,
+    'GET',
+    `/api/v1/nodes/${node.id}/metrics?resolution=minute&from=${new Date(Date.now() - 4 * 3600_000).toISOString()}`,
+    { headers: { authorization: `Bearer ${ws.token}` } },
+  );
   t.is(series.status, 200);
   t.true(series.body.samples.length >= 2);
 });
@@ -51,12 +62,26 @@ each.serial('rollups per minute, raw retention and rollup retention are enforced
 each.serial('baseline: mean, p95, p99 from samples outside incidents', async (t, srv) => {
   const { node } = await setup(srv);
   // 200 normal samples (pps 1..200) over the last 20 minutes, then an attack at 1e6 pps inside an incident.
-  await insertAt(srv, node.id, Array.from({ length: 200 }, (_, i) => 1200 - i * 5), (i) => i + 1);
-  const inc = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: agentHeaders(node), json: { attack_family: 'udp_flood', severity: 'critical' } });
+  await insertAt(
+    srv,
+    node.id,
+    Array.from({ length: 200 }, (_, i) => 1200 - i * 5),
+    (i) => i + 1,
+  );
+  const inc = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: agentHeaders(node),
+    json: { attack_family: 'udp_flood', severity: 'critical' },
+  });
   t.is(inc.status, 201);
-  await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: Array.from({ length: 20 }, () => ({ pps: 1_000_000, bps: 1 })) });
+  await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+    headers: agentHeaders(node),
+    json: Array.from({ length: 20 }, () => ({ pps: 1_000_000, bps: 1 })),
+  });
   await runMaintenance(srv.db, srv.config);
-  const { rows } = await srv.db.query('SELECT round(mean_pps::numeric, 3)::float8 AS mean_pps, round(p95_pps::numeric, 3)::float8 AS p95_pps, round(p99_pps::numeric, 3)::float8 AS p99_pps, samples FROM baselines WHERE node_id = $1', [node.id]);
+  const { rows } = await srv.db.query(
+    'SELECT round(mean_pps::numeric, 3)::float8 AS mean_pps, round(p95_pps::numeric, 3)::float8 AS p95_pps, round(p99_pps::numeric, 3)::float8 AS p99_pps, samples FROM baselines WHERE node_id = $1',
+    [node.id],
+  );
   t.deepEqual(rows[0], { mean_pps: 100.5, p95_pps: 190.05, p99_pps: 198.01, samples: 200 });
 });
 
@@ -65,7 +90,14 @@ for (const kind of each.kinds) {
   test(`[${kind}] the schedule runs rounds by itself; a round another process holds is skipped`, async (t) => {
     const dir = kind === 'embedded' ? await freshDataDir() : undefined;
     const url = kind === 'postgres' ? await each.servers.pg!.createDatabase('schedule') : undefined;
-    const srv = await startServer({ port: 0, host: '127.0.0.1', log: silentLogger, maintenanceIntervalSeconds: 0, dataDir: dir, databaseUrl: url });
+    const srv = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      log: silentLogger,
+      maintenanceIntervalSeconds: 0,
+      dataDir: dir,
+      databaseUrl: url,
+    });
     try {
       const { node } = await setup(srv);
       await insertAt(srv, node.id, [30, 20, 10], (i) => 100 * (i + 1));

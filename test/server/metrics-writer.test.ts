@@ -24,7 +24,16 @@ function fakeDb(opts: { ms?: number; failIfNode?: number } = {}) {
   return { db, statements };
 }
 
-const sample = (node: number): Sample => ({ node_id: node, recorded_at: new Date(), pps: 1, bps: 1, tcp_pct: null, udp_pct: null, icmp_pct: null, conn_count: null });
+const sample = (node: number): Sample => ({
+  node_id: node,
+  recorded_at: new Date(),
+  pps: 1,
+  bps: 1,
+  tcp_pct: null,
+  udp_pct: null,
+  icmp_pct: null,
+  conn_count: null,
+});
 
 test('idle: at once; under load: one statement per interval for everything queued', async (t) => {
   const { db, statements } = fakeDb();
@@ -53,7 +62,13 @@ test('one bad request in a failed batch fails alone', async (t) => {
   const w = new MetricsWriter(db, silentLogger, { parallel: 1, intervalMs: 30 });
   await w.add([sample(1)]); // the next ones queue behind the interval and share a statement
   const results = await Promise.allSettled([w.add([sample(2)]), w.add([sample(666)]), w.add([sample(3), sample(4)])]);
-  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-  t.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)), [1, undefined, 2]);
+  t.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  t.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)),
+    [1, undefined, 2],
+  );
   await w.drain();
 });

@@ -4,12 +4,11 @@
 // oversize uploads refused with nothing stored.
 import crypto from 'node:crypto';
 import test from 'ava';
-import { checkCapture, PcapCheck } from '../../server/pcap-check.ts';
 import { MAX_PCAP_BYTES as MAX_PCAP } from '../../contract/limits.ts';
-import { count, setup, withServers } from './_harness.ts';
-import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { checkCapture, PcapCheck } from '../../server/pcap-check.ts';
 import { pcap, pcapng } from '../helpers/captures.ts';
-
+import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { count, setup, withServers } from './_harness.ts';
 
 test('checker: valid pcap (LE, BE, ns) and pcapng, also fed byte by byte', (t) => {
   t.deepEqual(checkCapture(pcap(5)), { format: 'pcap', packets: 5 });
@@ -49,16 +48,25 @@ test('checker: random bytes, truncated records, bad headers, empty captures', (t
 
 const each = withServers(test);
 
-async function upload(url: string, node: { uuid: string; key: string }, fields: Record<string, string>, file?: Buffer, name = 'capture.pcap') {
+async function upload(
+  url: string,
+  node: { uuid: string; key: string },
+  fields: Record<string, string>,
+  file?: Buffer,
+  name = 'capture.pcap',
+) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
-  if (file) form.set("file", new Blob([file as unknown as BlobPart]), name);
-  const res = await fetch(url + '/api/v1/agent/pcap', { method: 'POST', headers: agentHeaders(node), body: form });
+  if (file) form.set('file', new Blob([file as unknown as BlobPart]), name);
+  const res = await fetch(`${url}/api/v1/agent/pcap`, { method: 'POST', headers: agentHeaders(node), body: form });
   return { status: res.status, body: (await res.json()) as any };
 }
 
 async function openIncident(url: string, node: { uuid: string; key: string }) {
-  const r = await request(url, 'POST', '/api/v1/agent/incident', { headers: agentHeaders(node), json: { attack_family: 'udp_flood', severity: 'high' } });
+  const r = await request(url, 'POST', '/api/v1/agent/incident', {
+    headers: agentHeaders(node),
+    json: { attack_family: 'udp_flood', severity: 'high' },
+  });
   return r.body.incident_id as number;
 }
 
@@ -111,7 +119,9 @@ each('refused uploads: random bytes, truncated, missing fields, foreign incident
   t.is(declared.status, 413);
   // Oversize, streamed without Content-Length: refused once 50 MB have passed.
   const boundary = 'bwtestboundary';
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="incident_id"\r\n\r\n${incident}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pcap"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const parts = [head, huge, tail];
   const stream = new ReadableStream({
@@ -121,8 +131,11 @@ each('refused uploads: random bytes, truncated, missing fields, foreign incident
       for (let o = 0; o < p.length; o += 1 << 20) c.enqueue(p.subarray(o, o + (1 << 20)));
     },
   });
-  const res = await fetch(srv.url + '/api/v1/agent/pcap', {
-    method: 'POST', headers: { ...agentHeaders(node), 'content-type': `multipart/form-data; boundary=${boundary}` }, body: stream, duplex: 'half',
+  const res = await fetch(`${srv.url}/api/v1/agent/pcap`, {
+    method: 'POST',
+    headers: { ...agentHeaders(node), 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: stream,
+    duplex: 'half',
   } as RequestInit).catch((e: Error) => ({ status: -1, json: async () => ({ e: e.message }) }));
   t.is(res.status, 413);
   t.is(await count(srv, 'SELECT count(*) FROM pcaps p JOIN incidents i ON i.id = p.incident_id WHERE i.node_id = $1', [node.id]), 0);
@@ -132,15 +145,24 @@ each('refused uploads: random bytes, truncated, missing fields, foreign incident
 
 each.serial('a capture whose upload never finished is invisible, and maintenance removes it an hour on', async (t, srv) => {
   const { ws, node } = await setup(srv);
-  const { rows: [inc] } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'low') RETURNING id`, [node.id]);
+  const {
+    rows: [inc],
+  } = await srv.db.query(`INSERT INTO incidents (node_id, attack_family, severity) VALUES ($1, 'udp_flood', 'low') RETURNING id`, [
+    node.id,
+  ]);
   const add = async (ageMinutes: number) => {
-    const { rows: [p] } = await srv.db.query(
+    const {
+      rows: [p],
+    } = await srv.db.query(
       `INSERT INTO pcaps (uuid, incident_id, format, size, sha256, packets, complete, created_at)
-       VALUES (gen_random_uuid(), $1, 'pcap', 4, 'x', 1, false, now() - make_interval(mins => $2)) RETURNING id`, [inc.id, ageMinutes]);
+       VALUES (gen_random_uuid(), $1, 'pcap', 4, 'x', 1, false, now() - make_interval(mins => $2)) RETURNING id`,
+      [inc.id, ageMinutes],
+    );
     await srv.db.query(`INSERT INTO pcap_chunks (pcap_id, seq, data) VALUES ($1, 0, '\\x01020304')`, [p.id]);
     return p.id as number;
   };
-  const old = await add(90), fresh = await add(5);
+  const old = await add(90),
+    fresh = await add(5);
   for (const id of [old, fresh]) t.is((await request(srv.url, 'GET', `/api/v1/pcaps/${id}`, { headers: bearer(ws.token) })).status, 404);
   t.deepEqual((await request(srv.url, 'GET', `/api/v1/incidents/${inc.id}`, { headers: bearer(ws.token) })).body.pcaps, []);
   t.like(await srv.runMaintenance(), { ran: true, abandonedPcaps: 1 });

@@ -9,18 +9,35 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import type { RunningServer } from '../../server/index.ts';
 import { renderMetrics } from '../../server/prometheus.ts';
-import { setup, withServers } from './_harness.ts';
 import { agentHeaders, bearer, request } from '../helpers/http.ts';
 import { freePort } from '../helpers/postgres.ts';
-import type { RunningServer } from '../../server/index.ts';
+import { setup, withServers } from './_harness.ts';
 
 const each = withServers(test);
 
-const NAMES = ['nodes_total', 'nodes_online', 'nodes_under_attack', 'nodes_offline', 'node_pps', 'node_bps', 'node_tcp_pct',
-  'node_udp_pct', 'node_icmp_pct', 'node_connections', 'node_baseline_avg_pps', 'node_baseline_p95_pps', 'node_baseline_p99_pps',
-  'incidents_active', 'incidents_last_24h', 'mitigation_active_rules', 'mitigation_pending_rules', 'mitigation_failed_rules',
-  'mitigation_adapter_healthy'];
+const NAMES = [
+  'nodes_total',
+  'nodes_online',
+  'nodes_under_attack',
+  'nodes_offline',
+  'node_pps',
+  'node_bps',
+  'node_tcp_pct',
+  'node_udp_pct',
+  'node_icmp_pct',
+  'node_connections',
+  'node_baseline_avg_pps',
+  'node_baseline_p95_pps',
+  'node_baseline_p99_pps',
+  'incidents_active',
+  'incidents_last_24h',
+  'mitigation_active_rules',
+  'mitigation_pending_rules',
+  'mitigation_failed_rules',
+  'mitigation_adapter_healthy',
+];
 
 interface Dashboard {
   __inputs: { name: string; pluginId: string }[];
@@ -31,11 +48,28 @@ const dashboard = JSON.parse(fs.readFileSync(new URL('../../docs/grafana/breakwa
 const dashboardQueries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
 
 test('the Grafana dashboard: SPEC panels and variables, every SPEC metric, each query scoped to $tenant_id', (t) => {
-  t.deepEqual(dashboard.__inputs.map((i) => [i.name, i.pluginId]), [['DS_PROMETHEUS', 'prometheus']]);
-  t.deepEqual(dashboard.templating.list.map((v) => v.name), ['tenant_id', 'node']);
+  t.deepEqual(
+    dashboard.__inputs.map((i) => [i.name, i.pluginId]),
+    [['DS_PROMETHEUS', 'prometheus']],
+  );
+  t.deepEqual(
+    dashboard.templating.list.map((v) => v.name),
+    ['tenant_id', 'node'],
+  );
   const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join('\n');
-  for (const panel of ['node overview', 'traffic volume: packets', 'traffic volume: bits', 'protocol distribution', 'active connections per node',
-    'top talkers: nodes by pps', 'top talkers: nodes by bps', 'pps vs baseline', 'mitigation rules over time', 'adapter health', 'attack timeline']) {
+  for (const panel of [
+    'node overview',
+    'traffic volume: packets',
+    'traffic volume: bits',
+    'protocol distribution',
+    'active connections per node',
+    'top talkers: nodes by pps',
+    'top talkers: nodes by bps',
+    'pps vs baseline',
+    'mitigation rules over time',
+    'adapter health',
+    'attack timeline',
+  ]) {
     t.true(titles.includes(panel), panel);
   }
   const used = new Set<string>();
@@ -49,6 +83,7 @@ test('the Grafana dashboard: SPEC panels and variables, every SPEC metric, each 
     t.true(expr.includes('tenant_id="$tenant_id"'), `${panel}: ${expr} is not scoped to the workspace`);
   }
   t.deepEqual([...used].sort(), [...NAMES].sort());
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's import placeholder, as written in the JSON
   for (const p of dashboard.panels) for (const tg of p.targets ?? []) t.is(tg.datasource.uid, '${DS_PROMETHEUS}', p.title);
 });
 
@@ -58,13 +93,27 @@ async function scene(srv: RunningServer) {
   const b = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.11' });
   await srv.admin.createNode(ws.id, 'node-c', { ip: '192.0.2.12' });
   const now = Date.now();
-  await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(b), json: Array.from({ length: 100 }, (_, i) => ({ pps: i + 1, bps: 8 * (i + 1), recorded_at: new Date(now - 100_000 + i * 1000).toISOString() })) });
+  await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+    headers: agentHeaders(b),
+    json: Array.from({ length: 100 }, (_, i) => ({
+      pps: i + 1,
+      bps: 8 * (i + 1),
+      recorded_at: new Date(now - 100_000 + i * 1000).toISOString(),
+    })),
+  });
   await srv.runMaintenance();
-  await request(srv.url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(b), json: { pps: 1234, bps: 98720, tcp_pct: 60, udp_pct: 30, icmp_pct: 10, conn_count: 77 } });
+  await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+    headers: agentHeaders(b),
+    json: { pps: 1234, bps: 98720, tcp_pct: 60, udp_pct: 30, icmp_pct: 10, conn_count: 77 },
+  });
   await request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(a), json: {} });
-  await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: agentHeaders(a), json: { attack_family: 'udp_flood', severity: 'high' } });
+  await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: agentHeaders(a),
+    json: { attack_family: 'udp_flood', severity: 'high' },
+  });
   const u = bearer(ws.token);
-  for (const source of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { node_id: b.id, source, ttl_seconds: 600 } });
+  for (const source of ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+    await request(srv.url, 'POST', '/api/v1/mitigations', { headers: u, json: { node_id: b.id, source, ttl_seconds: 600 } });
   const cmds = (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(b) })).body.pending_commands;
   await request(srv.url, 'POST', `/api/v1/agent/commands/${cmds[0].id}/ack`, { headers: agentHeaders(b), json: { status: 'applied' } });
   await request(srv.url, 'POST', `/api/v1/agent/commands/${cmds[1].id}/ack`, { headers: agentHeaders(b), json: { status: 'failed' } });
@@ -138,23 +187,34 @@ test.serial('a real Prometheus scrapes /api/metrics and answers through its quer
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-prom-'));
   const port = await freePort();
   const target = new URL(srv.url).host;
-  fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
-    'global: { scrape_interval: 1s, scrape_timeout: 1s }',
-    'scrape_configs:',
-    '  - job_name: breakwater',
-    '    metrics_path: /api/metrics',
-    `    authorization: { credentials: "${ws.token}" }`,
-    `    static_configs: [ { targets: ["${target}"] } ]`,
-  ].join('\n'));
-  const prom = spawn('prometheus', [
-    `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global: { scrape_interval: 1s, scrape_timeout: 1s }',
+      'scrape_configs:',
+      '  - job_name: breakwater',
+      '    metrics_path: /api/metrics',
+      `    authorization: { credentials: "${ws.token}" }`,
+      `    static_configs: [ { targets: ["${target}"] } ]`,
+    ].join('\n'),
+  );
+  const prom = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   prom.stderr.on('data', (c) => (log += c));
   const q = async (query: string) => {
     const r = await request(`http://127.0.0.1:${port}`, 'GET', `/api/v1/query?query=${encodeURIComponent(query)}`).catch(() => undefined);
-    return r?.status === 200 ? (r.body as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result : [];
+    return r?.status === 200
+      ? (r.body as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result
+      : [];
   };
   try {
     const deadline = Date.now() + 30_000;

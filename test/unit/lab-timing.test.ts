@@ -6,7 +6,9 @@ import { between, findDrop, findOnset, type Point } from '../../scripts/lab/timi
 /** 10 s of readings: 150 pps background, a 10 kpps flood from 3 000 ms, dropped (all of it) from 4 200 ms to 6 000 ms. */
 function series(o: { gapAt?: number } = {}): Point[] {
   const out: Point[] = [];
-  let rx = 0, ipIn = 0, carry = 0;
+  let rx = 0,
+    ipIn = 0,
+    carry = 0;
   for (let t = 0; t <= 10_000; t += 5) {
     if (o.gapAt !== undefined && t > o.gapAt && t < o.gapAt + 120) continue; // a stalled reader
     const flood = t > 3_000 && t <= 6_000 ? 50 : 0;

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import test from 'ava';
 import { SCHEMA } from '../../agent/config.ts';
-import { SETTINGS } from '../../server/config.ts';
-import { markdownTable, TABLE_HEADER } from '../../lib/settings-text.ts';
 import type { Schema } from '../../lib/settings.ts';
+import { markdownTable, TABLE_HEADER } from '../../lib/settings-text.ts';
+import { SETTINGS } from '../../server/config.ts';
 
 /** The table that starts with the settings header, up to its last row. */
 function docTable(file: string): string {
@@ -19,7 +19,10 @@ function docTable(file: string): string {
   return lines.slice(at, end).join('\n');
 }
 
-const cases: [string, Schema][] = [['docs/agent.md', SCHEMA], ['docs/server.md', SETTINGS]];
+const cases: [string, Schema][] = [
+  ['docs/agent.md', SCHEMA],
+  ['docs/server.md', SETTINGS],
+];
 for (const [file, schema] of cases) {
   test(`${file}: the settings table is the schema's`, (t) => {
     const table = docTable(file);

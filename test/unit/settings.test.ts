@@ -25,8 +25,14 @@ const url = { url: 'http://x' };
 
 test('defaults, and the types they give', (t) => {
   const c = merge(S, { flags: url });
-  const port: number = c.port, level: 'info' | 'debug' = c.level, note: string | undefined = c.note, allow: string[] = c.allow;
-  t.deepEqual({ port, level, note, allow, prefix: c.prefix, fast: c.fast }, { port: 80, level: 'info', note: undefined, allow: [], prefix: 'p_', fast: false });
+  const port: number = c.port,
+    level: 'info' | 'debug' = c.level,
+    note: string | undefined = c.note,
+    allow: string[] = c.allow;
+  t.deepEqual(
+    { port, level, note, allow, prefix: c.prefix, fast: c.fast },
+    { port: 80, level: 'info', note: undefined, allow: [], prefix: 'p_', fast: false },
+  );
 });
 
 test('precedence: flags > env > file > defaults; an empty variable is unset', (t) => {
@@ -57,7 +63,17 @@ test('every bad value names the setting and where it came from', (t) => {
 });
 
 test('flags: forms, lists, negation, config, and what is refused', (t) => {
-  const { values, configFile } = parseFlags(S, ['--port=8', '--fast', '--allow', 'a, b', '--allow=c', '--config', 'f.json', '--note', '--x']);
+  const { values, configFile } = parseFlags(S, [
+    '--port=8',
+    '--fast',
+    '--allow',
+    'a, b',
+    '--allow=c',
+    '--config',
+    'f.json',
+    '--note',
+    '--x',
+  ]);
   t.deepEqual(values, { port: 8, fast: true, allow: ['a', 'b', 'c'], note: '--x' });
   t.is(configFile, 'f.json');
   t.false(parseFlags(S, ['--fast', '--no-fast']).values.fast);
@@ -73,7 +89,10 @@ test('flags: forms, lists, negation, config, and what is refused', (t) => {
 test('config file: read, or one line saying why not', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-settings-'));
   try {
-    const f = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+    const f = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
     t.deepEqual(readConfigFile(f('ok.json', '{"port": 9}')), { file: { port: 9 }, fileName: path.join(dir, 'ok.json') });
     t.deepEqual(readConfigFile(undefined), {});
     t.throws(() => readConfigFile(f('list.json', '[1]')), { message: /list\.json: not a JSON object$/ });

@@ -15,7 +15,11 @@ async function serverAhead(ms: number) {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => srv.close(r)) };
 }
 
-for (const [ahead, expected] of [[10 * 60_000, 10 * 60_000], [-3 * 3600_000, -3 * 3600_000], [20_000, 0]] as const) {
+for (const [ahead, expected] of [
+  [10 * 60_000, 10 * 60_000],
+  [-3 * 3600_000, -3 * 3600_000],
+  [20_000, 0],
+] as const) {
   test(`a server ${ahead / 1000} s ahead: offset ${expected / 1000} s`, async (t) => {
     const s = await serverAhead(ahead);
     t.teardown(s.close);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { Backoff } from '../../../agent/backoff.ts';
-import { HttpError, type AgentClient } from '../../../agent/http.ts';
+import { type AgentClient, HttpError } from '../../../agent/http.ts';
 import { createLogger } from '../../../agent/log.ts';
 import { Outbox, type SpoolRecord } from '../../../agent/outbox.ts';
 import { Spool } from '../../../agent/spool.ts';
@@ -32,7 +32,11 @@ test('429 with Retry-After: nothing is lost, and the next try waits for it', asy
   await out.stop(Date.now());
   const gap = calls[1]!.at - calls[0]!.at;
   t.true(gap >= 390, `the second try came ${gap.toFixed(0)} ms after the 429 (Retry-After 400 ms; the backoff alone: 5 ms)`);
-  t.deepEqual(calls.map((c) => c.samples), [3, 3], 'the same three samples, kept in the spool meanwhile');
+  t.deepEqual(
+    calls.map((c) => c.samples),
+    [3, 3],
+    'the same three samples, kept in the spool meanwhile',
+  );
   t.is(spool.length, 0);
   t.is(out.sent.dropped, 0);
   spool.close();
@@ -43,7 +47,13 @@ test("a host clock off the server's: sample times are corrected, samples older t
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const spool = new Spool<SpoolRecord>(dir, 1 << 20);
   const sent: { recorded_at?: string }[][] = [];
-  const client = { clockOffsetMs: -10 * 60_000, async request(_m: string, _p: string, body: { recorded_at?: string }[]) { sent.push(body); return {}; } } as unknown as AgentClient;
+  const client = {
+    clockOffsetMs: -10 * 60_000,
+    async request(_m: string, _p: string, body: { recorded_at?: string }[]) {
+      sent.push(body);
+      return {};
+    },
+  } as unknown as AgentClient;
   const out = new Outbox(spool, client, new IncidentIds(null), createLogger('error'));
   const now = Date.now();
   out.push({ k: 'm', s: { pps: 1, bps: 1, recorded_at: new Date(now).toISOString() } });

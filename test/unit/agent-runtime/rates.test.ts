@@ -1,15 +1,41 @@
 import test from 'ava';
-import type { Snapshot } from '../../../native/index.ts';
 import { toMetricSample, toTrafficSample } from '../../../agent/rates.ts';
+import type { Snapshot } from '../../../native/index.ts';
 
 function snap(c: Partial<Snapshot['counters']>, extra: Partial<Snapshot> = {}): Snapshot {
   // Every counter the rates read (no addon load: this is a unit test).
-  const names = ['packets', 'bytes', 'tcp', 'udp', 'icmp', 'otherIp', 'tcpBytes', 'udpBytes', 'icmpBytes', 'tcpSyn', 'tcpSynAck',
-    'tcpAck', 'tcpFin', 'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas', 'fragments'];
+  const names = [
+    'packets',
+    'bytes',
+    'tcp',
+    'udp',
+    'icmp',
+    'otherIp',
+    'tcpBytes',
+    'udpBytes',
+    'icmpBytes',
+    'tcpSyn',
+    'tcpSynAck',
+    'tcpAck',
+    'tcpFin',
+    'tcpRst',
+    'tcpPsh',
+    'tcpUrg',
+    'tcpNull',
+    'tcpXmas',
+    'fragments',
+  ];
   const counters = Object.fromEntries(names.map((n) => [n, 0])) as Snapshot['counters'];
   return {
-    counters: { ...counters, ...c }, lengthHistogram: new Array(7).fill(0), ttlHistogram: new Array(256).fill(0), epoch: 0,
-    topSources: [], topPorts: [], talkersCut: 0, distinctSources: { current: 0, previous: 0 }, ...extra,
+    counters: { ...counters, ...c },
+    lengthHistogram: new Array(7).fill(0),
+    ttlHistogram: new Array(256).fill(0),
+    epoch: 0,
+    topSources: [],
+    topPorts: [],
+    talkersCut: 0,
+    distinctSources: { current: 0, previous: 0 },
+    ...extra,
   };
 }
 
@@ -17,11 +43,21 @@ test('rates are counter deltas per second over the interval', (t) => {
   const a = snap({ packets: 1000, bytes: 100_000, udp: 800, udpBytes: 80_000, tcp: 200, tcpSyn: 50 });
   const ttl = new Array(256).fill(0);
   ttl[64] = 500;
-  const b = snap({ packets: 1100, bytes: 110_000, udp: 880, udpBytes: 88_000, tcp: 220, tcpSyn: 60, otherIp: 3 }, {
-    ttlHistogram: ttl, distinctSources: { current: 42, previous: 7 },
-    topSources: [{ ip: '198.18.0.9', packets: 30, bytes: 3000, prevPackets: 0, prevBytes: 0 }, { ip: '198.18.0.8', packets: 0, bytes: 0, prevPackets: 5, prevBytes: 9 }],
-    topPorts: [{ kind: 'udpDst', port: 53, packets: 70, bytes: 1, prevPackets: 0, prevBytes: 0 }, { kind: 'tcpDst', port: 443, packets: 9, bytes: 1, prevPackets: 0, prevBytes: 0 }],
-  });
+  const b = snap(
+    { packets: 1100, bytes: 110_000, udp: 880, udpBytes: 88_000, tcp: 220, tcpSyn: 60, otherIp: 3 },
+    {
+      ttlHistogram: ttl,
+      distinctSources: { current: 42, previous: 7 },
+      topSources: [
+        { ip: '198.18.0.9', packets: 30, bytes: 3000, prevPackets: 0, prevBytes: 0 },
+        { ip: '198.18.0.8', packets: 0, bytes: 0, prevPackets: 5, prevBytes: 9 },
+      ],
+      topPorts: [
+        { kind: 'udpDst', port: 53, packets: 70, bytes: 1, prevPackets: 0, prevBytes: 0 },
+        { kind: 'tcpDst', port: 443, packets: 9, bytes: 1, prevPackets: 0, prevBytes: 0 },
+      ],
+    },
+  );
   const s = toTrafficSample(a, b, { timestampMs: 5000, intervalMs: 100, windowMs: 400 });
   t.is(s.pps, 1000);
   t.is(s.bps, 10_000 * 8 * 10);
@@ -46,7 +82,15 @@ test('metrics sample: SPEC fields, percentages, conn_count only when known', (t)
   const a = snap({ packets: 0 });
   const b = snap({ packets: 3000, bytes: 300_000, tcp: 1000, udp: 1500, icmp: 499 });
   const m = toMetricSample(a, b, 1500, new Date('2025-01-01T00:00:00Z'), 17);
-  t.deepEqual(m, { pps: 2000, bps: 1_600_000, tcp_pct: 33.33, udp_pct: 50, icmp_pct: 16.63, conn_count: 17, recorded_at: '2025-01-01T00:00:00.000Z' });
+  t.deepEqual(m, {
+    pps: 2000,
+    bps: 1_600_000,
+    tcp_pct: 33.33,
+    udp_pct: 50,
+    icmp_pct: 16.63,
+    conn_count: 17,
+    recorded_at: '2025-01-01T00:00:00.000Z',
+  });
   const idle = toMetricSample(a, a, 1000, new Date(0), null);
   t.is(idle.pps, 0);
   t.is(idle.tcp_pct, 0);

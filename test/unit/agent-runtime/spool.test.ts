@@ -1,8 +1,8 @@
-import test from 'ava';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import test from 'ava';
 import { Spool } from '../../../agent/spool.ts';
 
 const tmp = (t: { teardown(fn: () => void): void }) => {
@@ -15,12 +15,22 @@ test('records come back in order and leave only when removed', (t) => {
   const dir = tmp(t);
   const s = new Spool<{ n: number }>(dir, 1 << 20);
   for (let n = 0; n < 5; n++) s.append({ n });
-  t.deepEqual(s.peek(3).map((e) => e.record.n), [0, 1, 2]);
+  t.deepEqual(
+    s.peek(3).map((e) => e.record.n),
+    [0, 1, 2],
+  );
   s.remove(s.peek(1)[0]!.seq);
-  t.deepEqual(s.peek(10).map((e) => e.record.n), [1, 2, 3, 4]);
+  t.deepEqual(
+    s.peek(10).map((e) => e.record.n),
+    [1, 2, 3, 4],
+  );
   s.close();
   const again = new Spool<{ n: number }>(dir, 1 << 20);
-  t.deepEqual(again.peek(10).map((e) => e.record.n), [1, 2, 3, 4], 'reopened: same records, same order');
+  t.deepEqual(
+    again.peek(10).map((e) => e.record.n),
+    [1, 2, 3, 4],
+    'reopened: same records, same order',
+  );
   const seq = again.append({ n: 5 });
   t.is(seq, 6, 'numbering goes on after the newest record');
   again.close();
@@ -39,12 +49,21 @@ test('bounded in bytes: the oldest records are dropped and counted', (t) => {
 
 test('kill -9 while appending: every record on disk is whole, contiguous, and readable', async (t) => {
   const dir = tmp(t);
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `
     import('${new URL('../../../agent/spool.ts', import.meta.url).href}').then(({ Spool }) => {
       const s = new Spool(${JSON.stringify(dir)}, 1 << 30);
       let n = 0;
       for (;;) { s.append({ n, body: 'y'.repeat(n % 500) }); if (n++ === 20) process.stdout.write('go\\n'); }
-    });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   await new Promise((r) => setTimeout(r, 300));
   child.kill('SIGKILL');
@@ -61,6 +80,9 @@ test('kill -9 while appending: every record on disk is whole, contiguous, and re
     t.is(e.record.body.length, i % 500);
   });
   t.is(s.length, all.length, 'nothing unreadable');
-  t.false(fs.readdirSync(dir).some((f) => f.startsWith('.tmp-')), 'partial writes are cleaned up');
+  t.false(
+    fs.readdirSync(dir).some((f) => f.startsWith('.tmp-')),
+    'partial writes are cleaned up',
+  );
   s.close();
 });

@@ -1,9 +1,9 @@
 // Thresholds (static, server baseline, own baseline, cold), the rolling
 // baseline's statistics and persistence, and slow ramps that must not alarm.
 import test from 'ava';
-import { Detector, computeThresholds, DEFAULT_TUNING } from '../../../agent/detect/index.ts';
 import { emptyBaseline, learnSecond, mean, parseBaseline, quantile } from '../../../agent/detect/baseline.ts';
-import { normal, run, type Component } from './traffic.ts';
+import { computeThresholds, DEFAULT_TUNING, Detector } from '../../../agent/detect/index.ts';
+import { type Component, normal, run } from './traffic.ts';
 
 const tuning = { ...DEFAULT_TUNING };
 

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { Detector } from '../../../agent/detect/index.ts';
 import type { AttackFamily } from '../../../agent/detect/types.ts';
-import { normal, run, type Component } from './traffic.ts';
+import { type Component, normal, run } from './traffic.ts';
 
 const cfg = { ppsThreshold: 10_000, bpsThreshold: 10_000_000_000 };
 const ttl = [47, 49, 53, 58, 108, 111, 117, 120];
@@ -29,11 +29,31 @@ const cases: [string, Component[], AttackFamily, string][] = [
   ['RST flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { rst: 1 }, ttl, distinct: 40 }], 'unknown', 'rst'],
   ['RST+ACK flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { rst: 1, ack: 1 }, ttl, distinct: 40 }], 'unknown', 'rst'],
   ['FIN flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { fin: 1 }, ttl, distinct: 40 }], 'unknown', 'fin'],
-  ['XMAS flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { fin: 1, psh: 1, urg: 1, xmas: 1 }, ttl, distinct: 40 }], 'unknown', 'xmas'],
+  [
+    'XMAS flood',
+    [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { fin: 1, psh: 1, urg: 1, xmas: 1 }, ttl, distinct: 40 }],
+    'unknown',
+    'xmas',
+  ],
   ['NULL flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { null: 1 }, ttl, distinct: 40 }], 'unknown', 'null'],
-  ['PSH+ACK flood off web ports', [{ pps: 150_000, proto: 'tcp', bytes: 300, flags: { ack: 1, psh: 1 }, dstPort: 5432, ttl, distinct: 40 }], 'unknown', 'psh_ack'],
-  ['HTTP flood on 443', [{ pps: 60_000, proto: 'tcp', bytes: 400, flags: { syn: 0.15, ack: 0.85, psh: 0.45, fin: 0.15 }, dstPort: 443, ttl, distinct: 2000 }], 'http_flood', 'http'],
-  ['HTTP flood on 80', [{ pps: 60_000, proto: 'tcp', bytes: 400, flags: { syn: 0.2, ack: 0.8, psh: 0.4, fin: 0.2 }, dstPort: 80, ttl, distinct: 2000 }], 'http_flood', 'http'],
+  [
+    'PSH+ACK flood off web ports',
+    [{ pps: 150_000, proto: 'tcp', bytes: 300, flags: { ack: 1, psh: 1 }, dstPort: 5432, ttl, distinct: 40 }],
+    'unknown',
+    'psh_ack',
+  ],
+  [
+    'HTTP flood on 443',
+    [{ pps: 60_000, proto: 'tcp', bytes: 400, flags: { syn: 0.15, ack: 0.85, psh: 0.45, fin: 0.15 }, dstPort: 443, ttl, distinct: 2000 }],
+    'http_flood',
+    'http',
+  ],
+  [
+    'HTTP flood on 80',
+    [{ pps: 60_000, proto: 'tcp', bytes: 400, flags: { syn: 0.2, ack: 0.8, psh: 0.4, fin: 0.2 }, dstPort: 80, ttl, distinct: 2000 }],
+    'http_flood',
+    'http',
+  ],
   ['ICMP flood', [{ pps: 150_000, proto: 'icmp', bytes: 98, ttl, distinct: 40 }], 'icmp_flood', 'icmp'],
   ['GRE flood', [{ pps: 150_000, proto: 'other', bytes: 500, ttl, distinct: 40 }], 'unknown', 'ip_other'],
 ];
@@ -49,7 +69,12 @@ const reflection: [number, AttackFamily, string][] = [
   [3702, 'udp_flood', 'wsd_reflection'],
 ];
 for (const [port, family, subtype] of reflection) {
-  cases.push([`reflection from UDP source port ${port}`, [{ pps: 150_000, proto: 'udp', bytes: 1400, srcPort: port, ttl, distinct: 5000 }], family, subtype]);
+  cases.push([
+    `reflection from UDP source port ${port}`,
+    [{ pps: 150_000, proto: 'udp', bytes: 1400, srcPort: port, ttl, distinct: 5000 }],
+    family,
+    subtype,
+  ]);
 }
 
 for (const [name, flood, family, subtype] of cases) {
@@ -72,7 +97,10 @@ test('two significant vectors make a multi_vector incident listing both', (t) =>
   ]);
   t.is(c.family, 'multi_vector');
   t.is(c.subtype, 'ntp_reflection+syn');
-  t.deepEqual(c.ev.extension.vectors.map((v) => v.family), ['udp_flood', 'syn_flood']);
+  t.deepEqual(
+    c.ev.extension.vectors.map((v) => v.family),
+    ['udp_flood', 'syn_flood'],
+  );
 });
 
 test('SYN and ACK floods together are multi_vector', (t) => {

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { Detector } from '../../../agent/detect/index.ts';
 import type { DetectorEvent } from '../../../agent/detect/types.ts';
-import { normal, run, sample, TICK, type Component } from './traffic.ts';
+import { type Component, normal, run, sample, TICK } from './traffic.ts';
 
 const cfg = { ppsThreshold: 10_000, bpsThreshold: 10_000_000_000 };
 const udp = (pps: number): Component => ({ pps, proto: 'udp', bytes: 120, ttl: [50, 51, 52], distinct: 50 });
@@ -73,7 +73,10 @@ test('a flood that undershoots to 1.6x with one tick in seven under 1.4x is stil
 test('1.2x for two seconds does not open; sustained, it is confirmed after about 2.4-3 s (slow path)', (t) => {
   const d = new Detector(cfg);
   warm(d);
-  t.deepEqual(run(d, 30_000, 32_000, () => normal(12_000)), []);
+  t.deepEqual(
+    run(d, 30_000, 32_000, () => normal(12_000)),
+    [],
+  );
   const evs = run(d, 32_000, 40_000, () => normal(12_000));
   const o = opened(evs)[0];
   t.truthy(o, 'a sustained crossing must open');
@@ -84,13 +87,16 @@ test('1.2x for two seconds does not open; sustained, it is confirmed after about
 test('a crossing of 3x, under the fast ratio, is not opened by the fast path but by the middle one after 600-700 ms', (t) => {
   const d = new Detector(cfg);
   warm(d);
-  t.deepEqual(run(d, 30_000, 30_500, () => [...normal(2_000), udp(28_000)]), []);
+  t.deepEqual(
+    run(d, 30_000, 30_500, () => [...normal(2_000), udp(28_000)]),
+    [],
+  );
   const o = opened(run(d, 30_500, 32_000, () => [...normal(2_000), udp(28_000)]))[0];
   t.truthy(o);
   t.true(o!.atMs - 30_000 >= 600 && o!.atMs - 30_000 <= 700, `opened ${o!.atMs - 30_000} ms after onset`);
 });
 
-test('flooding: only while an open incident\'s ticks are over the threshold, not in the quiet hold', (t) => {
+test("flooding: only while an open incident's ticks are over the threshold, not in the quiet hold", (t) => {
   const d = new Detector(cfg);
   warm(d);
   t.false(d.flooding);
@@ -146,13 +152,19 @@ test('a new flood after a resolve opens a second incident with a new sequence nu
   const evs = run(d, 30_000, 62_000, flood);
   const o = opened(evs);
   t.is(o.length, 2);
-  t.deepEqual(o.map((e) => e.extension.seq), [1, 2]);
+  t.deepEqual(
+    o.map((e) => e.extension.seq),
+    [1, 2],
+  );
 });
 
 test('a gap in the samples restarts confirmation instead of opening on stale history', (t) => {
   const d = new Detector(cfg);
   warm(d);
-  t.deepEqual(run(d, 30_000, 32_000, () => normal(12_000)), []); // 2 s at 1.2x: not yet confirmed
+  t.deepEqual(
+    run(d, 30_000, 32_000, () => normal(12_000)),
+    [],
+  ); // 2 s at 1.2x: not yet confirmed
   const evs = [...d.push(sample(40_000, normal(12_000))), ...d.push(sample(40_100, normal(12_000)))];
   t.deepEqual(evs, []);
 });

@@ -13,7 +13,10 @@ const FLOOD = 100_000;
 const ONSET = 30_800; // the window started at 30 000
 
 function reflectionTick(t: number, exact: boolean): TrafficSample {
-  const s = sample(t, [...normal(2_000), { pps: FLOOD, proto: 'udp', bytes: 1_200, srcPort: 53, dstPort: 40_000, ttl: [50], distinct: 16 }]);
+  const s = sample(t, [
+    ...normal(2_000),
+    { pps: FLOOD, proto: 'udp', bytes: 1_200, srcPort: 53, dstPort: 40_000, ttl: [50], distinct: 16 },
+  ]);
   const windowMs = t - 30_000;
   const floodPackets = (FLOOD * (t - ONSET)) / 1000;
   const backgroundUdp = (2_000 * 0.25 * windowMs) / 1000;
@@ -21,7 +24,8 @@ function reflectionTick(t: number, exact: boolean): TrafficSample {
   // The kernel's tables hold what the window saw: the flood only since its onset.
   s.topUdpSrcPorts = [{ port: 53, count: floodPackets + backgroundUdp }];
   s.topUdpDstPorts = [{ port: 40_000, count: floodPackets }];
-  if (exact) s.windowPackets = { all: floodPackets + (2_000 * windowMs) / 1000, tcp: (1_400 * windowMs) / 1000, udp: floodPackets + backgroundUdp };
+  if (exact)
+    s.windowPackets = { all: floodPackets + (2_000 * windowMs) / 1000, tcp: (1_400 * windowMs) / 1000, udp: floodPackets + backgroundUdp };
   return s;
 }
 

@@ -8,19 +8,30 @@ const none = { has: () => false };
 
 test('picks the heaviest sources until they carry the coverage', (t) => {
   const top = [
-    { ip: '203.0.113.3', count: 100 }, { ip: '203.0.113.1', count: 5_000 },
-    { ip: '203.0.113.2', count: 3_000 }, { ip: '203.0.113.4', count: 1_500 },
+    { ip: '203.0.113.3', count: 100 },
+    { ip: '203.0.113.1', count: 5_000 },
+    { ip: '203.0.113.2', count: 3_000 },
+    { ip: '203.0.113.4', count: 1_500 },
   ];
   const p = pickOffenders(top, 10_000, none);
-  t.deepEqual(p.sources.map((s) => s.ip), ['203.0.113.1', '203.0.113.2']);
+  t.deepEqual(
+    p.sources.map((s) => s.ip),
+    ['203.0.113.1', '203.0.113.2'],
+  );
   t.is(p.share, 0.8);
   t.true(p.sufficient);
 });
 
 test('never picks a source seen in normal traffic, however heavy', (t) => {
-  const top = [{ ip: '192.0.2.10', count: 6_000 }, { ip: '203.0.113.1', count: 3_000 }];
+  const top = [
+    { ip: '192.0.2.10', count: 6_000 },
+    { ip: '203.0.113.1', count: 3_000 },
+  ];
   const p = pickOffenders(top, 10_000, new Set(['192.0.2.10']));
-  t.deepEqual(p.sources.map((s) => s.ip), ['203.0.113.1']);
+  t.deepEqual(
+    p.sources.map((s) => s.ip),
+    ['203.0.113.1'],
+  );
   t.false(p.sufficient);
 });
 
@@ -41,7 +52,11 @@ test('honours maxSources and rejects a zero attack size', (t) => {
 
 test('source memory is bounded, evicts the least recently seen, and round-trips', (t) => {
   const m = new SourceMemory(3);
-  m.observe('a', 1); m.observe('b', 2); m.observe('c', 3); m.observe('a', 4); m.observe('d', 5);
+  m.observe('a', 1);
+  m.observe('b', 2);
+  m.observe('c', 3);
+  m.observe('a', 4);
+  m.observe('d', 5);
   t.false(m.has('b'));
   t.true(m.has('a') && m.has('c') && m.has('d'));
   const copy = new SourceMemory(3, JSON.parse(JSON.stringify(m.exportState())));
@@ -49,7 +64,7 @@ test('source memory is bounded, evicts the least recently seen, and round-trips'
   t.is(new SourceMemory(3, { version: 9 }).size, 0);
 });
 
-test('the detector remembers normal sources, not the attack\'s', (t) => {
+test("the detector remembers normal sources, not the attack's", (t) => {
   const d = new Detector({ ppsThreshold: 10_000 });
   run(d, 0, 30_000, () => normal(2_000, ['192.0.2.10', '192.0.2.11']));
   const attackers = ['203.0.113.7', '203.0.113.8'];

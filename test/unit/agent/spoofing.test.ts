@@ -2,7 +2,7 @@
 // from many sources, random sources, and what must not count as spoofed.
 import test from 'ava';
 import { Detector, judgeSpoofing, plausibleTtl } from '../../../agent/detect/index.ts';
-import { normal, run, type Component } from './traffic.ts';
+import { type Component, normal, run } from './traffic.ts';
 
 const hist = (f: (ttl: number) => number) => Array.from({ length: 256 }, (_, i) => f(i));
 const uniform = hist(() => 100);

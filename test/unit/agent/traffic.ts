@@ -29,7 +29,17 @@ export interface Component {
 export function normal(pps: number, sources = ['192.0.2.10', '192.0.2.11', '192.0.2.12']): Component[] {
   const ttl = [52, 55, 57, 60, 61, 113, 116, 119, 121, 244];
   return [
-    { pps: pps * 0.7, proto: 'tcp', bytes: 600, flags: { ack: 0.9, psh: 0.4, syn: 0.05, fin: 0.04 }, ttl, sources, sourceShare: 0.6, distinct: 300, dstPort: 443 },
+    {
+      pps: pps * 0.7,
+      proto: 'tcp',
+      bytes: 600,
+      flags: { ack: 0.9, psh: 0.4, syn: 0.05, fin: 0.04 },
+      ttl,
+      sources,
+      sourceShare: 0.6,
+      distinct: 300,
+      dstPort: 443,
+    },
     { pps: pps * 0.25, proto: 'udp', bytes: 200, ttl, srcPort: 53, distinct: 20 },
     { pps: pps * 0.05, proto: 'icmp', bytes: 84, ttl, distinct: 10 },
   ];
@@ -44,11 +54,22 @@ function lenBucket(b: number): number {
 export function sample(t: number, comps: readonly Component[], intervalMs = TICK): TrafficSample {
   const sec = intervalMs / 1000;
   const s: TrafficSample = {
-    timestampMs: t, intervalMs, pps: 0, bps: 0,
-    protoPps: { tcp: 0, udp: 0, icmp: 0, other: 0 }, protoBps: { tcp: 0, udp: 0, icmp: 0, other: 0 },
+    timestampMs: t,
+    intervalMs,
+    pps: 0,
+    bps: 0,
+    protoPps: { tcp: 0, udp: 0, icmp: 0, other: 0 },
+    protoBps: { tcp: 0, udp: 0, icmp: 0, other: 0 },
     tcpFlags: { syn: 0, synack: 0, ack: 0, fin: 0, rst: 0, psh: 0, urg: 0, null: 0, xmas: 0 },
-    fragmentsPps: 0, distinctSources: 0, windowMs: 1000,
-    ttlHistogram: [], lengthHistogram: [], topSources: [], topTcpDstPorts: [], topUdpDstPorts: [], topUdpSrcPorts: [],
+    fragmentsPps: 0,
+    distinctSources: 0,
+    windowMs: 1000,
+    ttlHistogram: [],
+    lengthHistogram: [],
+    topSources: [],
+    topTcpDstPorts: [],
+    topUdpDstPorts: [],
+    topUdpSrcPorts: [],
   };
   const ttl = new Array<number>(256).fill(0);
   const len = new Array<number>(7).fill(0);
@@ -56,7 +77,9 @@ export function sample(t: number, comps: readonly Component[], intervalMs = TICK
   const tcpDst = new Map<number, number>();
   const udpDst = new Map<number, number>();
   const udpSrc = new Map<number, number>();
-  const add = <K>(m: Map<K, number>, k: K, v: number): void => { m.set(k, (m.get(k) ?? 0) + v); };
+  const add = <K>(m: Map<K, number>, k: K, v: number): void => {
+    m.set(k, (m.get(k) ?? 0) + v);
+  };
   for (const c of comps) {
     const bytes = c.bytes ?? 100;
     s.pps += c.pps;

@@ -12,7 +12,12 @@ import * as A from '../../../contract/wire/agent.ts';
 import type { Snapshot } from '../../../native/index.ts';
 import { normal, run } from '../agent/traffic.ts';
 
-function accepts(t: import('ava').ExecutionContext, schema: { safeParse(v: unknown): { success: boolean; error?: { issues: unknown[] } } }, value: unknown, what: string) {
+function accepts(
+  t: import('ava').ExecutionContext,
+  schema: { safeParse(v: unknown): { success: boolean; error?: { issues: unknown[] } } },
+  value: unknown,
+  what: string,
+) {
   const r = schema.safeParse(JSON.parse(JSON.stringify(value)));
   t.true(r.success, `${what}: ${JSON.stringify(r.error?.issues)}`);
 }

@@ -1,12 +1,15 @@
 // The command grammar's accept suite: each command and the exact rule it gives.
 import test from 'ava';
-import { parseCommand, renderCommand, resolvePolicy, type Command } from '../../../contract/index.ts';
+import { type Command, parseCommand, renderCommand, resolvePolicy } from '../../../contract/index.ts';
 
 type Want = { op: Command['op']; family: 4 | 6; ttlSeconds: number; cidr: string; protocol?: string; port?: number };
 
 function expectRule(t: import('ava').ExecutionContext, input: unknown, want: Want, policy = resolvePolicy()): void {
   const r = parseCommand(input, policy);
-  if (!r.ok) { t.fail(`refused: ${r.reason}`); return; }
+  if (!r.ok) {
+    t.fail(`refused: ${r.reason}`);
+    return;
+  }
   const { source, ttlSeconds, ...rest } = r.command.rule;
   t.deepEqual({ op: r.command.op, family: source.family, ttlSeconds: ttlSeconds ?? 0, cidr: source.cidr, ...rest }, want);
   // The rendering is the inverse of the parse (the server renders what agents parse).
@@ -32,7 +35,10 @@ const accepted: [string, Want][] = [
   ['iptables -I INPUT -s 1.2.3.4 -p icmp -j DROP', add4('1.2.3.4/32', { protocol: 'icmp' })],
   ['iptables -j DROP -s 1.2.3.4 -I INPUT', add4('1.2.3.4/32')],
   ['iptables -t filter -I INPUT -s 1.2.3.4 -j DROP', add4('1.2.3.4/32')],
-  ['iptables --insert INPUT --source 1.2.3.4 --protocol udp --destination-port 123 --jump DROP', add4('1.2.3.4/32', { protocol: 'udp', port: 123 })],
+  [
+    'iptables --insert INPUT --source 1.2.3.4 --protocol udp --destination-port 123 --jump DROP',
+    add4('1.2.3.4/32', { protocol: 'udp', port: 123 }),
+  ],
   ['iptables  -I   INPUT -s 1.2.3.4  -j DROP ', add4('1.2.3.4/32')],
   ['ip6tables -I INPUT -s 2001:db8::1 -j DROP', add6('2001:db8::1/128')],
   ['ip6tables -I INPUT -s 2001:DB8:0:0:0:0:0:1 -j DROP', add6('2001:db8::1/128')],
@@ -49,9 +55,18 @@ for (const [cmd, want] of accepted) test(`accepts: ${JSON.stringify(cmd)}`, (t) 
 
 const structured: [unknown, Want][] = [
   [{ action: 'drop', source: '1.2.3.4' }, add4('1.2.3.4/32')],
-  [{ action: 'drop', source: '203.0.113.0/24', protocol: 'udp', port: 123, ttl_seconds: 600 }, add4('203.0.113.0/24', { protocol: 'udp', port: 123, ttlSeconds: 600 })],
-  [{ action: 'drop', source: '2001:db8::/48', protocol: 'icmp', ttl_seconds: 86400 }, add6('2001:db8::/48', { protocol: 'icmp', ttlSeconds: 86400 })],
-  [{ action: 'delete', source: '1.2.3.4', protocol: 'tcp', port: 22 }, { op: 'delete', family: 4, ttlSeconds: 0, cidr: '1.2.3.4/32', protocol: 'tcp', port: 22 }],
+  [
+    { action: 'drop', source: '203.0.113.0/24', protocol: 'udp', port: 123, ttl_seconds: 600 },
+    add4('203.0.113.0/24', { protocol: 'udp', port: 123, ttlSeconds: 600 }),
+  ],
+  [
+    { action: 'drop', source: '2001:db8::/48', protocol: 'icmp', ttl_seconds: 86400 },
+    add6('2001:db8::/48', { protocol: 'icmp', ttlSeconds: 86400 }),
+  ],
+  [
+    { action: 'delete', source: '1.2.3.4', protocol: 'tcp', port: 22 },
+    { op: 'delete', family: 4, ttlSeconds: 0, cidr: '1.2.3.4/32', protocol: 'tcp', port: 22 },
+  ],
   ['{"action":"drop","source":"198.51.100.7","ttl_seconds":30}', add4('198.51.100.7/32', { ttlSeconds: 30 })],
   ['  {"action": "drop", "source": "2001:db8::7"}', add6('2001:db8::7/128')],
 ];

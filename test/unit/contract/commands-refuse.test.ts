@@ -151,7 +151,10 @@ test('policy values that make no sense are a configuration error', (t) => {
 });
 
 test('a TTL over a configured maximum is refused', (t) => {
-  const r = parseCommand({ action: 'drop', source: '1.2.3.4', ttl_seconds: 601 }, resolvePolicy({ maxTtlSeconds: 600, defaultTtlSeconds: 60 }));
+  const r = parseCommand(
+    { action: 'drop', source: '1.2.3.4', ttl_seconds: 601 },
+    resolvePolicy({ maxTtlSeconds: 600, defaultTtlSeconds: 60 }),
+  );
   t.false(r.ok);
   if (!r.ok) t.regex(r.reason, /maximum of 600/);
 });

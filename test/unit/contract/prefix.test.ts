@@ -37,7 +37,11 @@ test('masking instead of refusing host bits, when asked', (t) => {
 });
 
 test('containment', (t) => {
-  const p = (s: string) => { const r = parsePrefix(s); if (!r.ok) throw new Error(r.reason); return r.prefix; };
+  const p = (s: string) => {
+    const r = parsePrefix(s);
+    if (!r.ok) throw new Error(r.reason);
+    return r.prefix;
+  };
   t.true(contains(p('10.0.0.0/8'), p('10.200.3.4')));
   t.false(contains(p('10.0.0.0/8'), p('11.0.0.1')));
   t.false(contains(p('10.1.0.0/16'), p('10.0.0.0/8')));

@@ -1,7 +1,7 @@
 // The safety check: no added rule may cover the server, the host's own
 // addresses, the default gateway, or overlap the local allowlist.
 import test from 'ava';
-import { checkSafety, parseCommand, protectedEntries, type Command } from '../../../contract/index.ts';
+import { type Command, checkSafety, parseCommand, protectedEntries } from '../../../contract/index.ts';
 
 const protect = protectedEntries({
   server: ['203.0.113.5', '2001:db8:5::5'],

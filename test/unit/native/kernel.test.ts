@@ -1,7 +1,9 @@
 import test from 'ava';
 import { checkKernel, parseConfig, parseVersion } from '../../../native/kernel.ts';
 
-const good = parseConfig('CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\nCONFIG_NET=y\nCONFIG_BPF_JIT=y\nCONFIG_DEBUG_INFO_BTF=y\nCONFIG_VETH=m\n# CONFIG_FOO is not set\n');
+const good = parseConfig(
+  'CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\nCONFIG_NET=y\nCONFIG_BPF_JIT=y\nCONFIG_DEBUG_INFO_BTF=y\nCONFIG_VETH=m\n# CONFIG_FOO is not set\n',
+);
 
 test('versions', (t) => {
   t.deepEqual(parseVersion('6.1.0-18-amd64'), [6, 1]);
