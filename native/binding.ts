@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROTOCOLS, type Protocol } from '../contract/rule.ts';
+import { COUNTER_NAMES, type CounterName } from './counters.ts';
 
 export interface RawPrefix {
   family: 4 | 6;
@@ -135,40 +136,7 @@ export interface RawProgram {
   stopSamples(): void;
 }
 
-export const COUNTER_NAMES = [
-  'packets',
-  'bytes',
-  'ipv4',
-  'ipv6',
-  'nonIp',
-  'tcp',
-  'udp',
-  'icmp',
-  'otherIp',
-  'tcpBytes',
-  'udpBytes',
-  'icmpBytes',
-  'tcpSyn',
-  'tcpSynAck',
-  'tcpAck',
-  'tcpFin',
-  'tcpRst',
-  'tcpPsh',
-  'tcpUrg',
-  'tcpNull',
-  'tcpXmas',
-  'fragments',
-  'malformed',
-  'vlan',
-  'passed',
-  'dropped',
-  'allowlisted',
-  'logged',
-  'ruleExpired',
-  'sampled',
-  'samplesLost',
-] as const;
-export type CounterName = (typeof COUNTER_NAMES)[number];
+export { COUNTER_NAMES, type CounterName } from './counters.ts';
 
 interface Addon {
   Program: new (opts: {

@@ -8,20 +8,9 @@ import { eth, icmp, ipv4, ipv6, type L4, raw, tcp, udp } from '../helpers/packet
 import { isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp, run } from '../helpers/xdp.ts';
 
+// biome-ignore format: a list
 const L4_COUNTERS = [
-  'tcp',
-  'udp',
-  'icmp',
-  'otherIp',
-  'tcpSyn',
-  'tcpSynAck',
-  'tcpAck',
-  'tcpFin',
-  'tcpRst',
-  'tcpPsh',
-  'tcpUrg',
-  'tcpNull',
-  'tcpXmas',
+  'tcp', 'udp', 'icmp', 'otherIp', 'tcpSyn', 'tcpSynAck', 'tcpAck', 'tcpFin', 'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas',
 ] as const;
 
 interface Src {

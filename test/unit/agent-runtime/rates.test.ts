@@ -1,31 +1,11 @@
 import test from 'ava';
 import { toMetricSample, toTrafficSample } from '../../../agent/rates.ts';
+import { COUNTER_NAMES } from '../../../native/counters.ts';
 import type { Snapshot } from '../../../native/index.ts';
 
 function snap(c: Partial<Snapshot['counters']>, extra: Partial<Snapshot> = {}): Snapshot {
-  // Every counter the rates read (no addon load: this is a unit test).
-  const names = [
-    'packets',
-    'bytes',
-    'tcp',
-    'udp',
-    'icmp',
-    'otherIp',
-    'tcpBytes',
-    'udpBytes',
-    'icmpBytes',
-    'tcpSyn',
-    'tcpSynAck',
-    'tcpAck',
-    'tcpFin',
-    'tcpRst',
-    'tcpPsh',
-    'tcpUrg',
-    'tcpNull',
-    'tcpXmas',
-    'fragments',
-  ];
-  const counters = Object.fromEntries(names.map((n) => [n, 0])) as Snapshot['counters'];
+  // Every counter at zero (native/counters.ts: no addon load, this is a unit test).
+  const counters = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Snapshot['counters'];
   return {
     counters: { ...counters, ...c },
     lengthHistogram: new Array(7).fill(0),
