@@ -4,23 +4,15 @@
 // spoofed flood on a UDP port no socket of the host uses is dropped by port.
 import test from 'ava';
 import { PinnedView } from '../../native/index.ts';
-import { startLab } from '../../scripts/lab/index.ts';
 import { sleep } from '../../scripts/lab/wait.ts';
+import { agentLab } from '../helpers/agent-lab.ts';
 import { floodUdp, udpReached } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('auto-mitigation drops the top offenders, never a source seen before the attack', async (t) => {
-    const run = await startLab({
-      id: `a${process.pid % 1000}`,
-      subnet: 44,
-      dataDir: await freshDataDir(),
-      traffic: false,
-      agent: { from: 'source', polling: 'production', start: false, autoMitigate: true },
-    });
-    t.teardown(() => run.close());
+    const run = await agentLab(t, 'a', 44, { autoMitigate: true });
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
     const agent = run.startAgent(['--auto-mitigate-ttl', '120', '--config-ms', '1000']);
     await agent.waitLog(/"msg":"attached"/);
@@ -54,14 +46,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('a spoofed UDP flood on a closed port is dropped by port from every source; on a port in use it is not', async (t) => {
-    const run = await startLab({
-      id: `s${process.pid % 1000}`,
-      subnet: 45,
-      dataDir: await freshDataDir(),
-      traffic: false,
-      agent: { from: 'source', polling: 'production', start: false, autoMitigate: true },
-    });
-    t.teardown(() => run.close());
+    const run = await agentLab(t, 's', 45, { autoMitigate: true });
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
     // A UDP service on port 5353 in the victim (also: a process there, so the agent can read its sockets).
     const service = run.net.spawn(run.net.victimNs, [

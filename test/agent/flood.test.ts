@@ -4,23 +4,15 @@
 // API reaches the agent as a pending command, stops the flood at the victim
 // and is acknowledged.
 import test from 'ava';
-import { startLab } from '../../scripts/lab/index.ts';
 import { sleep, until } from '../../scripts/lab/wait.ts';
+import { agentLab } from '../helpers/agent-lab.ts';
 import { floodUdp, udpReached } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('a spoofed UDP flood opens a udp_flood incident; a pending drop command stops it and is acknowledged', async (t) => {
-    const run = await startLab({
-      id: `f${process.pid % 1000}`,
-      subnet: 41,
-      dataDir: await freshDataDir(),
-      traffic: false,
-      agent: { from: 'source', polling: 'production', start: false },
-    });
-    t.teardown(() => run.close());
+    const run = await agentLab(t, 'f', 41);
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
     const agent = run.startAgent(['--config-ms', '1000', '--allow', '198.18.254.0/24']);
     await agent.waitLog(/"msg":"attached"/);

@@ -1,22 +1,14 @@
 // The server down for a minute loses no sample: the agent spools every
 // sample on disk and replays them in order when the server is back.
 import test from 'ava';
-import { startLab } from '../../scripts/lab/index.ts';
 import { sleep, until } from '../../scripts/lab/wait.ts';
+import { agentLab } from '../helpers/agent-lab.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip'))) {
   test.serial('a server outage loses no sample: spooled on disk, replayed in order', async (t) => {
-    const run = await startLab({
-      id: `o${process.pid % 1000}`,
-      subnet: 42,
-      dataDir: await freshDataDir(),
-      traffic: false,
-      agent: { from: 'source', polling: 'production', start: false },
-    });
-    t.teardown(() => run.close());
+    const run = await agentLab(t, 'o', 42);
     const agent = run.startAgent(['--heartbeat-ms', '2000', '--config-ms', '2000']);
     await agent.waitLog(/"msg":"attached"/);
     const series = async () => (await run.user('GET', `/nodes/${run.node.id}/metrics?limit=10000`)).body.samples as { t: string }[];

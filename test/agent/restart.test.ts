@@ -6,23 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import test from 'ava';
 import { Breakwater, PinnedView } from '../../native/index.ts';
-import { agentCommand, startLab } from '../../scripts/lab/index.ts';
+import { agentCommand } from '../../scripts/lab/index.ts';
 import { until } from '../../scripts/lab/wait.ts';
+import { agentLab } from '../helpers/agent-lab.ts';
 import { udpReached } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
-import { freshDataDir } from '../server/_harness.ts';
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('kill -9 and restart: the rules keep enforcing, the new agent adopts them; detach removes all', async (t) => {
-    const run = await startLab({
-      id: `k${process.pid % 1000}`,
-      subnet: 43,
-      dataDir: await freshDataDir(),
-      traffic: false,
-      agent: { from: 'source', polling: 'production', start: false },
-    });
-    t.teardown(() => run.close());
+    const run = await agentLab(t, 'k', 43);
     const first = run.startAgent(['--config-ms', '1000', '--allow', '198.19.200.0/24']);
     await first.waitLog(/"msg":"attached"/);
     const made = await run.user('POST', '/mitigations', {
