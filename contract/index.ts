@@ -24,5 +24,6 @@ export * from './limits.ts';
 export * from './net/prefix.ts';
 export * from './rule.ts';
 export * as agentApi from './wire/agent.ts';
+export * from './wire/ioc.ts';
 export * from './wire/json.ts';
 export * as userApi from './wire/user.ts';

@@ -117,8 +117,22 @@ export interface DetectorTuning {
 
 export type { AttackFamily, Severity } from '../../contract/enums.ts';
 
-/** Every SPEC field of POST /incident, as the contract types them (contract/wire/agent.ts). */
-export type IncidentFields = Required<Omit<ContractIncidentFields, 'attack_subtype'>> & {
+/** The SPEC fields of POST /incident the detector fills, as the contract types them (contract/wire/agent.ts). */
+type SpecField =
+  | 'attack_family'
+  | 'severity'
+  | 'peak_pps'
+  | 'peak_bps'
+  | 'protocol_breakdown'
+  | 'tcp_flag_breakdown'
+  | 'geo_breakdown'
+  | 'source_ip_count'
+  | 'top_src_ips'
+  | 'top_dst_ports'
+  | 'ioc_matches'
+  | 'spoofing_detected'
+  | 'botnet_detected';
+export type IncidentFields = Required<Pick<ContractIncidentFields, SpecField>> & {
   protocol_breakdown: { tcp: number; udp: number; icmp: number; other: number };
 };
 

@@ -18,6 +18,7 @@ import {
   RECORDED_AT_PAST_MS,
 } from '../limits.ts';
 import { PROTOCOLS } from '../rule.ts';
+import { iocMatch, iocPattern } from './ioc.ts';
 import { address, bounded, count, finite, id, idText, pct, text, timestamp } from './primitives.ts';
 
 /** POST /heartbeat (SPEC). */
@@ -54,6 +55,10 @@ export const metricSample = z.object({
   icmp_pct: pct.optional(),
   conn_count: bounded(2 ** 32).optional(),
   recorded_at: recordedAt.optional(),
+  /** Extension: IP fragments a second (first and later). */
+  fragments_pps: bounded(MAX_PPS).optional(),
+  /** Extension: packets a second dropped by the kernel's rules. */
+  dropped_pps: bounded(MAX_PPS).optional(),
 });
 
 /** Extension: a batch, as an array of samples or { "samples": [...] }. */
@@ -86,20 +91,50 @@ export const incidentReport = z.object({
   geo_breakdown: breakdown(count).optional(),
   source_ip_count: count.optional(),
   top_src_ips: z
-    .array(z.object({ ip: address, count }))
+    .array(
+      z.object({
+        ip: address,
+        count,
+        /** Extension: the agent saw this source in normal traffic before the attack: not one to block. */
+        normal: z.boolean().optional(),
+      }),
+    )
     .max(MAX_LIST)
     .optional(),
   top_dst_ports: z
     .array(z.object({ port: z.number().int().min(0).max(65_535), count }))
     .max(MAX_LIST)
     .optional(),
-  ioc_matches: z.array(z.unknown()).max(MAX_LIST).optional(),
+  /** The patterns matched (contract/wire/ioc.ts); an older agent's plain strings are still taken. */
+  ioc_matches: z
+    .array(z.union([iocMatch, text(200)]))
+    .max(MAX_LIST)
+    .optional(),
   spoofing_detected: z.boolean().optional(),
   botnet_detected: z.boolean().optional(),
   /** Extension: the classifier's sub-type; a multi_vector incident joins its vectors' with '+'. */
   attack_subtype: text(200)
     .refine((s) => s.split('+').every((x) => subtypes.has(x)), 'expected sub-types joined by "+"')
     .optional(),
+  /** Extension: the attack's components, largest first (several make a multi_vector incident). */
+  vectors: z
+    .array(z.object({ family: z.enum(ATTACK_FAMILIES), subtype: z.enum(VECTOR_SUBTYPES), pps: count }))
+    .max(16)
+    .optional(),
+  /** Extension: packets of the incident by length: 0-64, 65-128, 129-256, 257-512, 513-1024, 1025-1500, >1500. */
+  length_histogram: z.array(count).length(7).optional(),
+  /** Extension: packets of the incident by received TTL (hop limit), the TTLs seen only ("64": 1200). */
+  ttl_histogram: z
+    .record(z.string().regex(/^(?:0|[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-5])$/, 'expected a TTL from 0 to 255'), count)
+    .optional(),
+  /** Extension: IP fragments, packets the kernel could not parse, and packets it dropped, during the incident. */
+  fragments: count.optional(),
+  malformed: count.optional(),
+  dropped: count.optional(),
+  /** Extension: the sources are forged (spoofing_detected): geo_breakdown says where they claim to be from. */
+  geo_spoofed: z.boolean().optional(),
+  /** Extension: packet samples the incident's forensics (ioc_matches, geo_breakdown, the capture) were drawn from. */
+  sampled_packets: count.optional(),
 });
 
 /** Extension: POST /incident/resolve. */
@@ -170,7 +205,7 @@ export const configReply = z.object({
       computed_at: z.union([z.string(), z.date()]).optional(),
     })
     .nullable(),
-  ioc_patterns: z.array(z.unknown()),
+  ioc_patterns: z.array(iocPattern),
   pending_commands: z.array(pendingCommand),
 });
 

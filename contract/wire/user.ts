@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ATTACK_FAMILIES, INCIDENT_STATUSES, RULE_STATES, SEVERITIES } from '../enums.ts';
 import { MAX_IOC_PATTERNS } from '../limits.ts';
 import { PROTOCOLS } from '../rule.ts';
+import { iocPattern } from './ioc.ts';
 import { address, id, idText, intText, text, timestamp } from './primitives.ts';
 
 const threshold = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -41,7 +42,7 @@ export const setThreshold = z.object({ pps_threshold: threshold.nullable() });
 export const patchWorkspace = z.object({
   name: name.optional(),
   default_pps_threshold: threshold.optional(),
-  ioc_patterns: z.array(z.unknown()).max(MAX_IOC_PATTERNS).optional(),
+  ioc_patterns: z.array(iocPattern).max(MAX_IOC_PATTERNS).optional(),
 });
 export const newToken = z.object({ name: text(200).optional() });
 /** Bodies of routes that take none (a body sent anyway may only be empty or {}). */

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import { BODY_LIMITS } from '../../contract/limits.ts';
 import * as A from '../../contract/wire/agent.ts';
+import { type IocPattern, iocPattern } from '../../contract/wire/ioc.ts';
 import type { Deps } from '../app.ts';
 import { type AgentState, agentAuth } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
@@ -101,7 +102,8 @@ export function agentRoutes(deps: Deps): Router {
             computed_at: b.computed_at,
           }
         : null,
-      ioc_patterns: cfg.ioc_patterns,
+      // Only patterns of the contract's shape (a workspace may hold older, unchecked ones).
+      ioc_patterns: cfg.ioc_patterns.filter((p): p is IocPattern => iocPattern.safeParse(p).success),
       pending_commands: await pendingCommands(db, n.id),
     });
   });

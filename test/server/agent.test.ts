@@ -278,7 +278,10 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
 
   await request(srv.url, 'PATCH', '/api/v1/workspace', {
     headers: u,
-    json: { default_pps_threshold: 70000, ioc_patterns: [{ name: 'mirai', ttl: 64 }] },
+    json: {
+      default_pps_threshold: 70000,
+      ioc_patterns: [{ attack_name: 'memcached stats', attack_family: 'udp_flood', text: 'stats', protocol: 'udp', port: 11211 }],
+    },
   });
   t.is((await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h })).body.pps_threshold, 70000);
   t.is((await request(srv.url, 'PUT', `/api/v1/nodes/${node.id}/threshold`, { headers: u, json: { pps_threshold: 12345 } })).status, 200);
@@ -294,7 +297,9 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
   await srv.runMaintenance();
   cfg = await request(srv.url, 'GET', '/api/v1/agent/config', { headers: h });
   t.is(cfg.body.pps_threshold, 12345);
-  t.deepEqual(cfg.body.ioc_patterns, [{ name: 'mirai', ttl: 64 }]);
+  t.deepEqual(cfg.body.ioc_patterns, [
+    { attack_name: 'memcached stats', attack_family: 'udp_flood', text: 'stats', protocol: 'udp', port: 11211 },
+  ]);
   t.like(cfg.body.baseline, { mean_pps: 51, p95_pps: 95, p99_pps: 99, samples: 100 });
 
   const rule = await request(srv.url, 'POST', '/api/v1/mitigations', {
