@@ -23,6 +23,9 @@ import { AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.ts';
 import { Outbox, type SpoolRecord } from './outbox.ts';
+import { createConsumers } from './packets/consumers.ts';
+import { SampleTap } from './packets/tap.ts';
+import type { SampleConsumer } from './packets/types.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
 import { applyCommand } from './rules.ts';
@@ -70,6 +73,9 @@ export class Agent {
   private lastPrune = 0;
   private nsCache: { pid?: string; missUntil?: number } = {};
   private readonly sampling: TalkerSampling | null;
+  /** The forensics over the kernel's packet samples (agent/packets). */
+  private readonly consumers: SampleConsumer[];
+  private readonly tap: SampleTap;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
   constructor(
@@ -102,6 +108,8 @@ export class Agent {
       cfg.talkerSamplesPerSec > 0
         ? new TalkerSampling(this.bw.config().talkerSamplePeriod, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
         : null;
+    this.consumers = createConsumers({ cfg, log });
+    this.tap = new SampleTap(this.bw, this.consumers);
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
       iface: cfg.iface,
@@ -135,6 +143,7 @@ export class Agent {
     this.outbox.start();
     this.heartbeat.start();
     this.configLoop.start();
+    this.tap.start();
     this.ticker = startTicker(
       this.cfg.tickMs,
       () => this.tick(),
@@ -192,6 +201,7 @@ export class Agent {
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
       if (this.auto && this.detector.flooding) this.autoStep(sample);
       this.adaptSampling(sample.pps, at);
+      this.tap.adapt(sample.pps, this.detector.active);
     } else {
       this.windowStart = at;
       this.windowBase = snap;
@@ -254,7 +264,9 @@ export class Agent {
   private onEvent(ev: DetectorEvent): void {
     this.stats.events++;
     const key = `${this.bootKey}-${ev.extension.seq}`;
-    this.outbox.push({ k: 'i', key, type: ev.type, fields: { ...ev.incident, attack_subtype: ev.extension.attack_subtype } });
+    for (const c of this.consumers) c.onIncident?.(ev, key);
+    const forensics = Object.assign({}, ...this.consumers.map((c) => c.reportFields?.() ?? {}));
+    this.outbox.push({ k: 'i', key, type: ev.type, fields: { ...ev.incident, attack_subtype: ev.extension.attack_subtype, ...forensics } });
     const info = {
       family: ev.incident.attack_family,
       subtype: ev.extension.attack_subtype,
@@ -341,6 +353,8 @@ export class Agent {
   /** First stage of shutdown: stop the tick and loops, flush, save, close the spool and the addon. */
   async stop(flushMs = 3_000): Promise<void> {
     await this.ticker?.stop();
+    this.tap.stop();
+    for (const c of this.consumers) await c.stop?.();
     await Promise.all([this.heartbeat.stop(), this.configLoop.stop()]);
     await this.outbox.stop(Date.now() + flushMs);
     this.saveState();

@@ -1,0 +1,16 @@
+/**
+ * The consumers of packet samples an agent runs, in one place: each
+ * forensics module adds its line here.
+ */
+import type { AgentConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { SampleConsumer } from './types.ts';
+
+export interface ConsumerContext {
+  cfg: AgentConfig;
+  log: Logger;
+}
+
+export function createConsumers(_ctx: ConsumerContext): SampleConsumer[] {
+  return [];
+}

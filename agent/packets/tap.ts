@@ -1,0 +1,89 @@
+/**
+ * The agent's end of the kernel's packet sample ring: samples are read as
+ * they come (the ring's fd is in libuv's loop), dated on the wall clock,
+ * parsed, and handed to every consumer. The rate follows the traffic: while
+ * calm about CALM_PER_SEC samples a second (a capture then starts with the
+ * seconds before onset), during an attack about ATTACK_PER_SEC, until the
+ * incident has had ATTACK_BUDGET samples; the kernel caps each CPU at its
+ * share either way, so a flood cannot flood user space.
+ */
+import type { Sample } from '../../native/index.ts';
+import { parseHead } from './head.ts';
+import type { PacketSample, SampleConsumer } from './types.ts';
+
+export const CALM_PER_SEC = 200;
+export const ATTACK_PER_SEC = 1000;
+export const ATTACK_BUDGET = 10_000;
+
+export interface SampleSource {
+  onSamples(cb: (samples: Sample[]) => void): void;
+  stopSamples(): void;
+  setSampling(period: number, maxPerSec?: number): void;
+  readonly info: { possibleCpus: number };
+}
+
+export class SampleTap {
+  private period = 0;
+  private perSec = 0;
+  private attackSamples = 0;
+  /** Wall ms and performance.now() minus monotonic ms, refreshed once a second. */
+  private offsetMs = 0;
+  private perfOffsetMs = 0;
+  private offsetAt = Number.NEGATIVE_INFINITY;
+  sampled = 0;
+
+  constructor(
+    private readonly source: SampleSource,
+    private readonly consumers: readonly SampleConsumer[],
+  ) {}
+
+  start(): void {
+    if (this.consumers.length === 0) return;
+    this.source.onSamples((raw) => this.deliver(raw));
+    this.adapt(0, false);
+  }
+
+  /** Each tick: the measured rate and whether an incident is open. */
+  adapt(pps: number, attack: boolean): void {
+    if (this.consumers.length === 0) return;
+    if (!attack) this.attackSamples = 0;
+    const target = attack && this.attackSamples < ATTACK_BUDGET ? ATTACK_PER_SEC : CALM_PER_SEC;
+    const period = Math.max(1, Math.round(pps / target));
+    // Re-set only on a real change (a factor of 2), so a noisy rate does not churn the config map.
+    if (this.perSec === target && period <= this.period * 2 && period * 2 >= this.period) return;
+    this.period = period;
+    this.perSec = target;
+    this.source.setSampling(period, Math.ceil((target * 2) / Math.max(1, this.source.info.possibleCpus)));
+  }
+
+  private deliver(raw: Sample[]): void {
+    const now = performance.now();
+    if (now - this.offsetAt > 1000) {
+      const mono = Number(process.hrtime.bigint()) / 1e6;
+      this.offsetMs = Date.now() - mono;
+      this.perfOffsetMs = performance.now() - mono;
+      this.offsetAt = now;
+    }
+    const batch: PacketSample[] = raw.map((s) => {
+      const mono = Number(s.timestampNs) / 1e6;
+      return {
+        monoNs: s.timestampNs,
+        wallMs: mono + this.offsetMs,
+        atMs: mono + this.perfOffsetMs,
+        length: s.length,
+        verdict: s.verdict,
+        data: s.data,
+        head: parseHead(s.data),
+      };
+    });
+    this.sampled += batch.length;
+    if (this.perSec === ATTACK_PER_SEC) this.attackSamples += batch.length;
+    for (const c of this.consumers) c.onSamples(batch);
+  }
+
+  stop(): void {
+    if (this.consumers.length === 0) return;
+    this.source.stopSamples();
+    this.source.setSampling(0);
+  }
+}
