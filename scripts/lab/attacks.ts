@@ -1,16 +1,25 @@
 // The attacks the lab plays, each from a real tool in the attacker namespace
 // and bounded in packets and seconds. `rule` is the drop rule an operator
-// would create through the user API to stop it.
+// would create through the user API to stop it. The HTTP flood and the
+// floods built from signature fixtures live in attacks-http.ts and
+// attacks-signatures.ts.
+import { HTTP_ATTACKS } from './attacks-http.ts';
+import { SIGNATURE_ATTACKS } from './attacks-signatures.ts';
 import type { Lab } from './topology.ts';
 import { type Flow, hping3, ipv4Packet, SPOOFED_PREFIX, SPOOFED_SOURCES, together, trafgen } from './traffic.ts';
 
-export type AttackKey = 'udp' | 'syn' | 'icmp' | 'dns' | 'multi';
+export type AttackKey = string;
 
 export interface Attack {
   key: AttackKey;
   title: string;
   /** The family Breakwater should report (SPEC attack_family). */
   family: string;
+  /** The sub-type it should report (extension attack_subtype), when the test checks it. */
+  subtype?: string;
+  /** The IOC matches (attack_name) it should report, and whether it is a botnet's; absent: none, and not. */
+  ioc?: readonly string[];
+  botnet?: boolean;
   tool: string;
   /** Starts the flood at about `pps` packets a second for `seconds`. */
   start(lab: Lab, pps: number, seconds: number): Flow;
@@ -96,6 +105,8 @@ export const ATTACKS: readonly Attack[] = [
     start: (lab, pps, seconds) => together([udpFlood(lab, pps / 2, seconds), synFlood(lab, pps / 2, seconds)]),
     rule: { source: SPOOFED_PREFIX },
   },
+  ...HTTP_ATTACKS,
+  ...SIGNATURE_ATTACKS,
 ];
 
 export function attackByKey(key: string): Attack {
