@@ -62,7 +62,10 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
       xmas: r('tcpXmas'),
     },
     fragmentsPps: r('fragments'),
+    malformedPps: r('malformed'),
+    droppedPps: r('dropped'),
     distinctSources: cur.distinctSources.current,
+    hll: cur.hll.current,
     ttlHistogram: histDelta(prev.ttlHistogram, cur.ttlHistogram),
     lengthHistogram: histDelta(prev.lengthHistogram, cur.lengthHistogram),
     windowMs: Math.max(t.intervalMs, t.windowMs),
@@ -102,6 +105,8 @@ export function toMetricSample(
     udp_pct: Math.min(100, pct(delta(p, c, 'udp'), packets)),
     icmp_pct: Math.min(100, pct(delta(p, c, 'icmp'), packets)),
     recorded_at: recordedAt.toISOString(),
+    fragments_pps: Math.round((delta(p, c, 'fragments') * 1000) / intervalMs),
+    dropped_pps: Math.round((delta(p, c, 'dropped') * 1000) / intervalMs),
   };
   if (connCount !== null) out.conn_count = connCount;
   return out;

@@ -14,3 +14,8 @@ export function estimateDistinct(registers: Uint8Array): number {
   if (raw <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
   return Math.round(raw);
 }
+
+/** Merges `regs` into `into` register by register (the estimate of the result is that of the union of both sets). */
+export function mergeRegisters(into: Uint8Array, regs: Uint8Array): void {
+  for (let i = 0; i < regs.length; i++) if (regs[i]! > into[i]!) into[i] = regs[i]!;
+}

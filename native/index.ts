@@ -47,6 +47,8 @@ export const limits = addon.limits;
 export interface Snapshot extends Omit<RawSnapshot, 'hllCurrent' | 'hllPrevious'> {
   /** Distinct source addresses (HyperLogLog, ~1.6% error) in this window and the last. */
   distinctSources: { current: number; previous: number };
+  /** The estimator's registers of this window and the last (a register-wise max of several is their union). */
+  hll: { current: Uint8Array; previous: Uint8Array };
 }
 
 export interface AttachOptions {
@@ -212,7 +214,11 @@ function allowPrefix(source: string) {
 
 function toSnapshot(raw: RawSnapshot): Snapshot {
   const { hllCurrent, hllPrevious, ...rest } = raw;
-  return { ...rest, distinctSources: { current: estimateDistinct(hllCurrent), previous: estimateDistinct(hllPrevious) } };
+  return {
+    ...rest,
+    distinctSources: { current: estimateDistinct(hllCurrent), previous: estimateDistinct(hllPrevious) },
+    hll: { current: hllCurrent, previous: hllPrevious },
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
  * histograms, peaks, the highest window count of each source and port, and
  * per-port packet estimates used to find reflection and DNS traffic.
  */
+import { mergeRegisters } from '../../native/hll.ts';
 import { FEATURES, type FeatureRates, featuresOf, zeroRates } from './profile.ts';
 import type { PortCount, TrafficSample } from './types.ts';
 
@@ -23,6 +24,12 @@ export interface Aggregate {
   /** Estimated packets in the talker window at the tick of maxDistinct. */
   windowPacketsAtMaxDistinct: number;
   srcPeak: Map<string, number>;
+  /** The register-wise maximum of the source estimator over the incident's windows: their union. */
+  hll: Uint8Array | null;
+  /** Packets of the incident that were IP fragments, could not be parsed, were dropped by rules. */
+  fragments: number;
+  malformed: number;
+  dropped: number;
   portPeak: Record<PortKind, Map<number, number>>;
   /** Estimated packets per port over the incident. */
   portPackets: Record<PortKind, Map<number, number>>;
@@ -40,6 +47,10 @@ export function emptyAggregate(): Aggregate {
     maxDistinct: 0,
     windowPacketsAtMaxDistinct: 0,
     srcPeak: new Map(),
+    hll: null,
+    fragments: 0,
+    malformed: 0,
+    dropped: 0,
     portPeak: { tcpDst: new Map(), udpDst: new Map(), udpSrc: new Map() },
     portPackets: { tcpDst: new Map(), udpDst: new Map(), udpSrc: new Map() },
   };
@@ -57,6 +68,13 @@ export function addSample(a: Aggregate, s: TrafficSample): void {
   s.lengthHistogram.forEach((v, i) => {
     if (i < 7) a.length[i] = (a.length[i] ?? 0) + v;
   });
+  a.fragments += s.fragmentsPps * sec;
+  a.malformed += s.malformedPps * sec;
+  a.dropped += s.droppedPps * sec;
+  if (s.hll) {
+    if (!a.hll || a.hll.length !== s.hll.length) a.hll = new Uint8Array(s.hll.length);
+    mergeRegisters(a.hll, s.hll);
+  }
   a.peakPps = Math.max(a.peakPps, s.pps);
   a.peakBps = Math.max(a.peakBps, s.bps);
   if (s.distinctSources >= a.maxDistinct) {

@@ -170,7 +170,7 @@ export class Detector {
     return {
       type,
       atMs,
-      incident: buildFields(inc.agg, c, inc.thresholds),
+      incident: buildFields(inc.agg, c, inc.thresholds, this.normalSources),
       extension: {
         seq: inc.seq,
         attack_subtype: c.subtype,

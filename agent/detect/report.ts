@@ -1,7 +1,14 @@
 /**
- * Builds the SPEC incident fields from an incident's aggregate. Fields the
- * kernel cannot know (geo, IOC matches, botnet) are sent empty, never guessed.
+ * Builds the SPEC incident fields, and the detector's extensions, from an
+ * incident's aggregate. Fields the counters cannot know (geo, IOC matches,
+ * botnet) are left empty, never guessed: the agent's forensics over packet
+ * samples fill them (agent/packets). The distinct sources are the union of
+ * the incident's windows (their estimator's registers merged), not the
+ * largest window's; a top source the agent saw in normal traffic before the
+ * attack is marked `normal`, so nobody blocks a legitimate client that
+ * happens to be the heaviest source of a spoofed flood.
  */
+import { estimateDistinct } from '../../native/hll.ts';
 import { type Aggregate, topOf } from './aggregate.ts';
 import type { Classification } from './classify.ts';
 import { peakRatio, severityOf } from './severity.ts';
@@ -23,7 +30,7 @@ const FLAG_NAMES = [
   ['XMAS', 'xmas'],
 ] as const;
 
-export function buildFields(a: Aggregate, c: Classification, thr: Thresholds): IncidentFields {
+export function buildFields(a: Aggregate, c: Classification, thr: Thresholds, normal: { has(ip: string): boolean }): IncidentFields {
   const fp = a.featurePackets;
   const l4 = fp.tcp + fp.udp + fp.icmp + fp.other;
   const pct = (n: number): number => (l4 > 0 ? Math.round((1000 * n) / l4) / 10 : 0);
@@ -47,11 +54,21 @@ export function buildFields(a: Aggregate, c: Classification, thr: Thresholds): I
     protocol_breakdown: { tcp: pct(fp.tcp), udp: pct(fp.udp), icmp: pct(fp.icmp), other: pct(fp.other) },
     tcp_flag_breakdown: flags,
     geo_breakdown: {},
-    source_ip_count: Math.round(a.maxDistinct),
-    top_src_ips: topOf(a.srcPeak, TOP_N).map(([ip, count]) => ({ ip, count: Math.round(count) })),
+    source_ip_count: a.hll ? estimateDistinct(a.hll) : Math.round(a.maxDistinct),
+    top_src_ips: topOf(a.srcPeak, TOP_N).map(([ip, count]) => ({
+      ip,
+      count: Math.round(count),
+      ...(normal.has(ip) ? { normal: true } : {}),
+    })),
     top_dst_ports: topOf(ports, TOP_N).map(([port, count]) => ({ port, count: Math.round(count) })),
     ioc_matches: [],
     spoofing_detected: spoof.spoofed,
     botnet_detected: false,
+    vectors: c.vectors.map((v) => ({ family: v.family, subtype: v.subtype, pps: Math.round(v.pps) })),
+    length_histogram: a.length.map(Math.round),
+    ttl_histogram: Object.fromEntries(a.ttl.flatMap((n, ttl) => (n >= 0.5 ? [[String(ttl), Math.round(n)]] : []))),
+    fragments: Math.round(a.fragments),
+    malformed: Math.round(a.malformed),
+    dropped: Math.round(a.dropped),
   };
 }

@@ -53,8 +53,17 @@ export interface TrafficSample {
   protoBps: ProtocolRates;
   tcpFlags: TcpFlagRates;
   fragmentsPps: number;
+  /** Packets the kernel could not parse in full, and packets its rules dropped, per second. */
+  malformedPps: number;
+  droppedPps: number;
   /** Distinct-source estimate (HyperLogLog) of the current talker window. */
   distinctSources: number;
+  /**
+   * The source estimator's registers of the current talker window
+   * (HyperLogLog, bpf/breakwater.h BW_HLL_REGS); an incident's register-wise
+   * maximum over its windows estimates its distinct sources (a union).
+   */
+  hll?: Uint8Array;
   /** Packets of the interval by received TTL / hop limit, 256 buckets. */
   ttlHistogram: readonly number[];
   /** Packets of the interval by length: 0-64, 65-128, 129-256, 257-512, 513-1024, 1025-1500, >1500. */
@@ -132,7 +141,9 @@ type SpecField =
   | 'ioc_matches'
   | 'spoofing_detected'
   | 'botnet_detected';
-export type IncidentFields = Required<Pick<ContractIncidentFields, SpecField>> & {
+/** And the extensions it fills (the report's sub-type travels in the event's extension). */
+type ExtensionField = 'vectors' | 'length_histogram' | 'ttl_histogram' | 'fragments' | 'malformed' | 'dropped';
+export type IncidentFields = Required<Pick<ContractIncidentFields, SpecField | ExtensionField>> & {
   protocol_breakdown: { tcp: number; udp: number; icmp: number; other: number };
 };
 

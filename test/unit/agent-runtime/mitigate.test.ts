@@ -96,6 +96,8 @@ function udpFlood(port: number, over: Partial<TrafficSample> = {}): TrafficSampl
     protoBps: { tcp: 0, udp: 0, icmp: 0, other: 0 },
     tcpFlags: { syn: 0, synack: 0, ack: 0, fin: 0, rst: 0, psh: 0, urg: 0, null: 0, xmas: 0 },
     fragmentsPps: 0,
+    malformedPps: 0,
+    droppedPps: 0,
     distinctSources: 60_000,
     ttlHistogram: [],
     lengthHistogram: [],

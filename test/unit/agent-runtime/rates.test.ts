@@ -15,6 +15,7 @@ function snap(c: Partial<Snapshot['counters']>, extra: Partial<Snapshot> = {}): 
     topPorts: [],
     talkersCut: 0,
     distinctSources: { current: 0, previous: 0 },
+    hll: { current: new Uint8Array(4096), previous: new Uint8Array(4096) },
     ...extra,
   };
 }
@@ -60,7 +61,7 @@ test('a counter that went backwards (program replaced) counts from zero', (t) =>
 
 test('metrics sample: SPEC fields, percentages, conn_count only when known', (t) => {
   const a = snap({ packets: 0 });
-  const b = snap({ packets: 3000, bytes: 300_000, tcp: 1000, udp: 1500, icmp: 499 });
+  const b = snap({ packets: 3000, bytes: 300_000, tcp: 1000, udp: 1500, icmp: 499, fragments: 300, dropped: 1200 });
   const m = toMetricSample(a, b, 1500, new Date('2025-01-01T00:00:00Z'), 17);
   t.deepEqual(m, {
     pps: 2000,
@@ -70,6 +71,8 @@ test('metrics sample: SPEC fields, percentages, conn_count only when known', (t)
     icmp_pct: 16.63,
     conn_count: 17,
     recorded_at: '2025-01-01T00:00:00.000Z',
+    fragments_pps: 200,
+    dropped_pps: 800,
   });
   const idle = toMetricSample(a, a, 1000, new Date(0), null);
   t.is(idle.pps, 0);

@@ -62,6 +62,8 @@ export function sample(t: number, comps: readonly Component[], intervalMs = TICK
     protoBps: { tcp: 0, udp: 0, icmp: 0, other: 0 },
     tcpFlags: { syn: 0, synack: 0, ack: 0, fin: 0, rst: 0, psh: 0, urg: 0, null: 0, xmas: 0 },
     fragmentsPps: 0,
+    malformedPps: 0,
+    droppedPps: 0,
     distinctSources: 0,
     windowMs: 1000,
     ttlHistogram: [],
@@ -112,9 +114,20 @@ export function sample(t: number, comps: readonly Component[], intervalMs = TICK
 }
 
 /** Pushes one tick every TICK ms in (from, to], traffic given by `at(t)`; returns all events. */
-export function run(d: Detector, from: number, to: number, at: (t: number) => Component[]): DetectorEvent[] {
+/** Runs ticks from `from` to `to` through the detector; `edit` may change each sample before it goes in. */
+export function run(
+  d: Detector,
+  from: number,
+  to: number,
+  at: (t: number) => Component[],
+  edit?: (s: TrafficSample) => void,
+): DetectorEvent[] {
   const out: DetectorEvent[] = [];
-  for (let t = from + TICK; t <= to; t += TICK) out.push(...d.push(sample(t, at(t))));
+  for (let t = from + TICK; t <= to; t += TICK) {
+    const s = sample(t, at(t));
+    edit?.(s);
+    out.push(...d.push(s));
+  }
   return out;
 }
 

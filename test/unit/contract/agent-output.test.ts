@@ -9,6 +9,7 @@ import { toMetricSample } from '../../../agent/rates.ts';
 import { applyCommand, type RuleTable } from '../../../agent/rules.ts';
 import { resolvePolicy } from '../../../contract/commands/index.ts';
 import * as A from '../../../contract/wire/agent.ts';
+import { COUNTER_NAMES } from '../../../native/counters.ts';
 import type { Snapshot } from '../../../native/index.ts';
 import { normal, run } from '../agent/traffic.ts';
 
@@ -22,8 +23,9 @@ function accepts(
   t.true(r.success, `${what}: ${JSON.stringify(r.error?.issues)}`);
 }
 
+const zero = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0]));
 const snap = (packets: number, bytes: number, tcp: number, udp: number, icmp: number) =>
-  ({ counters: { packets, bytes, tcp, udp, icmp } }) as unknown as Snapshot;
+  ({ counters: { ...zero, packets, bytes, tcp, udp, icmp, fragments: packets / 10, dropped: packets / 2 } }) as unknown as Snapshot;
 
 test('metric samples built from snapshots, alone and as a batch', (t) => {
   const a = snap(0, 0, 0, 0, 0);
