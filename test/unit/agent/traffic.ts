@@ -113,8 +113,7 @@ export function sample(t: number, comps: readonly Component[], intervalMs = TICK
   return s;
 }
 
-/** Pushes one tick every TICK ms in (from, to], traffic given by `at(t)`; returns all events. */
-/** Runs ticks from `from` to `to` through the detector; `edit` may change each sample before it goes in. */
+/** Pushes one tick every TICK ms in (from, to], traffic given by `at(t)` (`edit` may change each sample); returns all events. */
 export function run(
   d: Detector,
   from: number,
