@@ -107,6 +107,17 @@ export async function renderMetrics(
     'Active connections per node.',
     current((n) => n.conn_count),
   );
+  // Extension series (not SPEC's): fragments and packets the kernel's rules dropped, a second.
+  nodeGauge(
+    'node_fragments_pps',
+    'IP fragments per second per node (extension).',
+    current((n) => n.fragments_pps),
+  );
+  nodeGauge(
+    'node_dropped_pps',
+    "Packets per second per node dropped by the node's XDP rules (extension).",
+    current((n) => n.dropped_pps),
+  );
   nodeGauge('node_baseline_avg_pps', 'Baseline average packets per second per node.', (n) => n.mean_pps);
   nodeGauge('node_baseline_p95_pps', 'Baseline 95th percentile packets per second per node.', (n) => n.p95_pps);
   nodeGauge('node_baseline_p99_pps', 'Baseline 99th percentile packets per second per node.', (n) => n.p99_pps);

@@ -28,5 +28,7 @@ export function toRows(nodeId: number, list: SampleInput[], now = Date.now()): S
     udp_pct: s.udp_pct ?? null,
     icmp_pct: s.icmp_pct ?? null,
     conn_count: s.conn_count ?? null,
+    fragments_pps: s.fragments_pps ?? null,
+    dropped_pps: s.dropped_pps ?? null,
   }));
 }

@@ -1,25 +1,31 @@
 // Incidents and their timeline. A node has at most one open incident (a
 // partial unique index): a report while one is open updates it.
+import type { z } from 'zod';
+import type { incidentReport } from '../../contract/wire/agent.ts';
 import type { Queryable } from '../db.ts';
 import { incidentPcaps } from './pcaps.ts';
 
-export interface IncidentReport {
-  attack_family: string;
-  severity: string;
-  peak_pps?: number;
-  peak_bps?: number;
-  source_ip_count?: number;
-  spoofing_detected?: boolean;
-  botnet_detected?: boolean;
-  protocol_breakdown?: Record<string, number>;
-  tcp_flag_breakdown?: Record<string, number>;
-  geo_breakdown?: Record<string, number>;
-  top_src_ips?: { ip: string; count: number }[];
-  top_dst_ports?: { port: number; count: number }[];
-  ioc_matches?: unknown[];
-}
+/** A report as the contract's schema gives it (contract/wire/agent.ts incidentReport), without its incident_id. */
+export type IncidentReport = Omit<z.output<typeof incidentReport>, 'incident_id'>;
 
-const detailKeys = ['protocol_breakdown', 'tcp_flag_breakdown', 'geo_breakdown', 'top_src_ips', 'top_dst_ports', 'ioc_matches'] as const;
+/** Report fields kept in `details` (jsonb): SPEC's breakdowns and lists, and the extensions. */
+const detailKeys = [
+  'protocol_breakdown',
+  'tcp_flag_breakdown',
+  'geo_breakdown',
+  'top_src_ips',
+  'top_dst_ports',
+  'ioc_matches',
+  'attack_subtype',
+  'vectors',
+  'length_histogram',
+  'ttl_histogram',
+  'fragments',
+  'malformed',
+  'dropped',
+  'geo_spoofed',
+  'sampled_packets',
+] as const;
 const details = (r: IncidentReport) =>
   JSON.stringify(Object.fromEntries(detailKeys.filter((k) => r[k] !== undefined).map((k) => [k, r[k]])));
 

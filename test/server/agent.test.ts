@@ -354,3 +354,40 @@ each('config: threshold, baseline, IOC patterns, pending commands until acknowle
     409,
   );
 });
+
+each('incident extensions: sub-type, vectors, histograms, counts and IOC matches are stored and come back', async (t, srv) => {
+  const { ws, node } = await setup(srv);
+  const ext = {
+    attack_subtype: 'memcached_reflection',
+    vectors: [{ family: 'udp_flood', subtype: 'memcached_reflection', pps: 40_000 }],
+    length_histogram: [0, 0, 0, 0, 0, 900, 100],
+    ttl_histogram: { '52': 700, '53': 300 },
+    fragments: 7_500,
+    malformed: 3,
+    dropped: 1_000,
+    geo_spoofed: false,
+    sampled_packets: 1_000,
+    geo_breakdown: { US: 600, DE: 400 },
+    ioc_matches: [{ attack_name: 'memcached response', attack_family: 'udp_flood', count: 640, source: 'builtin' }],
+    top_src_ips: [{ ip: '198.19.0.1', count: 10, normal: true }],
+  };
+  const r = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: agentHeaders(node),
+    json: { attack_family: 'udp_flood', severity: 'high', ...ext },
+  });
+  t.is(r.status, 201, JSON.stringify(r.body));
+  const inc = (await request(srv.url, 'GET', `/api/v1/incidents/${r.body.incident_id}`, { headers: bearer(ws.token) })).body;
+  t.deepEqual(inc.details, ext);
+  const bad = await request(srv.url, 'POST', '/api/v1/agent/incident', {
+    headers: agentHeaders(node),
+    json: { attack_family: 'udp_flood', severity: 'high', ttl_histogram: { '256': 1 } },
+  });
+  t.is(bad.status, 400);
+  t.regex(bad.body.error.message, /^ttl_histogram/);
+  await request(srv.url, 'POST', '/api/v1/agent/metrics', {
+    headers: agentHeaders(node),
+    json: { pps: 5, bps: 40, fragments_pps: 2, dropped_pps: 3 },
+  });
+  const series = (await request(srv.url, 'GET', `/api/v1/nodes/${node.id}/metrics`, { headers: bearer(ws.token) })).body.samples;
+  t.like(series.at(-1), { pps: 5, fragments_pps: 2, dropped_pps: 3 });
+});

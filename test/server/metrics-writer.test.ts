@@ -33,6 +33,8 @@ const sample = (node: number): Sample => ({
   udp_pct: null,
   icmp_pct: null,
   conn_count: null,
+  fragments_pps: null,
+  dropped_pps: null,
 });
 
 test('idle: at once; under load: one statement per interval for everything queued', async (t) => {

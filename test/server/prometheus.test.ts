@@ -104,7 +104,7 @@ async function scene(srv: RunningServer) {
   await srv.runMaintenance();
   await request(srv.url, 'POST', '/api/v1/agent/metrics', {
     headers: agentHeaders(b),
-    json: { pps: 1234, bps: 98720, tcp_pct: 60, udp_pct: 30, icmp_pct: 10, conn_count: 77 },
+    json: { pps: 1234, bps: 98720, tcp_pct: 60, udp_pct: 30, icmp_pct: 10, conn_count: 77, fragments_pps: 12, dropped_pps: 400 },
   });
   await request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(a), json: {} });
   await request(srv.url, 'POST', '/api/v1/agent/incident', {
@@ -144,6 +144,8 @@ each('every SPEC metric, with labels and tenant_id, right values, passes promtoo
   t.is(value(text, 'node_udp_pct', nb), 30);
   t.is(value(text, 'node_icmp_pct', nb), 10);
   t.is(value(text, 'node_connections', nb), 77);
+  t.is(value(text, 'node_fragments_pps', nb), 12, 'extension series');
+  t.is(value(text, 'node_dropped_pps', nb), 400, 'extension series');
   t.is(value(text, 'node_baseline_avg_pps', nb), 50.5);
   t.is(value(text, 'node_baseline_p95_pps', nb), 95.05);
   t.is(value(text, 'node_baseline_p99_pps', nb), 99.01);
