@@ -61,6 +61,13 @@ export const SETTINGS = {
   ),
   onlineSeconds: i(90, 'BREAKWATER_ONLINE_SECONDS', 'online-seconds', 'a node is online when heard from within this many seconds', 1),
   poolSize: i(10, 'BREAKWATER_POOL_SIZE', 'pool-size', 'connections to an external PostgreSQL', 1),
+  incidentSilenceMinutes: i(
+    10,
+    'BREAKWATER_INCIDENT_SILENCE_MINUTES',
+    'incident-silence-minutes',
+    'an open incident whose node has sent nothing for this long is resolved by maintenance, with the reason; 0 never',
+    0,
+  ),
   authFailuresPerMinute: i(
     20,
     'BREAKWATER_AUTH_FAILURES_PER_MINUTE',

@@ -6,6 +6,7 @@
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db.ts';
 import type { Logger } from './log.ts';
+import { resolveSilent } from './sql/incidents.ts';
 import { enforceRetention, recomputeBaselines, rollup, tryLockRound } from './sql/maintenance.ts';
 import { deleteAbandonedPcaps } from './sql/pcaps.ts';
 
@@ -19,19 +20,22 @@ export interface MaintenanceResult {
   baselines: number;
   /** Captures whose upload never finished (the process died mid-upload), removed an hour on. */
   abandonedPcaps: number;
+  /** Open incidents of nodes silent past incidentSilenceMinutes, resolved. */
+  silentResolved: number;
 }
 
 /** One round; `ran` is false when another process holds the lock. */
 export async function runMaintenance(db: Db, cfg: ServerConfig): Promise<MaintenanceResult> {
   return db.withTransaction(async (client) => {
     if (!(await tryLockRound(client, LOCK_KEY)))
-      return { ran: false, rolledUp: 0, rawDeleted: 0, rollupsDeleted: 0, baselines: 0, abandonedPcaps: 0 };
+      return { ran: false, rolledUp: 0, rawDeleted: 0, rollupsDeleted: 0, baselines: 0, abandonedPcaps: 0, silentResolved: 0 };
     const lookback = Math.max(2, Math.ceil((2 * cfg.maintenanceIntervalSeconds) / 60));
     const rolledUp = await rollup(client, lookback);
     const [rawDeleted, rollupsDeleted] = await enforceRetention(client, cfg.rawRetentionHours, cfg.rollupRetentionDays);
     const baselines = await recomputeBaselines(client, cfg.baselineWindowMinutes);
     const abandonedPcaps = await deleteAbandonedPcaps(client, 60);
-    return { ran: true, rolledUp, rawDeleted, rollupsDeleted, baselines, abandonedPcaps };
+    const silentResolved = cfg.incidentSilenceMinutes > 0 ? await resolveSilent(client, cfg.incidentSilenceMinutes) : 0;
+    return { ran: true, rolledUp, rawDeleted, rollupsDeleted, baselines, abandonedPcaps, silentResolved };
   });
 }
 

@@ -97,6 +97,30 @@ export async function resolve(client: Queryable, nodeId: number, incidentId: num
   return 'resolved';
 }
 
+/**
+ * Resolves the open incidents of nodes silent for `minutes` (no heartbeat,
+ * sample or report since): an agent that died mid-attack would otherwise
+ * leave its node "under attack" until its next attack. Returns how many.
+ */
+export async function resolveSilent(db: Queryable, minutes: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `WITH silent AS (
+       UPDATE incidents i SET status = 'resolved', resolved_at = now(), updated_at = now()
+       FROM nodes n
+       WHERE i.node_id = n.id AND i.status = 'open'
+         AND greatest(n.last_seen_at, i.updated_at, (SELECT l.received_at FROM node_last_sample l WHERE l.node_id = n.id))
+             < now() - make_interval(mins => $1)
+       RETURNING i.id
+     ), ev AS (
+       INSERT INTO incident_events (incident_id, kind, data)
+       SELECT id, 'resolved', jsonb_build_object('reason', 'node_silent', 'minutes', $1::int) FROM silent
+     )
+     SELECT count(*)::int AS n FROM silent`,
+    [minutes],
+  );
+  return rows[0]!.n;
+}
+
 export async function addEvent(db: Queryable, incidentId: number, kind: string, data: object): Promise<void> {
   await db.query('INSERT INTO incident_events (incident_id, kind, data) VALUES ($1, $2, $3::jsonb)', [
     incidentId,

@@ -156,3 +156,33 @@ each('migrations: applied once, recorded with hashes, an edited migration is ref
     await Promise.all(dbs.map((db) => db.close()));
   }
 });
+
+each.serial(
+  'an open incident of a node silent past incidentSilenceMinutes is resolved, with the reason; a live one is not',
+  async (t, srv) => {
+    const { ws, node } = await setup(srv);
+    const live = await srv.admin.createNode(ws.id, 'live');
+    const open = async (n: { id: number }, quietMinutes: number) => {
+      const { rows } = await srv.db.query(
+        `INSERT INTO incidents (node_id, attack_family, severity, opened_at, updated_at)
+       VALUES ($1, 'udp_flood', 'high', now() - make_interval(mins => $2), now() - make_interval(mins => $2)) RETURNING id`,
+        [n.id, quietMinutes],
+      );
+      await srv.db.query('UPDATE nodes SET last_seen_at = now() - make_interval(mins => $2) WHERE id = $1', [n.id, quietMinutes]);
+      return rows[0].id as number;
+    };
+    const dead = await open(node, 30);
+    const alive = await open(live, 30);
+    await request(srv.url, 'POST', '/api/v1/agent/heartbeat', { headers: agentHeaders(live), json: {} }); // heard from just now
+    const r = await srv.runMaintenance();
+    t.true(r.silentResolved >= 1);
+    const status = async (id: number) => (await srv.db.query('SELECT status FROM incidents WHERE id = $1', [id])).rows[0].status;
+    t.is(await status(dead), 'resolved');
+    t.is(await status(alive), 'open', 'its node is heard from');
+    const { rows: events } = await srv.db.query(`SELECT data FROM incident_events WHERE incident_id = $1 AND kind = 'resolved'`, [dead]);
+    t.deepEqual(
+      events.map((e) => e.data),
+      [{ reason: 'node_silent', minutes: srv.config.incidentSilenceMinutes }],
+    );
+  },
+);

@@ -21,6 +21,7 @@ test('defaults', (t) => {
     maintenanceIntervalSeconds: 300,
     onlineSeconds: 90,
     poolSize: 10,
+    incidentSilenceMinutes: 10,
     authFailuresPerMinute: 20,
     nodeSamplesPerSecond: 60,
     logLevel: 'info',
