@@ -28,6 +28,7 @@ import { SampleTap } from './packets/tap.ts';
 import type { SampleConsumer } from './packets/types.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
+import { OpenIncident } from './resume.ts';
 import { applyCommand } from './rules.ts';
 import { DEFAULT_SAMPLING, onceWeight, TalkerSampling } from './sampling.ts';
 import { Spool } from './spool.ts';
@@ -76,6 +77,8 @@ export class Agent {
   /** The forensics over the kernel's packet samples (agent/packets). */
   private readonly consumers: SampleConsumer[];
   private readonly tap: SampleTap;
+  /** The incident open across a restart (agent/resume.ts). */
+  private readonly open: OpenIncident;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
 
   constructor(
@@ -108,6 +111,11 @@ export class Agent {
       cfg.talkerSamplesPerSec > 0
         ? new TalkerSampling(this.bw.config().talkerSamplePeriod, { ...DEFAULT_SAMPLING, targetPerSec: cfg.talkerSamplesPerSec })
         : null;
+    this.open = new OpenIncident(path.join(cfg.stateDir, 'open-incident.json'), cfg.resolveHoldMs + 3000);
+    if (this.open.pending)
+      log.info('an incident was open when the agent last stopped: resumed if the attack goes on, else resolved', {
+        key: this.open.pending,
+      });
     this.consumers = createConsumers({ cfg, log });
     this.tap = new SampleTap(this.bw, this.consumers);
     const info = this.bw.info;
@@ -201,6 +209,11 @@ export class Agent {
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
       if (this.auto && this.detector.flooding) this.autoStep(sample);
       this.adaptSampling(sample.pps, at);
+      const left = this.open.expired(this.detector.active);
+      if (left) {
+        this.outbox.push({ k: 'i', key: left.key, type: 'resolved', fields: left.fields });
+        this.log.info('the incident open when the agent last stopped is over: resolved', { key: left.key });
+      }
       this.tap.adapt(sample.pps, this.detector.active);
     } else {
       this.windowStart = at;
@@ -263,10 +276,13 @@ export class Agent {
 
   private onEvent(ev: DetectorEvent): void {
     this.stats.events++;
-    const key = `${this.bootKey}-${ev.extension.seq}`;
+    const { key, resumed } = this.open.keyFor(ev.type, ev.extension.seq, `${this.bootKey}-${ev.extension.seq}`);
+    if (resumed) this.log.info('resumed the incident that was open when the agent last stopped', { key });
     for (const c of this.consumers) c.onIncident?.(ev, key);
     const forensics = Object.assign({}, ...this.consumers.map((c) => c.reportFields?.() ?? {}));
-    this.outbox.push({ k: 'i', key, type: ev.type, fields: { ...ev.incident, attack_subtype: ev.extension.attack_subtype, ...forensics } });
+    const fields = { ...ev.incident, attack_subtype: ev.extension.attack_subtype, ...forensics };
+    this.outbox.push({ k: 'i', key, type: ev.type, fields });
+    this.open.record(ev.type, key, fields);
     const info = {
       family: ev.incident.attack_family,
       subtype: ev.extension.attack_subtype,
