@@ -337,6 +337,7 @@ export class Agent {
 
   private async pollConfig(): Promise<void> {
     const c = await this.client.request<Partial<ConfigReply>>('GET', '/config');
+    for (const consumer of this.consumers) consumer.onConfig?.(c);
     const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
     this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
     const pending = c.pending_commands ?? [];

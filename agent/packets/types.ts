@@ -4,7 +4,7 @@
  * implements. Consumers are created in consumers.ts and driven by the agent:
  * samples as they arrive, incident events as the detector makes them.
  */
-import type { IncidentReport } from '../../contract/wire/agent.ts';
+import type { ConfigReply, IncidentReport } from '../../contract/wire/agent.ts';
 import type { Sample } from '../../native/index.ts';
 import type { DetectorEvent } from '../detect/index.ts';
 import type { Head } from './head.ts';
@@ -30,6 +30,8 @@ export interface SampleConsumer {
   onSamples(batch: readonly PacketSample[]): void;
   /** The detector's events; key names the incident for the agent (and its spool). */
   onIncident?(ev: DetectorEvent, key: string): void;
+  /** Each config poll's reply (GET /config: ioc_patterns, ...). */
+  onConfig?(config: Partial<ConfigReply>): void;
   /** What this consumer adds to the report of the current incident (SPEC fields and extensions). */
   reportFields?(): Partial<IncidentReport>;
   /** The agent stops: flush what must not be lost. */
