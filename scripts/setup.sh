@@ -17,6 +17,7 @@ die() { say "$*"; exit 1; }
 PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool linux-libc-dev
   iproute2 iputils-ping xdp-tools netsniff-ng hping3 tcpreplay tshark
+  nghttp2-client nftables
   postgresql prometheus
 )
 

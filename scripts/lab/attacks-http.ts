@@ -1,5 +1,118 @@
-// The lab's HTTP flood: many client addresses of the attacker namespace
-// completing handshakes and sending requests to the victim's web server.
+// The lab's HTTP flood: h2load (Debian's nghttp2-client) in the attacker
+// namespace opens many keep-alive connections to the victim's web server and
+// sends requests on each at a bot's pace. h2load, like wrk and ab, connects
+// from one address; source NAT in the attacker namespace gives each new
+// connection a client address drawn at random from HTTP_CLIENTS (nftables'
+// numgen over a map of the 254 addresses), so the victim sees 254 clients
+// completing handshakes. `snat to <first>-<last>` would not spread them: the
+// kernel picks a range's address by a hash of the original source and
+// destination, the same one for every connection (measured: 1 address of 254).
+// The NAT table lives in the attacker namespace only while the flood runs (the
+// lab removes the namespace anyway), so no other attack is connection-tracked.
 import type { Attack } from './attacks.ts';
+import { HTTP_CLIENTS, type Lab } from './topology.ts';
+import { type Flow, watch } from './traffic.ts';
 
-export const HTTP_ATTACKS: readonly Attack[] = [];
+/** Requests a second on each connection: a bot's pace, not a benchmark's. */
+const REQUESTS_PER_CONNECTION_SECOND = 3;
+/**
+ * Packets the victim receives per request on a keep-alive connection: the
+ * request and the ACK of its answer, plus the handshakes and closes (about
+ * 5%); measured in the lab.
+ */
+const PACKETS_PER_REQUEST = 2.3;
+/** h2load's connection ramp step (its --rate-period). */
+const RAMP_STEP_MS = 10;
+const TABLE = 'bwhttp';
+
+export interface HttpFloodPlan {
+  /** Connections, opened over one request period so that their requests interleave. */
+  connections: number;
+  connectionsPerStep: number;
+  /** All requests of the flood: each connection's share, at REQUESTS_PER_CONNECTION_SECOND. */
+  requests: number;
+  requestsPerSecond: number;
+}
+
+/** How many connections and requests make about `pps` packets a second at the victim for `seconds`. */
+export function httpFloodPlan(pps: number, seconds: number): HttpFloodPlan {
+  const rate = REQUESTS_PER_CONNECTION_SECOND;
+  const connections = Math.max(1, Math.round(pps / PACKETS_PER_REQUEST / rate));
+  const steps = 1000 / rate / RAMP_STEP_MS;
+  return {
+    connections,
+    connectionsPerStep: Math.max(1, Math.ceil(connections / steps)),
+    requests: connections * Math.max(1, Math.round(rate * seconds)),
+    requestsPerSecond: connections * rate,
+  };
+}
+
+/** The attacker namespace's source NAT: the attacker's connections to the victim's port 80 get a random client address each. */
+function natRules(lab: Lab): string {
+  const [a, b, c] = HTTP_CLIENTS.split('.');
+  const map = Array.from({ length: 254 }, (_, i) => `${i} : ${a}.${b}.${c}.${i + 1}`).join(', ');
+  // Declaring, deleting and declaring again: one atomic load that replaces a leftover table.
+  return `table ip ${TABLE}
+delete table ip ${TABLE}
+table ip ${TABLE} {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr ${lab.attackerIp} ip daddr ${lab.victimIp} tcp dport 80 snat ip to numgen random mod 254 map { ${map} }
+  }
+}
+`;
+}
+
+export interface HttpFlow extends Flow {
+  /** h2load's last lines of output (its summary once it ended by itself). */
+  output(): string;
+}
+
+/**
+ * About `pps` packets a second of HTTP requests for `seconds`: bounded in
+ * connections and requests (h2load's -c and -n) and in time (`timeout`
+ * ends it `seconds` + 0.3 s after its start, also when a drop rule stalls
+ * its connections).
+ */
+export function httpFlood(lab: Lab, pps: number, seconds: number): HttpFlow {
+  const plan = httpFloodPlan(pps, seconds);
+  lab.exec(lab.attackerNs, ['nft', '-f', '-'], { input: natRules(lab), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = lab.spawn(
+    lab.attackerNs,
+    [
+      'timeout',
+      String(seconds + 0.3),
+      'h2load',
+      '--h1',
+      ...['-c', String(plan.connections), '-n', String(plan.requests)],
+      ...['-r', String(plan.connectionsPerStep), '--rate-period', `${RAMP_STEP_MS}ms`],
+      ...['--rps', String(REQUESTS_PER_CONNECTION_SECOND)],
+      `http://${lab.victimIp}/`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
+  const flow = watch(child, 'h2load');
+  const done = flow.done.finally(() => {
+    try {
+      lab.exec(lab.attackerNs, ['nft', 'delete', 'table', 'ip', TABLE]);
+    } catch {
+      /* the namespace is gone already */
+    }
+  });
+  done.catch(() => {});
+  return { done, stop: flow.stop, output: () => out };
+}
+
+export const HTTP_ATTACKS: readonly Attack[] = [
+  {
+    key: 'http',
+    title: 'HTTP flood: keep-alive requests from 254 clients',
+    family: 'http_flood',
+    subtype: 'http',
+    tool: 'h2load',
+    start: httpFlood,
+    rule: { source: HTTP_CLIENTS, protocol: 'tcp' },
+  },
+];

@@ -8,6 +8,9 @@
 //   victim   bwv-ID  bwvID  198.18.S.1/24
 //   attacker bwa-ID  bwaID  198.18.S.2/24 (attacker), 198.18.S.3/24 (legitimate client)
 //   spoofed sources: 198.19.0.0/16 (inside the lab range, never routed anywhere)
+//   HTTP flood clients: 198.19.80.0/24, source NAT of the attacker's
+//     connections (attacks-http.ts); the victim routes them via 198.18.S.2
+//     (a static neighbour), so it can answer them and they never leave the lab
 import { type ChildProcess, type ExecFileSyncOptions, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { until } from './wait.ts';
@@ -24,12 +27,17 @@ export interface Lab {
   /** A second address in the attacker namespace that only legitimate traffic uses. */
   clientIp: string;
   victimMac: string;
+  /** The HTTP flood's client addresses (routed back to the attacker namespace). */
+  httpClients: string;
   /** Runs a command inside a namespace; returns stdout. */
   exec(ns: string, cmd: string[], opts?: ExecFileSyncOptions): string;
   /** Starts a long-running command inside a namespace. */
   spawn(ns: string, cmd: string[], opts?: SpawnOptions): ChildProcess;
   destroy(): void;
 }
+
+/** The HTTP flood's clients: one prefix for every lab, so an attack's drop rule can name it. */
+export const HTTP_CLIENTS = '198.19.80.0/24';
 
 /** Breakwater's pins for interfaces of a namespace (native/program.cc's layout). */
 export const PIN_ROOT = '/sys/fs/bpf/breakwater';
@@ -111,6 +119,7 @@ export function createLab(id: string, subnet = 10): Lab {
     attackerIp,
     clientIp,
     victimMac: '',
+    httpClients: HTTP_CLIENTS,
     exec: (ns, cmd, opts) => execFileSync('ip', inNs(ns, cmd), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as string,
     spawn: (ns, cmd, opts) => spawn('ip', inNs(ns, cmd), { stdio: ['ignore', 'ignore', 'pipe'], ...opts }),
     destroy: () => {
@@ -140,6 +149,10 @@ export function createLab(id: string, subnet = 10): Lab {
     lab.exec(attackerNs, ['ip', 'neigh', 'replace', victimIp, 'lladdr', lab.victimMac, 'dev', attackerIf, 'nud', 'permanent']);
     for (const a of [attackerIp, clientIp])
       lab.exec(victimNs, ['ip', 'neigh', 'replace', a, 'lladdr', attackerMac, 'dev', victimIf, 'nud', 'permanent']);
+    // The HTTP flood's clients sit behind the attacker's address, a static
+    // neighbour: the victim answers them over the veth, never with ARP, and
+    // the rest of 198.19.0.0/16 still meets the blackhole.
+    lab.exec(victimNs, ['ip', 'route', 'add', HTTP_CLIENTS, 'via', attackerIp, 'dev', victimIf]);
   } catch (e) {
     lab.destroy();
     throw e;

@@ -12,7 +12,8 @@ export interface Flow {
   stop(): void;
 }
 
-function watch(child: ChildProcess, what: string, okCodes: number[] = [0]): Flow {
+/** A child process as a Flow: done when it exits (its timeout or a stop() is no failure), stop() ends it. */
+export function watch(child: ChildProcess, what: string, okCodes: number[] = [0]): Flow {
   let err = '';
   let stopped = false;
   child.stderr?.on('data', (d) => (err = (err + d).slice(-2000)));
