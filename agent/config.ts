@@ -98,6 +98,13 @@ export const SCHEMA = {
     'talker samples a second the sampling period aims at (1 in 1..64 packets); 0 keeps 1 in 64',
     0,
   ),
+  captureMaxBytes: i(
+    16 * 1024 * 1024,
+    'BREAKWATER_CAPTURE_MAX_BYTES',
+    'capture-max-bytes',
+    'pcapng capture per incident (packet heads from before the onset to the resolve, uploaded to the incident), bytes; 0: none',
+    0,
+  ),
   resolveHoldMs: i(
     10_000,
     'BREAKWATER_RESOLVE_HOLD_MS',

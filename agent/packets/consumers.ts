@@ -2,6 +2,7 @@
  * The consumers of packet samples an agent runs, in one place: each
  * forensics module adds its line here.
  */
+import { createCapture } from '../capture/index.ts';
 import type { AgentConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { SampleConsumer } from './types.ts';
@@ -11,6 +12,6 @@ export interface ConsumerContext {
   log: Logger;
 }
 
-export function createConsumers(_ctx: ConsumerContext): SampleConsumer[] {
-  return [];
+export function createConsumers(ctx: ConsumerContext): SampleConsumer[] {
+  return [createCapture(ctx)];
 }
