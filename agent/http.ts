@@ -1,7 +1,9 @@
 /**
  * The agent's client of /api/v1/agent: auth headers, MessagePack (JSON until
  * the server has shown it speaks MessagePack, and again if it stops), and
- * errors that carry the status and Retry-After for the backoff helper.
+ * errors that carry the status and Retry-After for the backoff helper. A
+ * FormData body goes as multipart/form-data, encoded by Node's own fetch
+ * (undici), which streams a file-backed Blob from disk.
  */
 import { Packr } from 'msgpackr';
 import { JSON_TYPE, MSGPACK_TYPE as MSGPACK, PACKR_OPTIONS } from '../contract/codec.ts';
@@ -56,21 +58,28 @@ export class AgentClient {
     return this.msgpack;
   }
 
-  async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, opts: { timeoutMs?: number } = {}): Promise<T> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.o.apiKey}`,
       'x-node-uuid': this.o.nodeUuid,
       accept: this.format === 'json' ? JSON_TYPE : `${MSGPACK}, ${JSON_TYPE};q=0.5`,
     };
-    let payload: Uint8Array<ArrayBuffer> | string | undefined;
-    if (body !== undefined) {
+    let payload: Uint8Array<ArrayBuffer> | string | FormData | undefined;
+    if (body instanceof FormData) {
+      payload = body; // fetch sets the multipart type and its boundary
+    } else if (body !== undefined) {
       headers['content-type'] = this.msgpack ? MSGPACK : JSON_TYPE;
       payload = this.msgpack ? new Uint8Array(packr.pack(body)) : JSON.stringify(body);
     }
     let res: Response;
     const sent = Date.now();
     try {
-      res = await fetch(this.base + path, { method, headers, body: payload, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? this.o.timeoutMs ?? 10_000),
+      });
     } catch (e) {
       throw new HttpError(0, `${method} ${path}: ${(e as Error).message}`);
     }

@@ -7,11 +7,19 @@
  * retried with the backoff helper (honouring Retry-After), so nothing is lost
  * and order holds. A record the server rejects as invalid (other 4xx) can
  * never succeed: it is logged and dropped so it cannot block the queue.
+ * Captures: finished files in the spool's inbox (agent/capture/inbox.ts) are
+ * moved into the spool, each with a record, whenever a record is pushed and
+ * before each send, so a capture written as an incident resolves goes ahead
+ * of the resolve; each is uploaded (POST /pcap, multipart) to the server's
+ * id for its incident, which the incident's own record, sent before it,
+ * brought back.
  */
+import fs from 'node:fs';
 import { MAX_SAMPLES_PER_REQUEST, RECORDED_AT_PAST_MS } from '../contract/limits.ts';
 import type { IncidentFields, IncidentReply } from '../contract/wire/agent.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { incidentBody, resolveBody } from './bodies.ts';
+import { inboxDir, readyCaptures } from './capture/inbox.ts';
 import type { DetectorEventType } from './detect/index.ts';
 import { type AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
@@ -19,14 +27,22 @@ import type { MetricSample } from './rates.ts';
 import type { Spool, SpoolEntry } from './spool.ts';
 import type { IncidentIds } from './state.ts';
 
-export type SpoolRecord = { k: 'm'; s: MetricSample } | { k: 'i'; key: string; type: DetectorEventType; fields: IncidentFields };
+export type SpoolRecord =
+  | { k: 'm'; s: MetricSample }
+  | { k: 'i'; key: string; type: DetectorEventType; fields: IncidentFields }
+  /** A capture file the spool holds beside the record (Spool.attachment). */
+  | { k: 'p'; key: string; part: number };
+
+/** An upload may take this long, plus a second per MB (a 50 MB capture over a slow link). */
+const UPLOAD_TIMEOUT_MS = 30_000;
 
 export class Outbox {
   private wake: (() => void) | null = null;
   private stopped = false;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
-  sent = { samples: 0, incidents: 0, dropped: 0 };
+  sent = { samples: 0, incidents: 0, captures: 0, dropped: 0 };
+  private readonly inbox: string;
 
   constructor(
     private readonly spool: Spool<SpoolRecord>,
@@ -34,12 +50,26 @@ export class Outbox {
     private readonly ids: IncidentIds,
     private readonly log: Logger,
     private readonly backoff = new Backoff({ baseMs: 500, maxMs: 30_000 }),
-  ) {}
+  ) {
+    this.inbox = inboxDir(spool.dir);
+  }
 
-  /** Spools a record and wakes the sender. */
+  /** Spools a record (after the captures finished so far) and wakes the sender. */
   push(record: SpoolRecord): void {
+    this.adoptCaptures();
     this.spool.append(record);
     this.wake?.();
+  }
+
+  /** Moves the inbox's finished capture files into the spool, oldest first. */
+  private adoptCaptures(): void {
+    for (const c of readyCaptures(this.inbox)) {
+      try {
+        this.spool.append({ k: 'p', key: c.key, part: c.part }, c.file);
+      } catch (e) {
+        this.log.warn('cannot spool a capture file', { file: c.file, error: (e as Error).message });
+      }
+    }
   }
 
   start(): void {
@@ -63,6 +93,7 @@ export class Outbox {
 
   /** Sends the head of the spool once. */
   async sendHead(): Promise<'empty' | 'sent' | 'retry'> {
+    this.adoptCaptures();
     const head = this.spool.peek(MAX_SAMPLES_PER_REQUEST);
     const first = head[0];
     if (!first) return 'empty';
@@ -77,6 +108,9 @@ export class Outbox {
         if (samples.length) await this.client.request('POST', '/metrics', samples);
         this.sent.samples += samples.length;
         this.sent.dropped += run.length - samples.length;
+      } else if (first.record.k === 'p') {
+        await this.sendCapture(first.seq, first.record);
+        this.sent.captures++;
       } else {
         await this.sendIncident(first.record);
         this.sent.incidents++;
@@ -144,6 +178,19 @@ export class Outbox {
         if (!(e instanceof HttpError && e.status === 409)) throw e;
       }
     }
+  }
+
+  private async sendCapture(seq: number, r: Extract<SpoolRecord, { k: 'p' }>): Promise<void> {
+    const id = this.ids.get(r.key);
+    const file = this.spool.attachment(seq);
+    // Neither can change by waiting: refused like a bad record, and dropped.
+    if (id === undefined) throw new HttpError(404, `capture ${r.key}.${r.part}: the server never took its incident`);
+    if (!file || !fs.existsSync(file)) throw new HttpError(404, `capture ${r.key}.${r.part}: its file is gone from the spool`);
+    const blob = await fs.openAsBlob(file, { type: 'application/octet-stream' });
+    const form = new FormData();
+    form.set('incident_id', String(id));
+    form.set('file', blob, `incident-${id}-part-${r.part}.pcapng`);
+    await this.client.request('POST', '/pcap', form, { timeoutMs: UPLOAD_TIMEOUT_MS + Math.ceil(blob.size / 1000) });
   }
 
   /** Sends what it can before `deadlineMs` (one try per head, no backoff), then stops the loop. */

@@ -62,7 +62,7 @@ test("a host clock off the server's: sample times are corrected, samples older t
   t.is(sent.length, 1);
   t.is(sent[0]!.length, 1, 'the 8-day-old sample is left out');
   t.is(Date.parse(sent[0]![0]!.recorded_at!), now - 10 * 60_000, 'dated on the server clock');
-  t.deepEqual(out.sent, { samples: 1, incidents: 0, dropped: 1 });
+  t.deepEqual(out.sent, { samples: 1, incidents: 0, captures: 0, dropped: 1 });
   t.is(spool.length, 0);
   spool.close();
 });
