@@ -72,13 +72,9 @@ function udpVector(a: Aggregate, e: FeatureRates): Vector {
 
 function tcpVectors(a: Aggregate, e: FeatureRates): Vector[] {
   if (e.tcp <= 0) return [];
-  const web = dominantPort(a, 'tcpDst', a.featurePackets.tcp);
   const data = Math.max(0, e.psh - e.xmas);
-  // Requests on established connections to a web port: the whole TCP excess
-  // (handshakes, ACKs and FINs included) is one HTTP vector.
-  if (web && web.share >= PORT_SHARE && WEB_PORTS.has(web.port) && data >= 0.15 * e.tcp && e.syn < 0.5 * e.tcp) {
-    return [{ family: 'http_flood', subtype: 'http', pps: e.tcp }];
-  }
+  const http = httpVectors(a, e, data);
+  if (http) return http;
   const flags: [Vector['family'], Vector['subtype'], number][] = [
     ['syn_flood', 'syn', e.syn],
     ['syn_flood', 'synack', e.synack],
@@ -93,4 +89,36 @@ function tcpVectors(a: Aggregate, e: FeatureRates): Vector[] {
     .filter(([, , pps]) => pps >= TCP_FLAG_SHARE * e.tcp)
     .map(([family, subtype, pps]) => ({ family, subtype, pps: Math.min(pps, e.tcp) }));
   return out.length > 0 ? out : [{ family: 'unknown', subtype: 'tcp_other', pps: e.tcp }];
+}
+
+/** Share of an HTTP vector's packets that must carry data (PSH without XMAS). */
+const HTTP_DATA_SHARE = 0.15;
+
+/**
+ * Requests on established connections to web ports: the data packets with
+ * the handshakes, ACKs and FINs around them are one HTTP vector. A client
+ * opens at most one connection per request it sends, so SYNs beyond the data
+ * packets are not the HTTP flood's: when they carry a quarter of the TCP
+ * excess they are a SYN flood beside it (multi_vector http+syn), and a SYN
+ * flood on a busy web server, with no data of its own, stays a SYN flood.
+ * Null when what is left is not mostly data-carrying web-port traffic.
+ */
+function httpVectors(a: Aggregate, e: FeatureRates, data: number): Vector[] | null {
+  const synFlood = Math.min(e.tcp, Math.max(0, e.syn - data));
+  const separate = synFlood >= TCP_FLAG_SHARE * e.tcp;
+  const http = separate ? e.tcp - synFlood : e.tcp;
+  if (http < TCP_FLAG_SHARE * e.tcp || data < HTTP_DATA_SHARE * http) return null;
+  if (webShare(a) < PORT_SHARE * (http / e.tcp)) return null;
+  const out: Vector[] = [{ family: 'http_flood', subtype: 'http', pps: http }];
+  if (separate) out.push({ family: 'syn_flood', subtype: 'syn', pps: synFlood });
+  return out;
+}
+
+/** Share of the incident's TCP packets the web ports carry together (talker estimates). */
+function webShare(a: Aggregate): number {
+  const tcp = a.featurePackets.tcp;
+  if (tcp <= 0) return 0;
+  let web = 0;
+  for (const port of WEB_PORTS) web += a.portPackets.tcpDst.get(port) ?? 0;
+  return Math.min(1, web / tcp);
 }

@@ -4,16 +4,16 @@
 import test from 'ava';
 import { Detector } from '../../../agent/detect/index.ts';
 import type { AttackFamily } from '../../../agent/detect/types.ts';
-import { type Component, normal, run } from './traffic.ts';
+import { type Component, HTTP_FLAGS, httpClients, normal, run, webNormal } from './traffic.ts';
 
 const cfg = { ppsThreshold: 10_000, bpsThreshold: 10_000_000_000 };
 const ttl = [47, 49, 53, 58, 108, 111, 117, 120];
 
 /** Runs normal traffic, then normal plus the flood; returns the first update's classification. */
-function classifyFlood(flood: Component[], base = 2_000) {
+function classifyFlood(flood: Component[], base = 2_000, background: (pps: number) => Component[] = normal) {
   const d = new Detector(cfg);
-  run(d, 0, 30_000, () => normal(base));
-  const evs = run(d, 30_000, 40_000, () => [...normal(base), ...flood]);
+  run(d, 0, 30_000, () => background(base));
+  const evs = run(d, 30_000, 40_000, () => [...background(base), ...flood]);
   const u = evs.find((e) => e.type === 'updated');
   if (!u) throw new Error('the flood did not open an incident');
   return { family: u.incident.attack_family, subtype: u.extension.attack_subtype, ev: u };
@@ -54,6 +54,8 @@ const cases: [string, Component[], AttackFamily, string][] = [
     'http_flood',
     'http',
   ],
+  ["the lab's HTTP flood: keep-alive requests from 254 clients", [httpClients(60_000, HTTP_FLAGS.keepAlive)], 'http_flood', 'http'],
+  ['HTTP flood with a new connection per request', [httpClients(60_000, HTTP_FLAGS.perRequest)], 'http_flood', 'http'],
   ['ICMP flood', [{ pps: 150_000, proto: 'icmp', bytes: 98, ttl, distinct: 40 }], 'icmp_flood', 'icmp'],
   ['GRE flood', [{ pps: 150_000, proto: 'other', bytes: 500, ttl, distinct: 40 }], 'unknown', 'ip_other'],
 ];
@@ -127,4 +129,57 @@ test('normal TCP traffic under a UDP flood is not counted as a second vector', (
   const c = classifyFlood([{ pps: 14_000, proto: 'udp', bytes: 480, ttl, distinct: 40 }], 9_000);
   t.is(c.family, 'udp_flood');
   t.true(c.ev.incident.protocol_breakdown.tcp > 25, 'the raw share is above the vector share');
+});
+
+// HTTP floods against SYN floods and a web server's own traffic.
+const synTo = (pps: number, dstPort: number): Component => ({
+  pps,
+  proto: 'tcp',
+  bytes: 60,
+  flags: { syn: 1 },
+  dstPort,
+  ttl: [64],
+  sources: ['198.19.6.6'],
+  distinct: 1,
+});
+
+test("a SYN flood on a busy web server stays a SYN flood: the server's own requests are its normal traffic", (t) => {
+  const c = classifyFlood([synTo(60_000, 80)], 6_000, webNormal);
+  t.is(c.family, 'syn_flood');
+  t.is(c.subtype, 'syn');
+});
+
+test('a UDP flood on a busy web server is a UDP flood, not a multi-vector attack with HTTP', (t) => {
+  const c = classifyFlood([{ pps: 60_000, proto: 'udp', bytes: 512, dstPort: 27015, ttl, distinct: 40 }], 6_000, webNormal);
+  t.is(c.family, 'udp_flood');
+});
+
+test("an HTTP flood and a SYN flood on the same port are multi_vector http+syn: SYNs beyond the requests are not the clients'", (t) => {
+  const c = classifyFlood([httpClients(50_000, HTTP_FLAGS.keepAlive), synTo(60_000, 80)]);
+  t.is(c.family, 'multi_vector');
+  t.is(c.subtype, 'http+syn');
+  t.deepEqual(
+    c.ev.extension.vectors.map((v) => v.family),
+    ['http_flood', 'syn_flood'],
+  );
+});
+
+test('an HTTP flood beside a larger SYN flood on port 22 is still found: multi_vector with both', (t) => {
+  const c = classifyFlood([httpClients(40_000, HTTP_FLAGS.perRequest), synTo(70_000, 22)]);
+  t.is(c.family, 'multi_vector');
+  t.deepEqual(c.ev.extension.vectors.map((v) => v.family).sort(), ['http_flood', 'syn_flood']);
+});
+
+test('the HTTP flood stays http_flood once a rule drops its clients and they resend their requests', (t) => {
+  const d = new Detector(cfg);
+  run(d, 0, 30_000, () => normal(2_000));
+  const evs = [
+    ...run(d, 30_000, 31_500, () => [...normal(2_000), httpClients(60_000, HTTP_FLAGS.keepAlive)]),
+    ...run(d, 31_500, 36_000, () => [...normal(2_000), httpClients(15_000, HTTP_FLAGS.dropped)]),
+    ...run(d, 36_000, 60_000, () => normal(2_000)),
+  ];
+  t.is(evs[0]?.type, 'opened');
+  t.is(evs.at(-1)?.type, 'resolved');
+  t.true(evs.length >= 3, 'updated while the clients resend');
+  for (const e of evs) t.is(`${e.incident.attack_family}/${e.extension.attack_subtype}`, 'http_flood/http', e.type);
 });

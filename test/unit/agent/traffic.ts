@@ -45,6 +45,35 @@ export function normal(pps: number, sources = ['192.0.2.10', '192.0.2.11', '192.
   ];
 }
 
+/**
+ * TCP flag shares of HTTP floods as the kernel counts them. keepAlive: the
+ * lab's h2load flood (scripts/lab/attacks-http.ts; measured at the victim:
+ * SYN 3.9%, PSH 43%, FIN 3.9%, the rest the ACKs of the answers);
+ * perRequest: a new connection for each request (SYN, ACK, request, ACK,
+ * FIN); dropped: the keep-alive flood once a rule drops its clients, which
+ * then resend their requests (measured: PSH 90%, SYN 6%).
+ */
+export const HTTP_FLAGS = {
+  keepAlive: { syn: 0.04, ack: 0.96, psh: 0.43, fin: 0.04 },
+  perRequest: { syn: 0.2, ack: 0.8, psh: 0.2, fin: 0.2 },
+  dropped: { syn: 0.06, ack: 0.94, psh: 0.9 },
+} satisfies Record<string, Partial<TcpFlagRates>>;
+
+/** The lab's 254 HTTP clients (198.19.80.0/24), real hosts with TTL 64, sending requests with `flags`. */
+export function httpClients(pps: number, flags: Partial<TcpFlagRates>, dstPort = 80): Component {
+  const sources = Array.from({ length: 254 }, (_, i) => `198.19.80.${i + 1}`);
+  return { pps, proto: 'tcp', bytes: 120, flags, dstPort, ttl: [64], sources, distinct: 254 };
+}
+
+/** A web server's ordinary traffic on port 80: requests on established connections, a few handshakes. */
+export function webNormal(pps: number): Component[] {
+  const ttl = [52, 55, 57, 60, 113, 116, 119];
+  return [
+    { pps, proto: 'tcp', bytes: 500, flags: { syn: 0.05, ack: 0.95, psh: 0.4, fin: 0.05 }, dstPort: 80, ttl, distinct: 800 },
+    { pps: pps * 0.05, proto: 'icmp', bytes: 84, ttl, distinct: 10 },
+  ];
+}
+
 function lenBucket(b: number): number {
   const edges = [64, 128, 256, 512, 1024, 1500];
   const i = edges.findIndex((e) => b <= e);
