@@ -112,6 +112,15 @@ export const SCHEMA = {
     'quiet time (every tick under 0.8x the threshold) before an incident resolves, ms',
     1_000,
   ),
+  geoDatabase: str({
+    default: '@ip-location-db/dbip-country',
+    pattern: /^/,
+    shape: 'a path, a package name, or empty',
+    env: 'BREAKWATER_GEO_DATABASE',
+    flag: 'geo-database',
+    arg: 'DIR',
+    help: "country database of geo_breakdown (docs/geo.md): a directory of ip-location-db *-num.csv files, or a package holding them; '' or off: no countries",
+  }),
   detachOnExit: bool({
     default: false,
     env: 'BREAKWATER_DETACH_ON_EXIT',
