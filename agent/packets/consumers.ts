@@ -4,6 +4,7 @@
  */
 import { createCapture } from '../capture/index.ts';
 import type { AgentConfig } from '../config.ts';
+import { geoConsumers } from '../geo/index.ts';
 import type { Logger } from '../log.ts';
 import type { SampleConsumer } from './types.ts';
 
@@ -13,5 +14,5 @@ export interface ConsumerContext {
 }
 
 export function createConsumers(ctx: ConsumerContext): SampleConsumer[] {
-  return [createCapture(ctx)];
+  return [createCapture(ctx), ...geoConsumers(ctx)];
 }
