@@ -134,7 +134,7 @@ int breakwater(struct xdp_md *ctx)
 	 * fields that were parsed, but moves no L4 counter or port talker. */
 	if (parsed == BW_PARSED_MALFORMED)
 		st->counters[BW_C_MALFORMED]++;
-	else if (p.l4)
+	else if (p.l4 || (p.frag == BW_FRAG_LATER && p.ip_proto))
 		count_l4(st, &p, len);
 	hll_add(cfg, &p);
 	talkers_add(cfg, st, &p, len, parsed != BW_PARSED_MALFORMED);

@@ -56,7 +56,9 @@ static __always_inline void count_tcp_flags(struct bw_stats *st, __u8 f)
 		c[BW_C_TCP_XMAS]++;
 }
 
-/* Counts an L4 header that was parsed. */
+/* Counts a packet by its L4 protocol: one whose L4 header was parsed, or a
+ * later fragment (its IP header names the protocol; TCP flags only with a
+ * header), so that a fragmented flood shows as the protocol it is. */
 static __always_inline void count_l4(struct bw_stats *st, struct bw_pkt *p,
 				     __u64 len)
 {
@@ -66,7 +68,8 @@ static __always_inline void count_l4(struct bw_stats *st, struct bw_pkt *p,
 	case IPPROTO_TCP:
 		c[BW_C_TCP]++;
 		c[BW_C_TCP_BYTES] += len;
-		count_tcp_flags(st, p->tcp_flags);
+		if (p->l4)
+			count_tcp_flags(st, p->tcp_flags);
 		break;
 	case IPPROTO_UDP:
 		c[BW_C_UDP]++;

@@ -127,20 +127,24 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.deepEqual(arp.counters, { packets: 1, bytes: 14 + 12 + 28, vlan: 1, malformed: 1, passed: 1 }, 'non-IP under a deep stack');
   });
 
-  test.serial('non-first fragments: fragments, never L4, never malformed; their data is not walked as headers', (t) => {
-    const f4 = eth(ipv4(tcp({ flags: 0x02 }), { fragOffset: 100 }));
-    t.deepEqual(run(bw, f4).counters, { packets: 1, bytes: f4.length, ipv4: 1, fragments: 1, passed: 1 });
-    const f6 = eth(ipv6(udp(), { ext: [{ type: 0 }, { type: 44, fragOffset: 185 }] }));
-    t.deepEqual(run(bw, f6).counters, { packets: 1, bytes: f6.length, ipv6: 1, fragments: 1, passed: 1 });
-    // A later fragment of a datagram whose fragmentable part opens with
-    // destination options: what follows the fragment header is data (0xff).
-    const opts = eth(ipv6(raw(60, Buffer.alloc(40, 0xff)), { ext: [{ type: 44, fragOffset: 100 }] }));
-    t.deepEqual(run(bw, opts).counters, { packets: 1, bytes: opts.length, ipv6: 1, fragments: 1, passed: 1 });
-    for (const frame of [f4, f6, opts]) {
-      const blocked = Buffer.from(frame);
-      if (frame === f4) blocked.set([198, 19, 66, 6], 14 + 12);
-      else blocked.set([0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad], 14 + 8);
-      t.like(run(bw, blocked), { retval: XDP_DROP, counters: { fragments: 1, dropped: 1 } }, 'later fragments meet source rules');
-    }
-  });
+  test.serial(
+    'non-first fragments: fragments of their protocol, never ports, never malformed; their data is not walked as headers',
+    (t) => {
+      const f4 = eth(ipv4(tcp({ flags: 0x02 }), { fragOffset: 100 }));
+      // Counted by the protocol their IP (or fragment) header names, without flags or ports.
+      t.deepEqual(run(bw, f4).counters, { packets: 1, bytes: f4.length, ipv4: 1, fragments: 1, tcp: 1, tcpBytes: f4.length, passed: 1 });
+      const f6 = eth(ipv6(udp(), { ext: [{ type: 0 }, { type: 44, fragOffset: 185 }] }));
+      t.deepEqual(run(bw, f6).counters, { packets: 1, bytes: f6.length, ipv6: 1, fragments: 1, udp: 1, udpBytes: f6.length, passed: 1 });
+      // A later fragment of a datagram whose fragmentable part opens with
+      // destination options: what follows the fragment header is data (0xff).
+      const opts = eth(ipv6(raw(60, Buffer.alloc(40, 0xff)), { ext: [{ type: 44, fragOffset: 100 }] }));
+      t.deepEqual(run(bw, opts).counters, { packets: 1, bytes: opts.length, ipv6: 1, fragments: 1, passed: 1 });
+      for (const frame of [f4, f6, opts]) {
+        const blocked = Buffer.from(frame);
+        if (frame === f4) blocked.set([198, 19, 66, 6], 14 + 12);
+        else blocked.set([0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad], 14 + 8);
+        t.like(run(bw, blocked), { retval: XDP_DROP, counters: { fragments: 1, dropped: 1 } }, 'later fragments meet source rules');
+      }
+    },
+  );
 }
