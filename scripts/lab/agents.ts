@@ -28,6 +28,8 @@ export interface AgentRecipe {
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const LAB_POLLING = ['--config-ms', '1000', '--config-attack-ms', '1000', '--heartbeat-ms', '5000'];
+/** The lab's addresses are reserved ranges: its agents place them with the test country database (docs/geo.md); BW_LAB_GEO names another (a path, a package, or off). */
+const LAB_GEO = process.env.BW_LAB_GEO ?? path.join(root, 'test/fixtures/geo');
 
 /** node's arguments that run the agent: the bundle the set-up builds (no tsx in the process), or the sources. */
 export function agentCommand(from: 'bundle' | 'source'): string[] {
@@ -72,6 +74,8 @@ export class LabAgents {
         '--log-level',
         r.logLevel ?? 'debug',
         ...(r.autoMitigate ? ['--auto-mitigate'] : []),
+        '--geo-database',
+        LAB_GEO,
         ...(r.args ?? []),
         ...args,
       ],
