@@ -1,11 +1,19 @@
 // `npm run demo`: Breakwater against real attacks in the lab (scripts/lab),
 // with a live terminal view, then a table of what happened. Root only; it
 // leaves the machine as it found it (also on Ctrl-C; a crashed run is
-// cleaned up by the next one).
+// cleaned up by the next one), but for the incidents' packet captures, which
+// it leaves where the user can open them (a new directory each run, in the
+// home of whoever ran it, through sudo too, and owned by them).
 //
 //   npm run demo                          all attacks at 20x the threshold
 //   BREAKWATER_DEMO_ATTACKS=udp,syn npm run demo
 //   BREAKWATER_DEMO_PORT=9090 npm run demo
+//   BREAKWATER_DEMO_CAPTURES=/some/dir npm run demo
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type SavedCapture, saveCaptures } from './lab/captures.ts';
 import { ATTACKS, type LabRun, startLab } from './lab/index.ts';
 import { type AttackResult, playAttack, withdrawRule } from './lab/scenario.ts';
 import { LiveView } from './lab/view.ts';
@@ -57,7 +65,7 @@ async function main(): Promise<number> {
   } finally {
     if (!stopping) {
       await run.close();
-      console.log('demo: lab removed (namespaces, XDP program, pins, database); the machine is as it was.');
+      console.log('demo: lab removed (namespaces, XDP program, pins, database); the machine is as it was, but for the captures.');
     }
   }
 }
@@ -91,13 +99,53 @@ async function play(run: LabRun, attacks: (typeof ATTACKS)[number][], signal: Ab
     if (r.ruleId !== undefined) await withdrawRule(run, r.ruleId);
   }
   const legit = run.background.stats();
-  console.log(`\n${table(results)}\n`);
+  const target = captureTarget();
+  let saved = new Map<AttackResult, SavedCapture>();
+  try {
+    makeDir(target.dir, target.owner);
+    saved = await saveCaptures(run, results, target.dir, target.owner);
+  } catch (e) {
+    console.log(`demo: the captures could not be saved in ${target.dir}: ${(e as Error).message}`);
+  }
+  console.log(`\n${table(results, saved)}\n`);
+  const example = [...saved.values()][0]?.file;
+  if (example)
+    console.log(`Packet captures (pcapng: the first 128 bytes of sampled packets, from before each onset to its resolve), kept in
+  ${target.dir}
+  open one        tshark -r ${example}      (or: wireshark ${example})
+  the drops       tshark -r ${example} -Y 'frame.verdict.ebpf_xdp == 1'
+  the onset       tshark -r ${example} -Y 'frame.comment contains "onset"'
+`);
   console.log(`Legitimate HTTP requests during the demo: ${legit.ok} answered, ${legit.failed} failed.`);
   console.log('Drop rules were created through the user API (POST /api/v1/mitigations) as soon as the incident showed at the server.');
   return results.every((r) => r.family === r.expectedFamily && r.toDropMs !== undefined) ? 0 : 2;
 }
 
-function table(rs: AttackResult[]): string {
+/** BREAKWATER_DEMO_CAPTURES, or ~/breakwater-captures/demo-TIME of the user who ran the demo (SUDO_USER's under sudo). */
+function captureTarget(): { dir: string; owner?: { uid: number; gid: number } } {
+  const uid = Number(process.env.SUDO_UID),
+    gid = Number(process.env.SUDO_GID);
+  const owner = process.env.SUDO_USER && uid > 0 && Number.isInteger(gid) ? { uid, gid } : undefined;
+  let home = os.homedir();
+  if (owner) {
+    try {
+      home = execFileSync('getent', ['passwd', process.env.SUDO_USER!], { encoding: 'utf8' }).split(':')[5] || home;
+    } catch {
+      /* keep root's */
+    }
+  }
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+  return { dir: process.env.BREAKWATER_DEMO_CAPTURES ?? path.join(home, 'breakwater-captures', `demo-${stamp}`), owner };
+}
+
+/** Creates `dir` and the parents it lacks, each owned by `owner`. */
+function makeDir(dir: string, owner?: { uid: number; gid: number }): void {
+  const first = fs.mkdirSync(dir, { recursive: true });
+  if (!first || !owner) return;
+  for (let d = dir; d.length >= first.length; d = path.dirname(d)) fs.chownSync(d, owner.uid, owner.gid);
+}
+
+function table(rs: AttackResult[], saved: Map<AttackResult, SavedCapture>): string {
   const ms = (v?: number) => (v === undefined ? '-' : `${v} ms`);
   const rows = rs.map((r) => [
     r.attack,
@@ -110,8 +158,21 @@ function table(rs: AttackResult[]): string {
     r.droppedPackets.toLocaleString('en'),
     `${r.receivedPackets ? Math.round((100 * r.droppedPackets) / r.receivedPackets) : 0}%`,
     ms(r.toResolvedMs),
+    ((c) => (c ? `${c.packets.toLocaleString('en')} packets, ${path.basename(c.file)}` : '-'))(saved.get(r)),
   ]);
-  const head = ['attack', 'expected', 'detected', 'severity', 'pps', 'onset->incident', 'onset->drop', 'dropped', 'share', 'resolved'];
+  const head = [
+    'attack',
+    'expected',
+    'detected',
+    'severity',
+    'pps',
+    'onset->incident',
+    'onset->drop',
+    'dropped',
+    'share',
+    'resolved',
+    'capture',
+  ];
   const w = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(w[c]!)).join(' | ')} |`;
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');

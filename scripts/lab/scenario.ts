@@ -1,6 +1,7 @@
 // Plays one attack in a running lab and measures it from outside Breakwater:
 // onset and drop from the victim's own counters (observer.ts, timing.ts),
-// the incident from the server's user API, polled every 20 ms.
+// the incident from the server's user API, polled every 20 ms, and its
+// packet captures as the server lists them (the first, and all by resolve).
 import type { Attack } from './attacks.ts';
 import type { LabRun } from './index.ts';
 import { between, findDrop, findOnset } from './timing.ts';
@@ -30,12 +31,24 @@ export interface AttackResult {
   droppedPackets: number;
   measuredPps: number;
   ruleId?: number;
+  /** The incident's captures at the server (GET /incidents/:id pcaps) when it resolved, and ms from onset to the first. */
+  captures?: Capture[];
+  toCaptureMs?: number;
   /** Wall-clock ms of the onset and of the flood's end. */
   onsetAt?: number;
   endedAt?: number;
   /** Why a value is missing. */
   notes: string[];
 }
+
+export interface Capture {
+  id: number;
+  packets: number;
+  size: number;
+}
+
+const capturesOf = (inc: any): Capture[] =>
+  ((inc?.pcaps ?? []) as any[]).map((p) => ({ id: Number(p.id), packets: Number(p.packets), size: Number(p.size) }));
 
 export interface PlayOptions {
   pps: number;
@@ -82,9 +95,19 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
     })
     .catch(() => {});
   let seenAt: number | undefined;
+  let captureAt: number | undefined;
+  let polls = 0;
+  /** Notes when the incident's first capture shows at the server. */
+  const pollCaptures = async (inc?: any) => {
+    if (r.incidentId === undefined) return;
+    const cur = inc ?? (await run.user('GET', `/incidents/${r.incidentId}`)).body;
+    r.captures = capturesOf(cur);
+    if (r.captures.length) captureAt ??= Date.now();
+  };
   let ruleAsked = false;
   try {
     while (!ended && !o.signal?.aborted) {
+      if (seenAt !== undefined && captureAt === undefined && ++polls % 10 === 0) await pollCaptures();
       if (seenAt === undefined) {
         const list = (await run.user('GET', `/incidents?node_id=${run.node.id}&status=open&limit=10`)).body?.incidents ?? [];
         const inc = list.find((i: any) => !known.has(i.id));
@@ -146,6 +169,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
     if (o.waitResolved) {
       for (let i = 0; i < 300 && !o.signal?.aborted; i++) {
         const cur = (await run.user('GET', `/incidents/${r.incidentId}`)).body;
+        await pollCaptures(cur);
         if (cur?.status === 'resolved') {
           r.toResolvedMs = Date.now() - onset;
           break;
@@ -154,7 +178,10 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
         await sleep(100);
       }
       if (r.toResolvedMs === undefined) r.notes.push('the incident did not resolve within 30 s');
+    } else {
+      await pollCaptures(inc);
     }
+    if (captureAt !== undefined) r.toCaptureMs = captureAt - onset;
   }
   return r;
 }

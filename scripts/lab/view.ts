@@ -1,6 +1,6 @@
 // The demo's live terminal view: what the kernel counts (through a read-only
-// view of the agent's program), what the server holds (incident), the drop
-// rules with their hit counts, and the legitimate client. Redraws in place
+// view of the agent's program), what the server holds (incident, its packet
+// captures), the drop rules with their hit counts, and the legitimate client. Redraws in place
 // on a terminal, one line a second otherwise.
 import type { Snapshot } from '../../native/index.ts';
 import type { LabRun } from './index.ts';
@@ -62,10 +62,17 @@ export class LiveView {
     const rules = this.run.kernel.listRules().filter((x) => x.mode === 'drop');
     const bg = this.run.background.stats();
     const incident = r.incidentId === undefined ? 'none open' : `#${r.incidentId} ${r.family} / ${r.severity}, open at the server`;
+    const parts = r.captures ?? [];
+    const capture = parts.length
+      ? `${parts.length} part${parts.length > 1 ? 's' : ''} at the server, ${n(parts.reduce((a, c) => a + c.packets, 0))} packets`
+      : r.incidentId === undefined
+        ? '-'
+        : 'part 1 goes to the server about 5 s after the incident opens';
     return [
       `  traffic   ${n(pps).padStart(8)} pps  ${(bps / 1e6).toFixed(1).padStart(7)} Mbit/s   TCP ${pct(per('tcp'), pps)}  UDP ${pct(per('udp'), pps)}  ICMP ${pct(per('icmp'), pps)}`,
       `  verdicts  ${n(per('dropped')).padStart(8)} pps dropped in XDP, ${n(per('passed'))} pps passed`,
       `  incident  ${incident}`,
+      `  capture   ${capture}`,
       `  rules     ${
         rules.length
           ? rules

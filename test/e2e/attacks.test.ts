@@ -2,14 +2,22 @@
 // opens one incident of the right family at the server; a drop rule created
 // through the user API reaches the agent and stops the flood at the victim;
 // the incident resolves after the flood; /api/metrics shows the node under
-// attack, then not; and nothing is left behind.
+// attack, then not; its packet capture is at the server within 10 s of the
+// onset, tshark reads every part, and it holds the seconds before the onset
+// and the flood's own packets, the first of them and the first one dropped
+// within 50 ms of the lab's onset and drop; and nothing is left behind.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import test from 'ava';
-import { ATTACKS, type LabRun, startLab } from '../../scripts/lab/index.ts';
-import { playAttack, withdrawRule } from '../../scripts/lab/scenario.ts';
+import os from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { saveCaptures } from '../../scripts/lab/captures.ts';
+import { ATTACKS, type Attack, type LabRun, startLab } from '../../scripts/lab/index.ts';
+import { type AttackResult, playAttack, withdrawRule } from '../../scripts/lab/scenario.ts';
 import { between } from '../../scripts/lab/timing.ts';
+import { captureFacts } from '../helpers/capture-facts.ts';
+import { statistics, tsharkPackets } from '../helpers/pcapng.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
 import { freshDataDir } from '../server/_harness.ts';
@@ -22,16 +30,46 @@ function gauge(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.split(' ').pop());
 }
 
-if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'hping3', 'ping', 'ip'))) {
+/** The incident's capture: at the server in time, read by tshark, before-onset and flood packets, on the lab's clock. */
+async function checkCapture(t: ExecutionContext, run: LabRun, attack: Attack, r: AttackResult, dir: string): Promise<void> {
+  const parts = r.captures ?? [];
+  t.true(parts.length >= 1, `${attack.key}: a capture at the server`);
+  t.true(r.toCaptureMs !== undefined && r.toCaptureMs <= 10_000, `${attack.key}: the first part ${r.toCaptureMs} ms after onset`);
+  // The parts as the demo leaves them: one file, a pcapng section per part.
+  const saved = (await saveCaptures(run, [r], dir)).get(r);
+  if (!saved) return;
+  const packets = tsharkPackets(saved.file);
+  t.is(packets.length, saved.packets, `${attack.key}: tshark reads every part whole`);
+  const isbs = statistics(saved.file);
+  t.is(isbs.length, parts.length, `${attack.key}: a statistics block closes each part`);
+  const lost = isbs.reduce((n, s) => n + ((s.get(5) as bigint | undefined) ?? 0n), 0n);
+  const f = captureFacts(packets, attack, r.onsetAt!);
+  const drop = r.onsetAt! + r.toDropMs!;
+  const off = (v: number | undefined, ref: number) => (v === undefined ? 'none' : `${Math.round(v - ref)} ms`);
+  t.log(
+    `${attack.key} capture: part 1 at the server ${r.toCaptureMs} ms after onset; ${parts.map((c) => `${c.packets} packets in ${c.size} bytes`).join(', ')}; ${lost} samples lost; ` +
+      `${f.before} before the onset (from ${f.beforeFromMs} to ${f.beforeToMs} ms before it), ${f.flood} of the flood; ` +
+      `first flood packet ${off(f.firstFloodMs, r.onsetAt!)} from the onset, first dropped ${off(f.firstDropMs, drop)} from the drop`,
+  );
+  t.true(f.before >= 100 && f.beforeFromMs! >= 5000 && f.beforeToMs! <= 1000, `${attack.key}: the seconds before the onset`);
+  t.true(f.flood >= 500, `${attack.key}: the flood's own packets (${f.flood})`);
+  t.true(Math.abs(f.firstFloodMs! - r.onsetAt!) <= 50, `${attack.key}: the first flood packet on the lab's clock`);
+  t.true(f.firstDropMs !== undefined && Math.abs(f.firstDropMs - drop) <= 50, `${attack.key}: the first drop verdict on the lab's clock`);
+  t.true(f.droppedAfter >= 0.9, `${attack.key}: ${Math.round(f.droppedAfter * 100)}% of the flood dropped after the rule`);
+}
+
+if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'hping3', 'ping', 'ip', 'tshark'))) {
   test.serial('every attack: one incident of its family, stopped by a user-API rule, resolved, shown in /api/metrics', async (t) => {
     const id = `e${process.pid % 10_000}`;
     let run: LabRun | undefined;
+    const captures = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-e2e-captures-'));
     t.teardown(async () => {
       await run?.close();
+      fs.rmSync(captures, { recursive: true, force: true });
     });
     run = await startLab({ id, subnet: 61, thresholdPps: THRESHOLD, dataDir: await freshDataDir() });
-    // The agent's first samples: a calm node.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The agent's first samples: a calm node, and the seconds of it the first capture starts with.
+    await new Promise((r) => setTimeout(r, 6000));
     t.is(gauge(await run.metrics(), 'nodes_under_attack'), 0);
 
     for (const attack of ATTACKS) {
@@ -61,6 +99,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'hping3', 'ping'
       t.truthy(r.toResolvedMs, `${attack.key}: the incident resolved`);
       t.is(gauge(await run.metrics(), 'nodes_under_attack'), 0, `${attack.key}: no longer under attack`);
       t.true(await withdrawRule(run, r.ruleId!), `${attack.key}: the rule was withdrawn from the kernel`);
+      await checkCapture(t, run, attack, r, captures);
     }
     const bg = run.background.stats();
     t.log(`legitimate HTTP requests: ${bg.ok} answered, ${bg.failed} failed`);
