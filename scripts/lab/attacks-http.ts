@@ -7,8 +7,13 @@
 // completing handshakes. `snat to <first>-<last>` would not spread them: the
 // kernel picks a range's address by a hash of the original source and
 // destination, the same one for every connection (measured: 1 address of 254).
-// The NAT table lives in the attacker namespace only while the flood runs (the
-// lab removes the namespace anyway), so no other attack is connection-tracked.
+// The NAT table exists only while the flood runs. Then a rule takes its place
+// that discards what the attacker's address still sends to the web server:
+// the tool ended by its timeout leaves orphaned connections that go on
+// resending (their clients are dropped), and without NAT they would reach the
+// victim from the attacker's own address; what the victim still sends to the
+// clients is not for a local address any more and goes nowhere. The lab
+// removes the namespace, and the rule, at the end.
 import type { Attack } from './attacks.ts';
 import { HTTP_CLIENTS, type Lab } from './topology.ts';
 import { type Flow, watch } from './traffic.ts';
@@ -47,20 +52,24 @@ export function httpFloodPlan(pps: number, seconds: number): HttpFloodPlan {
   };
 }
 
-/** The attacker namespace's source NAT: the attacker's connections to the victim's port 80 get a random client address each. */
-function natRules(lab: Lab): string {
+/**
+ * The attacker namespace's table: during the flood, source NAT of the
+ * attacker's connections to the victim's port 80 (a random client address
+ * each); after it, a drop of the same packets.
+ */
+function table(lab: Lab, during: boolean): string {
   const [a, b, c] = HTTP_CLIENTS.split('.');
   const map = Array.from({ length: 254 }, (_, i) => `${i} : ${a}.${b}.${c}.${i + 1}`).join(', ');
-  // Declaring, deleting and declaring again: one atomic load that replaces a leftover table.
-  return `table ip ${TABLE}
-delete table ip ${TABLE}
-table ip ${TABLE} {
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    ip saddr ${lab.attackerIp} ip daddr ${lab.victimIp} tcp dport 80 snat ip to numgen random mod 254 map { ${map} }
-  }
+  const flood = `ip saddr ${lab.attackerIp} ip daddr ${lab.victimIp} tcp dport 80`;
+  const chain = during
+    ? `type nat hook postrouting priority srcnat; policy accept;\n    ${flood} snat ip to numgen random mod 254 map { ${map} }`
+    : `type filter hook output priority raw; policy accept;\n    ${flood} drop`;
+  // Declaring, deleting and declaring again: one atomic load that replaces the table.
+  return `table ip ${TABLE}\ndelete table ip ${TABLE}\ntable ip ${TABLE} {\n  chain out {\n    ${chain}\n  }\n}\n`;
 }
-`;
+
+function loadTable(lab: Lab, during: boolean): void {
+  lab.exec(lab.attackerNs, ['nft', '-f', '-'], { input: table(lab, during), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export interface HttpFlow extends Flow {
@@ -76,7 +85,7 @@ export interface HttpFlow extends Flow {
  */
 export function httpFlood(lab: Lab, pps: number, seconds: number): HttpFlow {
   const plan = httpFloodPlan(pps, seconds);
-  lab.exec(lab.attackerNs, ['nft', '-f', '-'], { input: natRules(lab), stdio: ['pipe', 'pipe', 'pipe'] });
+  loadTable(lab, true);
   const child = lab.spawn(
     lab.attackerNs,
     [
@@ -96,7 +105,7 @@ export function httpFlood(lab: Lab, pps: number, seconds: number): HttpFlow {
   const flow = watch(child, 'h2load');
   const done = flow.done.finally(() => {
     try {
-      lab.exec(lab.attackerNs, ['nft', 'delete', 'table', 'ip', TABLE]);
+      loadTable(lab, false);
     } catch {
       /* the namespace is gone already */
     }
