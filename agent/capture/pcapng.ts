@@ -98,24 +98,48 @@ export interface PacketFields {
   comment?: string;
 }
 
+/**
+ * One allocation per packet (from Node's small-buffer pool): a capture
+ * writes a block for each of up to thousands of samples a second.
+ */
 export function enhancedPacket(p: PacketFields): Buffer {
-  const h = Buffer.alloc(20);
-  h.writeUInt32LE(0, 0); // interface 0
-  h.writeUInt32LE(Number(p.timeNs >> 32n), 4);
-  h.writeUInt32LE(Number(p.timeNs & 0xffffffffn), 8);
-  h.writeUInt32LE(p.data.length, 12);
-  h.writeUInt32LE(Math.max(p.length, p.data.length), 16);
-  let verdict: Opt;
-  if (p.xdpAction !== undefined) {
-    const v = Buffer.alloc(9);
-    v[0] = VERDICT_XDP;
-    v.writeBigUInt64LE(BigInt(p.xdpAction), 1);
-    verdict = [7, v];
+  const comment = p.comment ? Buffer.from(p.comment, 'utf8') : null;
+  const dataLen = p.data.length + pad4(p.data.length);
+  const opts =
+    (comment ? 4 + comment.length + pad4(comment.length) : 0) + (p.flags === undefined ? 0 : 8) + (p.xdpAction === undefined ? 0 : 16);
+  const total = 32 + dataLen + (opts ? opts + 4 : 0);
+  const b = Buffer.allocUnsafe(total).fill(0);
+  b.writeUInt32LE(EPB, 0);
+  b.writeUInt32LE(total, 4);
+  // interface 0 at 8
+  b.writeUInt32LE(Number(p.timeNs >> 32n), 12);
+  b.writeUInt32LE(Number(p.timeNs & 0xffffffffn), 16);
+  b.writeUInt32LE(p.data.length, 20);
+  b.writeUInt32LE(Math.max(p.length, p.data.length), 24);
+  p.data.copy(b, 28);
+  let at = 28 + dataLen;
+  const opt = (code: number, len: number) => {
+    b.writeUInt16LE(code, at);
+    b.writeUInt16LE(len, at + 2);
+    at += 4;
+  };
+  if (comment) {
+    opt(OPT_COMMENT, comment.length);
+    at += comment.copy(b, at) + pad4(comment.length);
   }
-  const flags = p.flags === undefined ? undefined : Buffer.alloc(4);
-  flags?.writeUInt32LE(p.flags!);
-  const data = Buffer.concat([p.data, Buffer.alloc(pad4(p.data.length))]);
-  return block(EPB, h, data, options([text(OPT_COMMENT, p.comment), flags && [2, flags], verdict]));
+  if (p.flags !== undefined) {
+    opt(2, 4);
+    at = b.writeUInt32LE(p.flags, at);
+  }
+  if (p.xdpAction !== undefined) {
+    opt(7, 9);
+    b[at] = VERDICT_XDP;
+    b.writeBigUInt64LE(BigInt(p.xdpAction), at + 1);
+    at += 12;
+  }
+  // opt_endofopt: the zeros already there
+  b.writeUInt32LE(total, total - 4);
+  return b;
 }
 
 export interface Statistics {
