@@ -5,6 +5,7 @@
 import { createCapture } from '../capture/index.ts';
 import type { AgentConfig } from '../config.ts';
 import { geoConsumers } from '../geo/index.ts';
+import { IocConsumer } from '../ioc/consumer.ts';
 import type { Logger } from '../log.ts';
 import type { SampleConsumer } from './types.ts';
 
@@ -14,5 +15,5 @@ export interface ConsumerContext {
 }
 
 export function createConsumers(ctx: ConsumerContext): SampleConsumer[] {
-  return [createCapture(ctx), ...geoConsumers(ctx)];
+  return [createCapture(ctx), ...geoConsumers(ctx), new IocConsumer(ctx.log)];
 }
