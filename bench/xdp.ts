@@ -2,12 +2,16 @@
 // run, interleaved round by round (these machines are noisy):
 //   an empty XDP program (the harness cost), Breakwater with no rules, with
 //   10,000 rules (miss and hit), a spoofed flood (a random source on every
-//   packet), and Debian's xdp-filter with the same 10,000 addresses.
+//   packet), packet sampling on (at the tap's period for a 211 kpps flood,
+//   every sampled head written to the ring and read; and every packet over
+//   the per-CPU cap, the dearest case), and Debian's xdp-filter with the
+//   same 10,000 addresses.
 // Needs root, clang, bpftool and xdp-tools. Usage: npm run bench:xdp [-- --rounds 7 --repeat 1000000]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ATTACK_PER_SEC } from '../agent/packets/tap.ts';
 import { Breakwater, testRunPinned } from '../native/index.ts';
 import { eth, ipv4, udp } from '../test/helpers/packets.ts';
 
@@ -81,7 +85,10 @@ function loadXdpFilter(): void {
 
 type Runner = () => { retval: number; durationNs: number };
 
-function main(): void {
+/** The tap's attack period for the lab's highest flood rate (bench:agent): 211,000 pps over 1,000 samples a second. */
+const FLOOD_PERIOD = Math.round(211_000 / ATTACK_PER_SEC);
+
+async function main(): Promise<void> {
   loadEmpty();
   loadXdpFilter();
   const plain = Breakwater.loadForTest();
@@ -91,7 +98,19 @@ function main(): void {
   const spoofed = Breakwater.loadForTest({ benchSourceMask: 0xffffffff });
   // The same per-packet random draw with the source kept: the fair baseline.
   const single = Breakwater.loadForTest({ benchSourceMask: 0 });
-  opened.push(plain, ruled, expiring, prefixed, spoofed, single);
+  // Sampling at the flood's period with no cap, so that every sampled head is
+  // written (a run's 4,700 fit the ring; it is read between runs); and every
+  // packet sampled past the cap of a CPU (2,000 a second), as while the period lags a flood.
+  const sampled = Breakwater.loadForTest();
+  const capped = Breakwater.loadForTest();
+  opened.push(plain, ruled, expiring, prefixed, spoofed, single, sampled, capped);
+  sampled.setSampling(FLOOD_PERIOD, 0);
+  capped.setSampling(1, 2 * ATTACK_PER_SEC);
+  let heads = 0;
+  sampled.onSamples((b) => {
+    heads += b.length;
+  });
+  capped.onSamples(() => {});
   for (let i = 0; i < RULES; i++) ruled.addRule({ source: ruleIp(i) });
   // Rules from commands carry a TTL: a hit then also reads the kernel's clock.
   for (let i = 0; i < RULES; i++) expiring.addRule({ source: ruleIp(i), ttlSeconds: 3600 });
@@ -107,16 +126,23 @@ function main(): void {
     ['bench build, spoofed flood, no rules', () => spoofed.testRun(miss, REPEAT), 2],
     ['Breakwater, 10,000 rules with a TTL, hit', () => expiring.testRun(hit, REPEAT), 1],
     ['Breakwater, 10,000 /29 prefix rules, hit', () => prefixed.testRun(hitPrefix, REPEAT), 1],
+    [`Breakwater, sampled 1 in ${FLOOD_PERIOD}, written`, () => sampled.testRun(miss, REPEAT), 2],
+    ['Breakwater, every packet sampled, over cap', () => capped.testRun(miss, REPEAT), 2],
     ['xdp-filter, 10,000 rules, miss', () => testRunPinned(pins.filter, miss, REPEAT), 2],
     ['xdp-filter, 10,000 rules, hit', () => testRunPinned(pins.filter, hit, REPEAT), 1],
   ];
   const samples = cases.map(() => [] as number[]);
-  for (let r = 0; r < ROUNDS; r++)
-    cases.forEach(([name, fn, want], i) => {
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, [name, fn, want]] of cases.entries()) {
       const { retval, durationNs } = fn();
       if (retval !== want) throw new Error(`${name}: verdict ${retval}, expected ${want}`);
       samples[i]!.push(durationNs);
-    });
+    }
+    // The ring is read in the event loop: empty it before the next round.
+    const written = sampled.snapshot(0).counters.sampled;
+    for (let w = 0; heads < written && w < 1000; w++) await new Promise((res) => setTimeout(res, 1));
+  }
+  const sampledCounters = sampled.snapshot(0).counters;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const med = samples.map(median);
   const empty = med[0]!;
@@ -159,10 +185,15 @@ function main(): void {
     `\nbar 1 (host rules, as xdp-filter has): Breakwater's worst net cost ${worstBw} ns <= xdp-filter's worst net cost ${filterNet} ns: ${worstBw <= filterNet ? 'met' : 'NOT met'}`,
   );
   console.log(`bar 2: spoofed flood / single source = ${spoofRatio.toFixed(2)} (<= 1.5): ${spoofRatio <= 1.5 ? 'met' : 'NOT met'}`);
+  const sampleCost = med[at('Breakwater, sampled 1 in')]! - med[at('Breakwater, no rules')]!;
+  console.log(
+    `\nsampling at the flood's period: +${sampleCost} ns a packet over no sampling; ${sampledCounters.sampled.toLocaleString('en')} heads written ` +
+      `(${heads.toLocaleString('en')} read, ${sampledCounters.samplesLost} lost) over ${ROUNDS} runs`,
+  );
 }
 
 try {
-  main();
+  await main();
 } finally {
   cleanup();
 }
