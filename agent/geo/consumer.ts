@@ -4,7 +4,8 @@
  * incident's onset (`started_at_ms`) to its end (`ended_at_ms`, once it is
  * resolved) are counted, by the samples' `atMs` on the detector's clock. The
  * map reports sampled packets per country (docs/geo.md says why they are not
- * scaled up); sources the database does not place are left out. When the
+ * scaled up), and `sampled_packets` the samples it was drawn from, sources the
+ * database does not place included (they are left out of the map). When the
  * incident is judged spoofed, `geo_spoofed` says the countries are the ones
  * the forged addresses claim.
  */
@@ -38,11 +39,11 @@ const within = (c: Current, atMs: number) => atMs > c.startedAtMs && (c.endedAtM
 
 export class GeoConsumer implements SampleConsumer {
   private readonly recent: RecentSamples;
-  /** Samples of the current incident no longer held back, by country index. */
+  /** Samples of the current incident no longer held back, by country index (0: placed nowhere). */
   private readonly counted: Float64Array;
   private current: Current | null = null;
   private readonly count = (atMs: number, cc: number) => {
-    if (this.current && cc !== 0 && within(this.current, atMs)) this.counted[cc]!++;
+    if (this.current && within(this.current, atMs)) this.counted[cc]!++;
   };
 
   constructor(
@@ -77,13 +78,14 @@ export class GeoConsumer implements SampleConsumer {
     if (!c) return {};
     const totals = Float64Array.from(this.counted);
     this.recent.forEach((atMs, cc) => {
-      if (cc !== 0 && within(c, atMs)) totals[cc]!++;
+      if (within(c, atMs)) totals[cc]!++;
     });
     const geo: Record<string, number> = {};
-    const order = [...totals.keys()].filter((i) => totals[i]! > 0).map((i) => [this.countries.codeOf(i)!, totals[i]!] as const);
+    const order = [...totals.keys()].filter((i) => i !== 0 && totals[i]! > 0).map((i) => [this.countries.codeOf(i)!, totals[i]!] as const);
     order.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)); // largest first, then by code
     for (const [code, n] of order) geo[code] = n;
     if (c.resolved) this.current = null;
-    return { geo_breakdown: geo, geo_spoofed: c.spoofed };
+    const sampled = totals.reduce((a, b) => a + b, 0);
+    return { geo_breakdown: geo, geo_spoofed: c.spoofed, sampled_packets: sampled };
   }
 }

@@ -62,7 +62,8 @@ function play(s: Scene) {
     }
     return out;
   };
-  return { reports, expected };
+  const sampled = (from: number, to: number) => sent.filter((x) => x.atMs > from && x.atMs <= to).length;
+  return { reports, expected, sampled };
 }
 
 const calm = ['198.18.0.3', '198.18.200.7']; // DE, FR
@@ -90,10 +91,13 @@ test('a spoofed flood: countries from the onset to the end, by sampled packets, 
 
 test('a flood from real sources: geo_spoofed false; unknown sources and non-IP samples are left out', (t) => {
   const flood = ['198.19.200.1', '198.19.200.2', '10.1.2.3', '2001:db8:1:2::8001', '2001:db8:9000::1']; // JP, JP, none, NZ, AU
-  const { reports, expected } = play({ calm, flood, floods: [[30_000, 40_000]], component: plainFlood, until: 55_000 });
+  const { reports, expected, sampled } = play({ calm, flood, floods: [[30_000, 40_000]], component: plainFlood, until: 55_000 });
   const resolved = reports.find((r) => r.ev.type === 'resolved')!;
   t.false(resolved.fields.geo_spoofed);
-  const want = expected(resolved.ev.extension.started_at_ms, resolved.ev.extension.ended_at_ms!);
+  const window = [resolved.ev.extension.started_at_ms, resolved.ev.extension.ended_at_ms!] as const;
+  const want = expected(...window);
+  t.is(resolved.fields.sampled_packets, sampled(...window), 'the samples drawn from, those placed nowhere included');
+  t.is(resolved.fields.sampled_packets, (Object.values(want).reduce((a, b) => a + b, 0) * 5) / 4);
   t.deepEqual(resolved.fields.geo_breakdown, want);
   t.deepEqual(Object.keys(resolved.fields.geo_breakdown!), ['JP', 'AU', 'NZ'], 'largest first, then by code');
   const geo = new GeoConsumer(countries, { holdBackMs: 1_000 });
