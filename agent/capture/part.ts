@@ -75,7 +75,8 @@ export class CapturePart {
 
   /** Adds a sample unless its block would take the part past `room` more bytes; returns whether it did. */
   add(s: PacketSample, room: number, note?: string): boolean {
-    const comment = [note, VERDICT_NOTE[s.verdict]].filter(Boolean).join('; ');
+    const said = VERDICT_NOTE[s.verdict];
+    const comment = note && said ? `${note}; ${said}` : (note ?? said);
     const block = enhancedPacket({
       timeNs: s.monoNs + this.offsetNs,
       data: s.data,
