@@ -29,6 +29,12 @@ const PACKETS_PER_REQUEST = 2.3;
 /** h2load's connection ramp step (its --rate-period). */
 const RAMP_STEP_MS = 10;
 const TABLE = 'bwhttp';
+/**
+ * nftables by its path: under npm and npx, node_modules/.bin comes first on
+ * PATH, and there `nft` is @vercel/nft (a file tracer some package brings
+ * along), which reads no rules and exits 0.
+ */
+const NFT = '/usr/sbin/nft';
 
 export interface HttpFloodPlan {
   /** Connections, opened over one request period so that their requests interleave. */
@@ -69,7 +75,7 @@ function table(lab: Lab, during: boolean): string {
 }
 
 function loadTable(lab: Lab, during: boolean): void {
-  lab.exec(lab.attackerNs, ['nft', '-f', '-'], { input: table(lab, during), stdio: ['pipe', 'pipe', 'pipe'] });
+  lab.exec(lab.attackerNs, [NFT, '-f', '-'], { input: table(lab, during), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 export interface HttpFlow extends Flow {
