@@ -62,6 +62,7 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
       xmas: r('tcpXmas'),
     },
     fragmentsPps: r('fragments'),
+    udpLaterFragmentsPps: r('udpLaterFragments'),
     malformedPps: r('malformed'),
     droppedPps: r('dropped'),
     distinctSources: cur.distinctSources.current,
@@ -75,6 +76,7 @@ export function toTrafficSample(prev: Snapshot, cur: Snapshot, t: SampleTiming):
             all: delta(t.windowBase.counters, c, 'packets'),
             tcp: delta(t.windowBase.counters, c, 'tcp'),
             udp: delta(t.windowBase.counters, c, 'udp'),
+            udpLaterFragments: delta(t.windowBase.counters, c, 'udpLaterFragments'),
           },
         }
       : {}),

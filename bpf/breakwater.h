@@ -62,6 +62,7 @@
 	X(NON_IP, nonIp)						\
 	X(TCP, tcp)							\
 	X(UDP, udp)							\
+	X(UDP_LATER_FRAGMENTS, udpLaterFragments) /* UDP past the first fragment: no ports */ \
 	X(ICMP, icmp)		/* ICMP and ICMPv6 */			\
 	X(OTHER_IP, otherIp)	/* another L4 protocol (GRE, ESP...) */	\
 	X(TCP_BYTES, tcpBytes)						\

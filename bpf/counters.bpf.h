@@ -74,6 +74,8 @@ static __always_inline void count_l4(struct bw_stats *st, struct bw_pkt *p,
 	case IPPROTO_UDP:
 		c[BW_C_UDP]++;
 		c[BW_C_UDP_BYTES] += len;
+		if (!p->l4)
+			c[BW_C_UDP_LATER_FRAGMENTS]++;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:

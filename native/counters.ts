@@ -4,7 +4,7 @@
 
 // biome-ignore format: one list, in the header's order
 export const COUNTER_NAMES = [
-  'packets', 'bytes', 'ipv4', 'ipv6', 'nonIp', 'tcp', 'udp', 'icmp', 'otherIp', 'tcpBytes', 'udpBytes', 'icmpBytes',
+  'packets', 'bytes', 'ipv4', 'ipv6', 'nonIp', 'tcp', 'udp', 'udpLaterFragments', 'icmp', 'otherIp', 'tcpBytes', 'udpBytes', 'icmpBytes',
   'tcpSyn', 'tcpSynAck', 'tcpAck', 'tcpFin', 'tcpRst', 'tcpPsh', 'tcpUrg', 'tcpNull', 'tcpXmas', 'fragments',
   'malformed', 'vlan', 'passed', 'dropped', 'allowlisted', 'logged', 'ruleExpired', 'sampled', 'samplesLost',
 ] as const;

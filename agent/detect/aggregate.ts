@@ -93,8 +93,15 @@ export function windowPacketsOf(s: TrafficSample, which: 'all' | 'tcp' | 'udp'):
   return ((which === 'all' ? s.pps : s.protoPps[which]) * s.windowMs) / 1000;
 }
 
+/**
+ * A port's packets of the tick: its share of the window's packets that carry
+ * ports, times all of the tick's packets of the protocol. UDP fragments past
+ * the first have no ports, so a fragmented datagram counts whole with the
+ * ports of its first fragment (a memcached reflection in 3 fragments is all
+ * from port 11211, not a third of it).
+ */
 function addPorts(a: Aggregate, kind: PortKind, ports: readonly PortCount[], proto: 'tcp' | 'udp', s: TrafficSample): void {
-  const windowPackets = windowPacketsOf(s, proto);
+  const windowPackets = Math.max(windowPacketsOf(s, proto) - (proto === 'udp' ? windowLaterFragments(s) : 0), 0);
   const tickPackets = (s.protoPps[proto] * s.intervalMs) / 1000;
   for (const p of ports) {
     bumpMax(a.portPeak[kind], p.port, p.count);
@@ -103,6 +110,11 @@ function addPorts(a: Aggregate, kind: PortKind, ports: readonly PortCount[], pro
     const m = a.portPackets[kind];
     if (m.size < MAX_KEYS || m.has(p.port)) m.set(p.port, (m.get(p.port) ?? 0) + share * tickPackets);
   }
+}
+
+function windowLaterFragments(s: TrafficSample): number {
+  if (s.windowPackets) return s.windowPackets.udpLaterFragments ?? 0;
+  return ((s.udpLaterFragmentsPps ?? 0) * s.windowMs) / 1000;
 }
 
 function bumpMax<K>(m: Map<K, number>, key: K, v: number): void {

@@ -53,6 +53,11 @@ export interface TrafficSample {
   protoBps: ProtocolRates;
   tcpFlags: TcpFlagRates;
   fragmentsPps: number;
+  /**
+   * UDP fragments past the first, per second (in protoPps.udp, without ports:
+   * the port shares leave them out). Absent: none.
+   */
+  udpLaterFragmentsPps?: number;
   /** Packets the kernel could not parse in full, and packets its rules dropped, per second. */
   malformedPps: number;
   droppedPps: number;
@@ -75,7 +80,7 @@ export interface TrafficSample {
    * counters). Absent: estimated as the tick's rate x windowMs, which
    * overstates the window's packets in the first ticks of a flood.
    */
-  windowPackets?: { all: number; tcp: number; udp: number };
+  windowPackets?: { all: number; tcp: number; udp: number; udpLaterFragments?: number };
   topSources: readonly SourceCount[];
   topTcpDstPorts: readonly PortCount[];
   topUdpDstPorts: readonly PortCount[];

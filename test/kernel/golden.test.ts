@@ -117,7 +117,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
       // Later fragments: UDP by their IP header, without ports (a fragmented flood shows as the protocol it is).
       for (const [i, d] of later.entries()) {
         const bytes = frames[i + 1]!.length;
-        t.deepEqual(d.counters, { packets: 1, bytes, [family]: 1, fragments: 1, udp: 1, udpBytes: bytes, passed: 1 });
+        t.deepEqual(d.counters, { packets: 1, bytes, [family]: 1, fragments: 1, udp: 1, udpLaterFragments: 1, udpBytes: bytes, passed: 1 });
       }
       const s = bw.snapshot(4);
       t.deepEqual(

@@ -21,7 +21,20 @@ function classifyFlood(flood: Component[], base = 2_000, background: (pps: numbe
 
 const cases: [string, Component[], AttackFamily, string][] = [
   ['UDP flood to random ports', [{ pps: 150_000, proto: 'udp', bytes: 512, ttl, distinct: 40 }], 'udp_flood', 'udp_generic'],
-  ['UDP fragments', [{ pps: 150_000, proto: 'udp', bytes: 1500, frag: 1, ttl, distinct: 40 }], 'udp_flood', 'udp_fragment'],
+  ['UDP fragments', [{ pps: 150_000, proto: 'udp', bytes: 1500, frag: 1, laterFrag: 0.5, ttl, distinct: 40 }], 'udp_flood', 'udp_fragment'],
+  [
+    // The lab's memcached-frag: 4,041-byte answers in 3 fragments, the ports on the first only.
+    'fragmented memcached reflection: answers from 11211 in 3 fragments',
+    [{ pps: 150_000, proto: 'udp', bytes: 1400, frag: 1, laterFrag: 2 / 3, srcPort: 11211, ttl, distinct: 16 }],
+    'udp_flood',
+    'memcached_reflection',
+  ],
+  [
+    'fragmented DNS answers (4 KB EDNS responses from 53 in 3 fragments)',
+    [{ pps: 150_000, proto: 'udp', bytes: 1400, frag: 1, laterFrag: 2 / 3, srcPort: 53, ttl, distinct: 40 }],
+    'dns_flood',
+    'dns_reflection',
+  ],
   ['DNS query flood (dst 53)', [{ pps: 150_000, proto: 'udp', bytes: 80, dstPort: 53, ttl, distinct: 3000 }], 'dns_flood', 'dns_query'],
   ['SYN flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { syn: 1 }, dstPort: 443, ttl, distinct: 40 }], 'syn_flood', 'syn'],
   ['SYN-ACK flood', [{ pps: 150_000, proto: 'tcp', bytes: 60, flags: { synack: 1 }, ttl, distinct: 40 }], 'syn_flood', 'synack'],

@@ -15,6 +15,8 @@ export interface Component {
   /** Share of the component's packets carrying each flag counter. */
   flags?: Partial<TcpFlagRates>;
   frag?: number;
+  /** Share of a UDP component's packets that are fragments past the first (no ports; within `frag`). */
+  laterFrag?: number;
   /** TTL values the packets spread over evenly, or 'random' (uniform 0-255). */
   ttl?: readonly number[] | 'random';
   /** Heavy sources sharing `sourceShare` of the packets evenly. */
@@ -119,6 +121,8 @@ export function sample(t: number, comps: readonly Component[], intervalMs = TICK
     s.protoBps[c.proto] += c.pps * bytes * 8;
     for (const [k, share] of Object.entries(c.flags ?? {})) s.tcpFlags[k as keyof TcpFlagRates] += c.pps * share;
     s.fragmentsPps += c.pps * (c.frag ?? 0);
+    const later = c.proto === 'udp' ? c.pps * (c.laterFrag ?? 0) : 0;
+    s.udpLaterFragmentsPps = (s.udpLaterFragmentsPps ?? 0) + later;
     s.distinctSources += c.distinct ?? 1;
     const n = c.pps * sec;
     if (c.ttl === 'random') for (let i = 0; i < 256; i++) ttl[i] = (ttl[i] ?? 0) + n / 256;
@@ -128,8 +132,8 @@ export function sample(t: number, comps: readonly Component[], intervalMs = TICK
     const heavy = c.sources ?? [];
     for (const ip of heavy) add(srcs, ip, (c.pps * (c.sourceShare ?? 1)) / heavy.length);
     if (c.proto === 'tcp' && c.dstPort !== undefined) add(tcpDst, c.dstPort, c.pps);
-    if (c.proto === 'udp' && c.dstPort !== undefined) add(udpDst, c.dstPort, c.pps);
-    if (c.proto === 'udp' && c.srcPort !== undefined) add(udpSrc, c.srcPort, c.pps);
+    if (c.proto === 'udp' && c.dstPort !== undefined) add(udpDst, c.dstPort, c.pps - later);
+    if (c.proto === 'udp' && c.srcPort !== undefined) add(udpSrc, c.srcPort, c.pps - later);
   }
   const top = <K>(m: Map<K, number>): [K, number][] => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
   s.ttlHistogram = ttl;
