@@ -5,11 +5,10 @@
  * carries SPEC's `ioc_matches` (every indicator matched, with its count of
  * sampled packets) and `botnet_detected` (botnet.ts).
  *
- * The workspace's patterns arrive with each config poll: the agent hands
- * them over with setIocPatterns(consumers, reply.ioc_patterns).
+ * The workspace's patterns arrive with each config poll (onConfig).
  */
 import { MAX_LIST } from '../../contract/limits.ts';
-import type { IncidentReport } from '../../contract/wire/agent.ts';
+import type { ConfigReply, IncidentReport } from '../../contract/wire/agent.ts';
 import type { IocMatch, IocPattern } from '../../contract/wire/ioc.ts';
 import type { DetectorEvent } from '../detect/index.ts';
 import type { Logger } from '../log.ts';
@@ -38,6 +37,11 @@ export class IocConsumer implements SampleConsumer {
     if (index.skipped.length) this.log?.warn('IOC patterns left out', { reasons: index.skipped.slice(0, 10) });
   }
 
+  /** Each config poll's reply: its `ioc_patterns` (none when absent). */
+  onConfig(config: Partial<ConfigReply>): void {
+    this.setPatterns(config.ioc_patterns ?? []);
+  }
+
   onSamples(batch: readonly PacketSample[]): void {
     for (const s of batch) this.tally.add(s.atMs, this.matcher.match(s));
   }
@@ -64,9 +68,4 @@ export class IocConsumer implements SampleConsumer {
       }));
     return { ioc_matches: matches, botnet_detected: botnetDetected(this.tally.counts, this.tally.samples) };
   }
-}
-
-/** What the agent calls with each config reply: the patterns reach the IOC consumer among `consumers`. */
-export function setIocPatterns(consumers: readonly SampleConsumer[], patterns: readonly IocPattern[] | undefined): void {
-  for (const c of consumers) if (c instanceof IocConsumer) c.setPatterns(patterns ?? []);
 }

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { Detector, type DetectorEvent } from '../../../agent/detect/index.ts';
 import { BOTNET_MIN_SAMPLES } from '../../../agent/ioc/botnet.ts';
-import { IocConsumer, setIocPatterns } from '../../../agent/ioc/consumer.ts';
+import { IocConsumer } from '../../../agent/ioc/consumer.ts';
 import type { PacketSample } from '../../../agent/packets/types.ts';
 import { incidentReport } from '../../../contract/wire/agent.ts';
 import * as fx from '../../fixtures/ioc-packets.ts';
@@ -127,12 +127,9 @@ test('the lab background alone, or under a reflection flood: no match of it, nev
   });
 });
 
-test("the workspace's patterns, through setIocPatterns; a botnet pattern sets botnet_detected", (t) => {
+test("the workspace's patterns, from the config poll's reply; a botnet pattern sets botnet_detected", (t) => {
   const c = new IocConsumer();
-  setIocPatterns(
-    [{ onSamples() {} }, c],
-    [{ attack_name: 'memcached VALUE', attack_family: 'udp_flood', text: 'VALUE big', botnet: true }],
-  );
+  c.onConfig({ ioc_patterns: [{ attack_name: 'memcached VALUE', attack_family: 'udp_flood', text: 'VALUE big', botnet: true }] });
   for (const f of fx.memcachedValueFragments()) c.onSamples(samplesOf(f, 50, { atMs: 20 }));
   c.onIncident(ev('opened', 0), 'k');
   const r = c.reportFields();
@@ -144,7 +141,7 @@ test("the workspace's patterns, through setIocPatterns; a botnet pattern sets bo
     ],
   );
   t.true(r.botnet_detected, '50 of 150 samples: a third');
-  setIocPatterns([c], undefined);
+  c.onConfig({});
   c.onSamples(samplesOf(fx.memcachedValueFragments()[0]!, 50, { atMs: 30 }));
   c.onIncident(ev('updated', 0), 'k');
   t.like(c.reportFields().ioc_matches?.[1], { attack_name: 'memcached VALUE', count: 50 }, 'patterns gone: no new matches');
