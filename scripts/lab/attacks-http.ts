@@ -126,6 +126,7 @@ export const HTTP_ATTACKS: readonly Attack[] = [
     title: 'HTTP flood: keep-alive requests from 254 clients',
     family: 'http_flood',
     subtype: 'http',
+    countries: ['BR'],
     tool: 'h2load',
     start: httpFlood,
     rule: { source: HTTP_CLIENTS, protocol: 'tcp' },

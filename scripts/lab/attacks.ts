@@ -20,12 +20,23 @@ export interface Attack {
   /** The IOC matches (attack_name) it should report, and whether it is a botnet's; absent: none, and not. */
   ioc?: readonly string[];
   botnet?: boolean;
+  /** The countries its sources are in, in the lab's test database (test/fixtures/geo, docs/geo.md). */
+  countries: readonly string[];
   tool: string;
   /** Starts the flood at about `pps` packets a second for `seconds`. */
   start(lab: Lab, pps: number, seconds: number): Flow;
   /** What an operator drops through the user API (POST /api/v1/mitigations). */
   rule: { source: string; protocol?: 'tcp' | 'udp' | 'icmp' };
 }
+
+/**
+ * The lab workspace's own IOC pattern (PATCH /workspace ioc_patterns): the
+ * UDP flood's filler, 32 bytes of 'A' to the game-server port, so that every
+ * run shows a workspace pattern matched beside the built-in signatures.
+ */
+export const LAB_IOC_PATTERNS = [
+  { attack_name: 'lab UDP filler', attack_family: 'udp_flood', text: 'AAAAAAAAAAAAAAAA', offset: 0, protocol: 'udp', port: 27015 },
+] as const;
 
 /** The SYN flood's one spoofed source: hping3 cannot draw random sources inside the lab range. */
 export const SYN_SOURCE = '198.19.6.6';
@@ -46,6 +57,9 @@ const synFlood = (lab: Lab, pps: number, seconds: number) =>
 export const ATTACKS: readonly Attack[] = [
   {
     key: 'udp',
+    subtype: 'udp_generic',
+    ioc: ['lab UDP filler'],
+    countries: ['BR', 'JP'],
     title: 'UDP flood, random spoofed sources',
     family: 'udp_flood',
     tool: 'trafgen',
@@ -54,6 +68,8 @@ export const ATTACKS: readonly Attack[] = [
   },
   {
     key: 'syn',
+    subtype: 'syn',
+    countries: ['BR'],
     title: 'TCP SYN flood on port 80',
     family: 'syn_flood',
     tool: 'hping3',
@@ -62,6 +78,8 @@ export const ATTACKS: readonly Attack[] = [
   },
   {
     key: 'icmp',
+    subtype: 'icmp',
+    countries: ['BR', 'JP'],
     title: 'ICMP echo flood, random spoofed sources',
     family: 'icmp_flood',
     tool: 'trafgen',
@@ -83,6 +101,8 @@ export const ATTACKS: readonly Attack[] = [
   },
   {
     key: 'dns',
+    subtype: 'dns_reflection',
+    countries: ['ZA'],
     title: 'DNS reflection: 1,200-byte answers from 16 resolvers',
     family: 'dns_flood',
     tool: 'trafgen',
@@ -99,6 +119,9 @@ export const ATTACKS: readonly Attack[] = [
   },
   {
     key: 'multi',
+    subtype: 'udp_generic+syn',
+    ioc: ['lab UDP filler'],
+    countries: ['BR', 'JP'],
     title: 'multi-vector: spoofed UDP flood and SYN flood together',
     family: 'multi_vector',
     tool: 'trafgen + hping3',

@@ -13,6 +13,7 @@ import { Breakwater, PinnedView } from '../../native/index.ts';
 import type { Logger } from '../../server/index.ts';
 import type { AgentProc } from './agent-process.ts';
 import { type AgentRecipe, LabAgents, waitAttached } from './agents.ts';
+import { LAB_IOC_PATTERNS } from './attacks.ts';
 import { Observer } from './observer.ts';
 import { claimRecord } from './records.ts';
 import { LabServer, userApi } from './server.ts';
@@ -21,7 +22,7 @@ import { type Background, background, calibrate } from './traffic.ts';
 
 export type { AgentExit, AgentProc } from './agent-process.ts';
 export { type AgentRecipe, agentCommand } from './agents.ts';
-export { ATTACKS, type Attack, type AttackKey, attackByKey } from './attacks.ts';
+export { ATTACKS, type Attack, type AttackKey, attackByKey, LAB_IOC_PATTERNS } from './attacks.ts';
 export { cleanupStale } from './records.ts';
 export { type LabServer, userApi } from './server.ts';
 export type { Lab } from './topology.ts';
@@ -102,6 +103,8 @@ export async function startLab(o: LabOptions): Promise<LabRun> {
     // Before the agent starts: the calibration packets must not count as traffic.
     if (traffic) await calibrate(net);
     const workspace = await server.admin.createWorkspace(`lab-${o.id}`);
+    const patched = await userApi(server.url, workspace.token, 'PATCH', '/workspace', { ioc_patterns: LAB_IOC_PATTERNS });
+    if (patched.status !== 200) throw new Error(`the lab's IOC patterns were refused: ${JSON.stringify(patched.body)}`);
     const node = await server.admin.createNode(workspace.id, `victim-${o.id}`, {
       ip: net.victimIp,
       ...(o.thresholdPps === undefined ? {} : { ppsThreshold: o.thresholdPps }),

@@ -36,6 +36,10 @@ export interface AttackResult {
   toCaptureMs?: number;
   /** Wall-clock ms of the onset and of the flood's end. */
   onsetAt?: number;
+  /** The observer's reading interval the onset fell in (ms): the flood began within onsetAt..onsetAt + this. */
+  onsetIntervalMs?: number;
+  /** The reading interval before the drop (ms): the drop began within onsetAt + toDropMs - this .. onsetAt + toDropMs. */
+  dropIntervalMs?: number;
   endedAt?: number;
   /** Why a value is missing. */
   notes: string[];
@@ -145,6 +149,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
     return r;
   }
   r.onsetAt = onset;
+  r.onsetIntervalMs = (series.find((p) => p.t > onset)?.t ?? onset) - onset;
   r.endedAt = endedAt || Date.now();
   const drop = findDrop(series, onset, Math.max(5, o.pps * 0.05 * 0.3));
   const span = between(series, onset, endedAt || Date.now());
@@ -153,8 +158,11 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
   r.measuredPps = Math.round((span.received * 1000) / Math.max(1, (endedAt || Date.now()) - onset));
   if (seenAt !== undefined) r.toIncidentMs = seenAt - onset;
   else r.notes.push('no incident during the flood');
-  if (drop !== undefined) r.toDropMs = drop - onset;
-  else if (o.mitigation !== 'none') {
+  if (drop !== undefined) {
+    r.toDropMs = drop - onset;
+    const i = series.findIndex((p) => p.t >= drop);
+    r.dropIntervalMs = i > 0 ? drop - series[i - 1]!.t : 0;
+  } else if (o.mitigation !== 'none') {
     // What the run looked like, to tell a slow rule from a flood that ended before any rule could act.
     r.notes.push(
       `the flood was not dropped (generator ran ${(endedAt || Date.now()) - t0} ms, onset ${onset - t0} ms after its start; ` +

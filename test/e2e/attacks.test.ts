@@ -5,7 +5,9 @@
 // attack, then not; its packet capture is at the server within 10 s of the
 // onset, tshark reads every part, and it holds the seconds before the onset
 // and the flood's own packets, the first of them and the first one dropped
-// within 50 ms of the lab's onset and drop; and nothing is left behind.
+// within 50 ms of the lab's onset and drop; its sub-type, countries (the
+// lab's test database), IOC matches and botnet_detected are the attack's;
+// and nothing is left behind.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ import { ATTACKS, type Attack, type LabRun, startLab } from '../../scripts/lab/i
 import { type AttackResult, playAttack, withdrawRule } from '../../scripts/lab/scenario.ts';
 import { between } from '../../scripts/lab/timing.ts';
 import { captureFacts } from '../helpers/capture-facts.ts';
+import { checkForensics } from '../helpers/forensics.ts';
 import { statistics, tsharkPackets } from '../helpers/pcapng.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
 import { canLoadXdp } from '../helpers/xdp.ts';
@@ -47,14 +50,23 @@ async function checkCapture(t: ExecutionContext, run: LabRun, attack: Attack, r:
   const drop = r.onsetAt! + r.toDropMs!;
   const off = (v: number | undefined, ref: number) => (v === undefined ? 'none' : `${Math.round(v - ref)} ms`);
   t.log(
-    `${attack.key} capture: part 1 at the server ${r.toCaptureMs} ms after onset; ${parts.map((c) => `${c.packets} packets in ${c.size} bytes`).join(', ')}; ${lost} samples lost; ` +
+    `${attack.key} capture (onset read within ${r.onsetIntervalMs} ms): part 1 at the server ${r.toCaptureMs} ms after onset; ${parts.map((c) => `${c.packets} packets in ${c.size} bytes`).join(', ')}; ${lost} samples lost; ` +
       `${f.before} before the onset (from ${f.beforeFromMs} to ${f.beforeToMs} ms before it), ${f.flood} of the flood; ` +
       `first flood packet ${off(f.firstFloodMs, r.onsetAt!)} from the onset, first dropped ${off(f.firstDropMs, drop)} from the drop`,
   );
   t.true(f.before >= 100 && f.beforeFromMs! >= 5000 && f.beforeToMs! <= 1000, `${attack.key}: the seconds before the onset`);
   t.true(f.flood >= 500, `${attack.key}: the flood's own packets (${f.flood})`);
-  t.true(Math.abs(f.firstFloodMs! - r.onsetAt!) <= 50, `${attack.key}: the first flood packet on the lab's clock`);
-  t.true(f.firstDropMs !== undefined && Math.abs(f.firstDropMs - drop) <= 50, `${attack.key}: the first drop verdict on the lab's clock`);
+  // The lab knows the onset within one reading of its observer (5 ms, longer when the test's own process is busy).
+  const fromOnset = f.firstFloodMs! - r.onsetAt!;
+  t.true(
+    fromOnset >= -50 && fromOnset <= r.onsetIntervalMs! + 50,
+    `${attack.key}: the first flood packet ${Math.round(fromOnset)} ms from the onset, read within ${r.onsetIntervalMs} ms`,
+  );
+  const fromDrop = f.firstDropMs === undefined ? Number.NaN : f.firstDropMs - drop;
+  t.true(
+    fromDrop >= -r.dropIntervalMs! - 50 && fromDrop <= 50,
+    `${attack.key}: the first drop verdict ${Math.round(fromDrop)} ms from the drop, read within ${r.dropIntervalMs} ms before it`,
+  );
   t.true(f.droppedAfter >= 0.9, `${attack.key}: ${Math.round(f.droppedAfter * 100)}% of the flood dropped after the rule`);
 }
 
@@ -100,6 +112,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'hping3', 'ping'
       t.is(gauge(await run.metrics(), 'nodes_under_attack'), 0, `${attack.key}: no longer under attack`);
       t.true(await withdrawRule(run, r.ruleId!), `${attack.key}: the rule was withdrawn from the kernel`);
       await checkCapture(t, run, attack, r, captures);
+      checkForensics(t, attack, (await run.user('GET', `/incidents/${r.incidentId}`)).body);
     }
     const bg = run.background.stats();
     t.log(`legitimate HTTP requests: ${bg.ok} answered, ${bg.failed} failed`);
