@@ -158,25 +158,47 @@ export class Outbox {
 
   private lastOffset = 0;
 
+  /**
+   * An incident event. A key the server already numbered (an update, or an
+   * incident a restarted agent resumed, agent/resume.ts) posts with its id;
+   * if the server has resolved that incident meanwhile (409: the node was
+   * silent past its limit) or no longer knows it (404), the attack of an
+   * `opened` or `updated` record is still going on, so it opens a new
+   * incident and the key follows it; a `resolved` record has nothing left to
+   * say to a lost incident.
+   */
   private async sendIncident(r: Extract<SpoolRecord, { k: 'i' }>): Promise<void> {
     let id = this.ids.get(r.key);
+    if (id !== undefined) {
+      try {
+        await this.client.request('POST', '/incident', incidentBody(r.fields, id));
+      } catch (e) {
+        if (!(e instanceof HttpError && (e.status === 409 || e.status === 404))) throw e;
+        if (r.type === 'resolved') {
+          if (e.status === 404) this.log.warn('the server no longer knows the incident this agent resolves', { incident_id: id });
+          else await this.resolve(id);
+          return;
+        }
+        this.log.warn('the server closed this incident while the attack went on: a new one is opened', {
+          incident_id: id,
+          status: e.status,
+        });
+        id = undefined;
+      }
+    }
     if (id === undefined) {
       const res = await this.client.request<IncidentReply>('POST', '/incident', incidentBody(r.fields));
       id = res.incident_id;
       this.ids.set(r.key, id);
-    } else if (r.type !== 'opened') {
-      try {
-        await this.client.request('POST', '/incident', incidentBody(r.fields, id));
-      } catch (e) {
-        if (!(e instanceof HttpError && e.status === 409)) throw e; // 409: already resolved
-      }
     }
-    if (r.type === 'resolved') {
-      try {
-        await this.client.request('POST', '/incident/resolve', resolveBody(id));
-      } catch (e) {
-        if (!(e instanceof HttpError && e.status === 409)) throw e;
-      }
+    if (r.type === 'resolved') await this.resolve(id);
+  }
+
+  private async resolve(id: number): Promise<void> {
+    try {
+      await this.client.request('POST', '/incident/resolve', resolveBody(id));
+    } catch (e) {
+      if (!(e instanceof HttpError && e.status === 409)) throw e;
     }
   }
 
