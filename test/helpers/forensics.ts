@@ -27,6 +27,10 @@ export function checkForensics(t: ExecutionContext, attack: Attack, inc: any): v
     `${k} forensics: ${d.attack_subtype}; geo ${JSON.stringify(d.geo_breakdown)} of ${d.sampled_packets} sampled (spoofed ${d.geo_spoofed}); ` +
       `ioc ${JSON.stringify(d.ioc_matches)}; botnet ${inc.botnet_detected}; ${inc.source_ip_count} sources`,
   );
+  // The family of every report, from the opening to the resolve: it never changes mid-incident.
+  const families = new Set((inc.timeline ?? []).filter((e: any) => e.data?.attack_family).map((e: any) => e.data.attack_family));
+  t.deepEqual([...families], [attack.family], `${k}: the family of every report`);
+  t.is(inc.attack_family, attack.family, `${k}: the family at the resolve`);
   // A multi-vector's vectors in any order: they are joined by share, and the lab's halves are even.
   const vectors = (st?: string) => st?.split('+').sort().join('+');
   if (attack.subtype !== undefined) t.is(vectors(d.attack_subtype), vectors(attack.subtype), `${k}: sub-type`);
