@@ -16,6 +16,7 @@ import path from 'node:path';
 import { type SavedCapture, saveCaptures } from './lab/captures.ts';
 import { ATTACKS, type LabRun, startLab } from './lab/index.ts';
 import { type AttackResult, playAttack, withdrawRule } from './lab/scenario.ts';
+import { forensicsTable, markdownTable } from './lab/tables.ts';
 import { LiveView } from './lab/view.ts';
 
 const THRESHOLD = 500;
@@ -108,6 +109,9 @@ async function play(run: LabRun, attacks: (typeof ATTACKS)[number][], signal: Ab
     console.log(`demo: the captures could not be saved in ${target.dir}: ${(e as Error).message}`);
   }
   console.log(`\n${table(results, saved)}\n`);
+  console.log(
+    `What hit the victim, as the server holds each incident (countries from the lab's test database):\n${await forensicsTable(run, results)}\n`,
+  );
   const example = [...saved.values()][0]?.file;
   if (example)
     console.log(`Packet captures (pcapng: the first 128 bytes of sampled packets, from before each onset to its resolve), kept in
@@ -173,9 +177,7 @@ function table(rs: AttackResult[], saved: Map<AttackResult, SavedCapture>): stri
     'resolved',
     'capture',
   ];
-  const w = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(w[c]!)).join(' | ')} |`;
-  return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return markdownTable(head, rows);
 }
 
 main().then(
