@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { readConfigFile } from '../lib/settings.ts';
 import { Agent } from './agent.ts';
 import { CONFIG_ENV, ConfigError, helpText, parseFlags, resolveConfig } from './config.ts';
-import { createLogger } from './log.ts';
+import { createLogger, survivePipeLoss } from './log.ts';
 
 async function detach(args: string[]): Promise<number> {
   const { values } = parseFlags(args);
@@ -47,6 +47,7 @@ export async function runAgentCli(argv: string[]): Promise<number> {
     const cfg = resolveConfig({ flags: values, env: process.env, ...readConfigFile(configFile ?? process.env[CONFIG_ENV]) });
     args = [];
     const log = createLogger(cfg.logLevel);
+    survivePipeLoss();
     const agent = new Agent(cfg, log);
     let signalled: NodeJS.Signals | null = null;
     let release!: () => void;

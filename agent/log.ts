@@ -18,3 +18,13 @@ export function createLogger(level: Level = 'info', write: (line: string) => voi
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * A reader of the agent's output that goes away (the terminal of an ssh
+ * session, a log pipe, the process that started it) must not stop the
+ * agent: a write to a closed pipe fails with EPIPE, which Node raises as an
+ * uncaught error on the stream. The lines are lost; detection goes on.
+ */
+export function survivePipeLoss(): void {
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+}
