@@ -3,9 +3,10 @@
  * reads one snapshot, turns counter deltas into a TrafficSample for the
  * detector, rotates the talker window once a second and spools one metrics
  * sample a second; incident events are spooled too. Besides the tick: the
- * outbox delivers the spool, a heartbeat loop (30 s) and a config loop (60 s,
- * 10 s during an attack, at once at onset) that turns pending commands into
- * rules and acknowledges each. stop() is the first stage of shutdown.
+ * outbox delivers the spool, a heartbeat loop (30 s), the push channel (the
+ * config as soon as it changes at the server) and a config loop (60 s, 10 s
+ * during an attack, at once at onset) beside it; the pending commands of
+ * either become rules, each acknowledged (agent/commands-run.ts). stop() is the first stage of shutdown.
  */
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
@@ -15,11 +16,11 @@ import { performance } from 'node:perf_hooks';
 import { type CommandPolicy, type ProtectedEntry, protectedEntries, resolvePolicy } from '../contract/commands/index.ts';
 import type { ConfigReply } from '../contract/wire/agent.ts';
 import { Breakwater, limits, type Snapshot } from '../native/index.ts';
-import { Backoff, retry } from './backoff.ts';
-import { ackBody, heartbeatBody } from './bodies.ts';
+import { heartbeatBody } from './bodies.ts';
+import { CommandRunner } from './commands-run.ts';
 import type { AgentConfig } from './config.ts';
 import { Detector, type DetectorEvent, type DetectorTuning, type TrafficSample, windowPacketsOf } from './detect/index.ts';
-import { AgentClient, HttpError } from './http.ts';
+import { AgentClient } from './http.ts';
 import type { Logger } from './log.ts';
 import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.ts';
 import { Outbox, type SpoolRecord } from './outbox.ts';
@@ -27,6 +28,7 @@ import { createConsumers } from './packets/consumers.ts';
 import { SampleTap } from './packets/tap.ts';
 import type { SampleConsumer } from './packets/types.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
+import { PushChannel } from './push.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
 import { OpenIncident } from './resume.ts';
 import { applyCommand } from './rules.ts';
@@ -62,6 +64,9 @@ export class Agent {
   private readonly startedAt = Date.now();
   private readonly heartbeat: Loop;
   private readonly configLoop: Loop;
+  private readonly commands: CommandRunner;
+  /** The push channel (agent/push.ts), unless --no-push. */
+  readonly push: PushChannel | null;
   private ticker: Ticker | null = null;
   private protect: ProtectedEntry[] = [];
   private serverAddrs: string[] = [];
@@ -139,6 +144,14 @@ export class Agent {
       () => (this.detector.active ? cfg.configAttackMs : cfg.configMs),
       warn('config poll'),
     );
+    this.commands = new CommandRunner({
+      client: this.client,
+      log,
+      stats: this.stats,
+      prepare: () => this.refreshProtected(),
+      apply: (cmd) => applyCommand(cmd, { policy: this.policy, protect: this.protect, maxRules: this.cfg.maxRules, table: this.bw }),
+    });
+    this.push = cfg.push ? new PushChannel(this.client, (c) => this.applyConfig(c), log) : null;
   }
 
   private get stateFile(): string {
@@ -151,6 +164,7 @@ export class Agent {
     this.outbox.start();
     this.heartbeat.start();
     this.configLoop.start();
+    this.push?.start();
     this.tap.start();
     this.ticker = startTicker(
       this.cfg.tickMs,
@@ -336,35 +350,15 @@ export class Agent {
   }
 
   private async pollConfig(): Promise<void> {
-    const c = await this.client.request<Partial<ConfigReply>>('GET', '/config');
+    await this.applyConfig(await this.client.request<Partial<ConfigReply>>('GET', '/config'));
+  }
+
+  /** A config from the poll or the push channel: consumers, thresholds, then its pending commands. */
+  private applyConfig(c: Partial<ConfigReply>): Promise<void> {
     for (const consumer of this.consumers) consumer.onConfig?.(c);
     const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
     this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
-    const pending = c.pending_commands ?? [];
-    if (pending.length === 0) return;
-    await this.refreshProtected();
-    for (const cmd of pending) {
-      const out = applyCommand(cmd, { policy: this.policy, protect: this.protect, maxRules: this.cfg.maxRules, table: this.bw });
-      if (out.status === 'applied') {
-        this.stats.commandsApplied++;
-        this.log.info('command applied', { id: cmd.id, command: cmd.command, rule: out.rule });
-      } else {
-        this.stats.commandsFailed++;
-        this.log.warn('command refused', { id: cmd.id, command: cmd.command, reason: out.reason });
-      }
-      const body = ackBody(out);
-      try {
-        await retry(() => this.client.request('POST', `/commands/${cmd.id}/ack`, body), {
-          backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }),
-          maxTries: 4,
-          retryable: (e) => e instanceof HttpError && e.retryable,
-          retryAfter: (e) => (e instanceof HttpError ? e.retryAfterMs : null),
-        });
-      } catch (e) {
-        // 409: answered or withdrawn meanwhile. Otherwise the command stays pending and comes back next poll.
-        if (!(e instanceof HttpError && (e.status === 409 || e.status === 404))) throw e;
-      }
-    }
+    return this.commands.run(c.pending_commands ?? []);
   }
 
   /** First stage of shutdown: stop the tick and loops, flush, save, close the spool and the addon. */
@@ -372,7 +366,7 @@ export class Agent {
     await this.ticker?.stop();
     this.tap.stop();
     for (const c of this.consumers) await c.stop?.();
-    await Promise.all([this.heartbeat.stop(), this.configLoop.stop()]);
+    await Promise.all([this.heartbeat.stop(), this.configLoop.stop(), this.push?.stop()]);
     await this.outbox.stop(Date.now() + flushMs);
     this.saveState();
     this.spool.close();

@@ -51,6 +51,12 @@ export const SCHEMA = {
     'config poll period during an attack (also polled at once at onset), ms',
     100,
   ),
+  push: bool({
+    default: true,
+    env: 'BREAKWATER_PUSH',
+    flag: 'push',
+    help: 'keep a push connection open (GET /api/v1/agent/events): commands and config changes at once; the poll goes on beside it (--no-push: poll only)',
+  }),
   spoolDir: str({
     default: '/var/lib/breakwater/spool',
     env: 'BREAKWATER_SPOOL_DIR',

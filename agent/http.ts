@@ -58,6 +58,28 @@ export class AgentClient {
     return this.msgpack;
   }
 
+  /** Opens a long-lived GET (the push stream): the response, its body unread; no timeout but `signal`. */
+  async open(path: string, signal: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        headers: { authorization: `Bearer ${this.o.apiKey}`, 'x-node-uuid': this.o.nodeUuid, accept: 'text/event-stream' },
+        signal,
+      });
+    } catch (e) {
+      throw new HttpError(0, `GET ${path}: ${(e as Error).message}`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new HttpError(
+        res.status,
+        `GET ${path}: ${res.status} ${res.statusText}`,
+        parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      );
+    }
+    return res;
+  }
+
   async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, opts: { timeoutMs?: number } = {}): Promise<T> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.o.apiKey}`,

@@ -11,6 +11,7 @@ import type { FairShare } from './fair-share.ts';
 import { ingestHandler, METRICS_PATH } from './ingest.ts';
 import { type Logger, logRequest, redactUrl } from './log.ts';
 import type { MetricsWriter } from './metrics-writer.ts';
+import type { PushHub } from './push.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { userRoutes } from './routes/user.ts';
@@ -22,6 +23,7 @@ export interface Deps {
   log: Logger;
   writer: MetricsWriter;
   share: FairShare;
+  push: PushHub;
 }
 
 /**

@@ -46,7 +46,12 @@ export interface Db extends Queryable {
   withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
   /** One transaction: committed when fn resolves, rolled back when it throws. */
   withTransaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
-  /** A connection of its own that LISTENs on a channel (PostgreSQL only), reconnecting when it breaks. */
+  /**
+   * Notifications on a channel: on PostgreSQL a connection of its own that
+   * LISTENs, reconnecting when it breaks; embedded, PGlite's own LISTEN.
+   * onReset() once listening (and after each reconnection): changes made
+   * before may have been missed.
+   */
   listen(channel: string, handlers: { onPayload(payload: string): void; onReset(): void }): Listener;
   close(): Promise<void>;
 }

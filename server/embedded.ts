@@ -49,7 +49,12 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Db> {
         if (o?.isolation || o?.readOnly) await tx.query(beginStatement(o).replace(/^BEGIN/, 'SET TRANSACTION'));
         return fn(on(tx));
       }),
-    listen: () => ({ stop: async () => {} }),
+    // PGlite's own LISTEN: notifications of this session's commits (the one process on this database).
+    listen(channel, handlers) {
+      const unlisten = pglite.listen(channel, (payload) => payload && handlers.onPayload(payload));
+      unlisten.then(() => handlers.onReset()).catch((e: Error) => log.error('LISTEN failed', { channel, error: e.message }));
+      return { stop: async () => (await unlisten.catch(() => null))?.() };
+    },
     async close() {
       await pglite.close();
       releaseLock();

@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './log.ts';
 import { type MaintenanceResult, runMaintenance, scheduleMaintenance } from './maintenance.ts';
 import { MetricsWriter } from './metrics-writer.ts';
 import { migrate } from './migrate.ts';
+import { PushHub } from './push.ts';
 import { listenForRevocations } from './revocations.ts';
 
 export { admin } from './admin.ts';
@@ -67,7 +68,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       log,
       db.kind === 'embedded' ? { parallel: 1 } : { parallel: Math.min(2, config.poolSize), intervalMs: 10 },
     );
-    const deps = { db, cfg: config, log, writer, share: new FairShare(config.nodeSamplesPerSecond) };
+    const push = new PushHub(db, log);
+    const deps = { db, cfg: config, log, writer, share: new FairShare(config.nodeSamplesPerSecond), push };
     limitFailures(db, config.authFailuresPerMinute);
     const app = createApp(deps);
     server = http.createServer(createHandler(deps, app));
@@ -80,6 +82,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const port = (server.address() as AddressInfo).port;
     const stopMaintenance = scheduleMaintenance(db, config, log);
     const stopRevocations = listenForRevocations(db);
+    push.start();
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     log.info('server listening', {
       port,
@@ -98,10 +101,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       runMaintenance: () => runMaintenance(db, config),
       close: () =>
         (closing ??= (async () => {
-          await new Promise<void>((resolve) => {
+          // The push streams first: open connections keep srv.close() waiting.
+          const closed = new Promise<void>((resolve) => {
             srv.close(() => resolve());
-            srv.closeIdleConnections();
           });
+          await push.stop();
+          srv.closeIdleConnections();
+          await closed;
           await stopMaintenance();
           await stopRevocations();
           await writer.drain();

@@ -1,24 +1,27 @@
 // Agent API, /api/v1/agent (SPEC.md section 1), on the contract's schemas
 // (contract/wire/agent.ts). Every route reads agentAuth, body(limit),
 // validate(schema), handler; replies are typed by the contract's reply schemas.
+import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import { BODY_LIMITS } from '../../contract/limits.ts';
 import * as A from '../../contract/wire/agent.ts';
-import { type IocPattern, iocPattern } from '../../contract/wire/ioc.ts';
 import type { Deps } from '../app.ts';
 import { type AgentState, agentAuth } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
 import { conflict, notFound } from '../errors.ts';
 import { METRICS_LIMIT, storeMetrics } from '../ingest.ts';
+import { buildConfig } from '../node-config.ts';
 import { receivePcap } from '../pcap-upload.ts';
 import { incidentStatus, nodeOwnsIncident, report, resolve } from '../sql/incidents.ts';
-import { getBaseline } from '../sql/maintenance.ts';
-import { ackCommand, pendingCommands } from '../sql/mitigations.ts';
-import { nodeConfig, recordHeartbeat } from '../sql/nodes.ts';
+import { ackCommand } from '../sql/mitigations.ts';
+import { recordHeartbeat } from '../sql/nodes.ts';
 import { storePcap } from '../sql/pcaps.ts';
 import { parse, validate } from '../validate.ts';
+
+/** Events waiting for a push stream's reader past this close it (the agent polls, and connects again). */
+const MAX_UNREAD_BYTES = 1 << 20;
 
 const node = (ctx: Context) => (ctx.state as AgentState).node;
 const input = <T>(ctx: Context) => ctx.state.input as T;
@@ -86,26 +89,42 @@ export function agentRoutes(deps: Deps): Router {
   });
 
   r.get('/config', auth, noBody, async (ctx) => {
-    const n = node(ctx);
-    const cfg = await nodeConfig(db, n.id);
+    const cfg = await buildConfig(db, node(ctx).id);
     if (!cfg) throw notFound('node');
-    const b = await getBaseline(db, n.id);
-    send(ctx, 200, A.configReply, {
-      node_id: n.id,
-      pps_threshold: cfg.pps_threshold,
-      baseline: b
-        ? {
-            mean_pps: round(b.mean_pps),
-            p95_pps: round(b.p95_pps),
-            p99_pps: round(b.p99_pps),
-            samples: b.samples,
-            computed_at: b.computed_at,
-          }
-        : null,
-      // Only patterns of the contract's shape (a workspace may hold older, unchecked ones).
-      ioc_patterns: cfg.ioc_patterns.filter((p): p is IocPattern => iocPattern.safeParse(p).success),
-      pending_commands: await pendingCommands(db, n.id),
-    });
+    send(ctx, 200, A.configReply, cfg);
+  });
+
+  // Extension: the push channel (server/push.ts), Server-Sent Events: the
+  // node's config at once and again each time it changes; comments keep it open.
+  r.get('/events', auth, noBody, async (ctx) => {
+    const n = node(ctx);
+    const sock = ctx.req.socket;
+    sock.setTimeout(0);
+    sock.setNoDelay(true);
+    sock.setKeepAlive(true, 30_000);
+    const out = new PassThrough();
+    let open = true;
+    const stream = {
+      write(text: string) {
+        if (!open) return false;
+        // An agent that does not read: its events are not kept for ever.
+        if (out.writableLength > MAX_UNREAD_BYTES) stream.close();
+        else out.write(text);
+        return open;
+      },
+      close() {
+        if (!open) return;
+        open = false;
+        detach();
+        out.end();
+      },
+    };
+    const detach = deps.push.attach(n.id, n.workspaceId, stream);
+    ctx.res.once('close', () => stream.close());
+    ctx.status = 200;
+    ctx.body = out;
+    ctx.set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    out.write(': breakwater push\n\n');
   });
 
   // Extension: the agent reports whether it applied a command.
@@ -120,5 +139,3 @@ export function agentRoutes(deps: Deps): Router {
 
   return r;
 }
-
-const round = (x: number) => Math.round(x);

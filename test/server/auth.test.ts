@@ -196,7 +196,9 @@ if (each.kinds.includes('postgres')) {
       t.is((await beat(second, { uuid: node.uuid, key: fresh.body.api_key })).status, 200);
       // The listening connections break (a database restart, a proxy timeout): they come back and go on.
       const listeners = async () =>
-        (await first.db.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'`)).rows.map((r) => r.pid);
+        (await first.db.query(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN breakwater_node_credentials'`)).rows.map(
+          (r) => r.pid,
+        );
       const before = await listeners();
       t.is(before.length, 2);
       await first.db.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);

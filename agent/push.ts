@@ -1,0 +1,113 @@
+/**
+ * The push channel: one long-lived GET /api/v1/agent/events (Server-Sent
+ * Events, server/push.ts) through which the node's config (what GET /config
+ * answers: pending commands, thresholds, IOC patterns) arrives as soon as
+ * the server has it, instead of at the next poll. Each event is the whole
+ * config, so nothing is lost between connections: the first event of a new
+ * one says all. Reconnects with the one backoff helper (a Retry-After
+ * honoured); the server's comment every 15 s shows the connection alive,
+ * and IDLE_MS without a byte ends it (a NAT or firewall that dropped it
+ * without a word). The config poll (agent/sync.ts) goes on beside it.
+ */
+import type { ConfigReply } from '../contract/wire/agent.ts';
+import { Backoff, sleep } from './backoff.ts';
+import { type AgentClient, HttpError } from './http.ts';
+import type { Logger } from './log.ts';
+import { SseReader } from './sse.ts';
+
+/** No byte for this long: the connection is taken for dead (the server writes every 15 s). */
+export const IDLE_MS = 45_000;
+
+export class PushChannel {
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | null = null;
+  /** A stream is open and has shown the server's first bytes. */
+  connected = false;
+  stats = { connections: 0, events: 0 };
+
+  constructor(
+    private readonly client: AgentClient,
+    private readonly onConfig: (c: Partial<ConfigReply>) => Promise<void>,
+    private readonly log: Logger,
+    private readonly backoff = new Backoff({ baseMs: 1_000, maxMs: 30_000 }),
+    private readonly idleMs = IDLE_MS,
+  ) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    let down = false;
+    while (!this.stopped) {
+      try {
+        await this.connectOnce(() => {
+          if (down) this.log.info('push channel connected again');
+          down = false;
+          this.backoff.reset();
+        });
+        if (this.stopped) break;
+        throw new HttpError(0, 'the server ended the push stream');
+      } catch (e) {
+        this.connected = false;
+        if (this.stopped) break;
+        const wait = this.backoff.next(e instanceof HttpError ? e.retryAfterMs : null);
+        if (!down) this.log.warn('push channel lost: the config poll goes on', { error: (e as Error).message, retryInMs: wait });
+        down = true;
+        await sleep(wait, this.abort.signal);
+      }
+    }
+    this.connected = false;
+  }
+
+  /** One connection, until it ends or fails. */
+  private async connectOnce(onOpen: () => void): Promise<void> {
+    const conn = new AbortController();
+    const stop = () => conn.abort();
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    let idle: NodeJS.Timeout | undefined;
+    const alive = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => conn.abort(new Error(`no byte from the server in ${this.idleMs} ms`)), this.idleMs);
+      idle.unref();
+    };
+    try {
+      alive();
+      const res = await this.client.open('/events', conn.signal);
+      if (!res.body) throw new HttpError(0, 'the push stream has no body');
+      const reader = new SseReader();
+      this.stats.connections++;
+      let first = true;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        alive();
+        if (first) {
+          first = false;
+          this.connected = true;
+          onOpen();
+        }
+        for (const ev of reader.push(chunk)) {
+          if (ev.event !== 'config') continue;
+          this.stats.events++;
+          // A config that fails to apply is the poll's to bring again; the stream stays.
+          await this.onConfig(JSON.parse(ev.data) as Partial<ConfigReply>).catch((e: Error) =>
+            this.log.warn('pushed config not applied', { error: e.message }),
+          );
+        }
+      }
+    } catch (e) {
+      if (conn.signal.aborted && conn.signal.reason instanceof Error && !this.stopped) throw new HttpError(0, conn.signal.reason.message);
+      throw e;
+    } finally {
+      clearTimeout(idle);
+      this.abort.signal.removeEventListener('abort', stop);
+      conn.abort();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await this.running;
+  }
+}

@@ -1,0 +1,124 @@
+// The push channel's hub: the agents' open streams (GET /api/v1/agent/events,
+// Server-Sent Events) by node, and the notifications that make each stream
+// send its node's config (server/node-config.ts, what GET /config answers)
+// at once. Any server process may make the change: a trigger announces it
+// on CONFIG_CHANNEL when it commits (migrations/005), and every process
+// LISTENs (db.listen: PostgreSQL's LISTEN, or PGlite's own), so the process
+// that holds the node's stream sends. Each event is the whole config, so a
+// missed or merged notification loses nothing: the next event says all;
+// builds for one node are merged while one runs. A comment line every
+// PING_MS keeps idle connections open through proxies and finds dead ones.
+import type { Db, Listener } from './db.ts';
+import type { Logger } from './log.ts';
+import { buildConfig } from './node-config.ts';
+
+export const CONFIG_CHANNEL = 'breakwater_node_config';
+export const PING_MS = 15_000;
+/** Streams one node may hold; a new one closes the oldest (an agent restarted before its old connection timed out). */
+export const STREAMS_PER_NODE = 2;
+
+export interface PushStream {
+  /** Writes raw SSE text; false when the stream is closed. */
+  write(text: string): boolean;
+  close(): void;
+}
+
+interface Entry {
+  workspaceId: number;
+  streams: PushStream[];
+  /** A build is running; `again`: another notification came meanwhile. */
+  building: boolean;
+  again: boolean;
+}
+
+export const sseEvent = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+export class PushHub {
+  private readonly nodes = new Map<number, Entry>();
+  private listener: Listener | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Config events sent, for the metrics and the tests. */
+  sent = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.listener = this.db.listen(CONFIG_CHANNEL, {
+      onPayload: (p) => this.onPayload(p),
+      // Listening (again): whatever changed before may have been missed.
+      onReset: () => {
+        for (const id of this.nodes.keys()) this.refresh(id);
+      },
+    });
+    this.timer = setInterval(() => this.ping(), PING_MS);
+    this.timer.unref();
+  }
+
+  get streams(): number {
+    let n = 0;
+    for (const e of this.nodes.values()) n += e.streams.length;
+    return n;
+  }
+
+  /** Adds a node's stream and sends it the config at once; returns the function that removes it. */
+  attach(nodeId: number, workspaceId: number, s: PushStream): () => void {
+    const e = this.nodes.get(nodeId) ?? { workspaceId, streams: [], building: false, again: false };
+    this.nodes.set(nodeId, e);
+    e.streams.push(s);
+    while (e.streams.length > STREAMS_PER_NODE) e.streams.shift()!.close();
+    this.refresh(nodeId);
+    return () => {
+      const cur = this.nodes.get(nodeId);
+      if (!cur) return;
+      cur.streams = cur.streams.filter((x) => x !== s);
+      if (cur.streams.length === 0) this.nodes.delete(nodeId);
+    };
+  }
+
+  private onPayload(p: string): void {
+    if (p.startsWith('w')) {
+      const ws = Number(p.slice(1));
+      for (const [id, e] of this.nodes) if (e.workspaceId === ws) this.refresh(id);
+    } else if (this.nodes.has(Number(p))) this.refresh(Number(p));
+  }
+
+  /** Builds the node's config and sends it on each of its streams; merged while a build runs. */
+  private refresh(nodeId: number): void {
+    const e = this.nodes.get(nodeId);
+    if (!e) return;
+    if (e.building) {
+      e.again = true;
+      return;
+    }
+    e.building = true;
+    e.again = false;
+    buildConfig(this.db, nodeId)
+      .then((cfg) => {
+        if (!cfg) {
+          for (const s of e.streams) s.close(); // the node is gone
+          return;
+        }
+        const text = sseEvent('config', cfg);
+        for (const s of e.streams) if (s.write(text)) this.sent++;
+      })
+      .catch((err: Error) => this.log.warn('push: config not built', { node_id: nodeId, error: err.message }))
+      .finally(() => {
+        e.building = false;
+        if (e.again && this.nodes.get(nodeId) === e) this.refresh(nodeId);
+      });
+  }
+
+  private ping(): void {
+    for (const e of this.nodes.values()) for (const s of e.streams) s.write(': ping\n\n');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    for (const e of this.nodes.values()) for (const s of e.streams) s.close();
+    this.nodes.clear();
+    await this.listener?.stop();
+  }
+}
