@@ -43,7 +43,7 @@ export class PushChannel {
     while (!this.stopped) {
       try {
         await this.connectOnce(() => {
-          if (down) this.log.info('push channel connected again');
+          this.log.info('push channel open', { again: down || this.stats.connections > 1 });
           down = false;
           this.backoff.reset();
         });

@@ -123,7 +123,15 @@ export function agentRoutes(deps: Deps): Router {
     ctx.res.once('close', () => stream.close());
     ctx.status = 200;
     ctx.body = out;
-    ctx.set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    // connection: close, so that the socket ends with the stream: kept alive, the
+    // client may send its next request on it to a server that is closing (which
+    // then waits for it until keepAliveTimeout, 65 s).
+    ctx.set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      connection: 'close',
+    });
     out.write(': breakwater push\n\n');
   });
 
