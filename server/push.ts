@@ -6,11 +6,11 @@
 // LISTENs (db.listen: PostgreSQL's LISTEN, or PGlite's own), so the process
 // that holds the node's stream sends. Each event is the whole config, so a
 // missed or merged notification loses nothing: the next event says all;
-// builds for one node are merged while one runs. A comment line every
+// marked nodes are built in batches (flush). A comment line every
 // PING_MS keeps idle connections open through proxies and finds dead ones.
 import type { Db, Listener } from './db.ts';
 import type { Logger } from './log.ts';
-import { buildConfig } from './node-config.ts';
+import { buildConfigs } from './node-config.ts';
 
 export const CONFIG_CHANNEL = 'breakwater_node_config';
 export const PING_MS = 15_000;
@@ -26,15 +26,17 @@ export interface PushStream {
 interface Entry {
   workspaceId: number;
   streams: PushStream[];
-  /** A build is running; `again`: another notification came meanwhile. */
-  building: boolean;
-  again: boolean;
 }
+
+/** Nodes whose configs one flush step builds together. */
+const BATCH = 250;
 
 export const sseEvent = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 export class PushHub {
   private readonly nodes = new Map<number, Entry>();
+  private readonly dirty = new Set<number>();
+  private flushing = false;
   private listener: Listener | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Config events sent, for the metrics and the tests. */
@@ -65,7 +67,7 @@ export class PushHub {
 
   /** Adds a node's stream and sends it the config at once; returns the function that removes it. */
   attach(nodeId: number, workspaceId: number, s: PushStream): () => void {
-    const e = this.nodes.get(nodeId) ?? { workspaceId, streams: [], building: false, again: false };
+    const e = this.nodes.get(nodeId) ?? { workspaceId, streams: [] };
     this.nodes.set(nodeId, e);
     e.streams.push(s);
     while (e.streams.length > STREAMS_PER_NODE) e.streams.shift()!.close();
@@ -85,30 +87,53 @@ export class PushHub {
     } else if (this.nodes.has(Number(p))) this.refresh(Number(p));
   }
 
-  /** Builds the node's config and sends it on each of its streams; merged while a build runs. */
+  /** Marks the node's config for sending; the flush builds the marked ones in batches. */
   private refresh(nodeId: number): void {
-    const e = this.nodes.get(nodeId);
-    if (!e) return;
-    if (e.building) {
-      e.again = true;
-      return;
-    }
-    e.building = true;
-    e.again = false;
-    buildConfig(this.db, nodeId)
-      .then((cfg) => {
-        if (!cfg) {
-          for (const s of e.streams) s.close(); // the node is gone
-          return;
+    if (!this.nodes.has(nodeId)) return;
+    this.dirty.add(nodeId);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /**
+   * Builds and sends the marked configs, BATCH nodes in three statements at
+   * a time, yielding between batches, so that a change to a workspace of
+   * thousands of nodes neither floods the database with statements nor holds
+   * the event loop (PGlite runs its queue without yielding) while the other
+   * requests wait. A node marked again during its build is built again.
+   */
+  private async flush(): Promise<void> {
+    try {
+      while (this.dirty.size) {
+        const batch: number[] = [];
+        for (const id of this.dirty) {
+          batch.push(id);
+          this.dirty.delete(id);
+          if (batch.length === BATCH) break;
         }
-        const text = sseEvent('config', cfg);
-        for (const s of e.streams) if (s.write(text)) this.sent++;
-      })
-      .catch((err: Error) => this.log.warn('push: config not built', { node_id: nodeId, error: err.message }))
-      .finally(() => {
-        e.building = false;
-        if (e.again && this.nodes.get(nodeId) === e) this.refresh(nodeId);
-      });
+        try {
+          const cfgs = await buildConfigs(this.db, batch);
+          for (const id of batch) {
+            const e = this.nodes.get(id);
+            if (!e) continue;
+            const cfg = cfgs.get(id);
+            if (!cfg) {
+              for (const s of [...e.streams]) s.close(); // the node is gone
+              continue;
+            }
+            const text = sseEvent('config', cfg);
+            for (const s of e.streams) if (s.write(text)) this.sent++;
+          }
+        } catch (err) {
+          // The poll brings what was not sent.
+          this.log.warn('push: configs not built', { nodes: batch.length, error: (err as Error).message });
+        }
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private ping(): void {

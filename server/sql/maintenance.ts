@@ -66,9 +66,17 @@ export async function recomputeBaselines(db: Queryable, windowMinutes: number): 
 }
 
 export async function getBaseline(db: Queryable, nodeId: number) {
-  const { rows } = await db.query<{ mean_pps: number; p95_pps: number; p99_pps: number; samples: number; computed_at: Date }>(
-    'SELECT mean_pps, p95_pps, p99_pps, samples, computed_at FROM baselines WHERE node_id = $1',
-    [nodeId],
-  );
-  return rows[0];
+  return (await getBaselines(db, [nodeId])).get(nodeId);
+}
+
+export async function getBaselines(db: Queryable, nodeIds: readonly number[]) {
+  const { rows } = await db.query<{
+    node_id: number;
+    mean_pps: number;
+    p95_pps: number;
+    p99_pps: number;
+    samples: number;
+    computed_at: Date;
+  }>('SELECT node_id, mean_pps, p95_pps, p99_pps, samples, computed_at FROM baselines WHERE node_id = ANY($1::bigint[])', [nodeIds]);
+  return new Map(rows.map(({ node_id, ...b }) => [node_id, b]));
 }

@@ -6,6 +6,7 @@ import { renderCommand } from '../../contract/commands/index.ts';
 import type { RuleState } from '../../contract/enums.ts';
 import { prefixOf } from '../../contract/net/prefix.ts';
 import type { Protocol, Rule } from '../../contract/rule.ts';
+import type { PendingCommand } from '../../contract/wire/agent.ts';
 import type { Queryable, Row } from '../db.ts';
 import { lockWorkspaceForRules } from './nodes.ts';
 
@@ -96,8 +97,10 @@ export async function withdrawRule(client: Queryable, workspaceId: number, id: n
 }
 
 /** Commands a node still has to apply: not acknowledged, rule not expired (nor withdrawn, for adds). */
-export async function pendingCommands(db: Queryable, nodeId: number) {
+/** The pending commands of each node, in order (every node asked for has an entry). */
+export async function pendingCommands(db: Queryable, nodeIds: readonly number[]) {
   const { rows } = await db.query<{
+    node_id: number;
     id: number;
     rule_id: number;
     op: 'add' | 'remove';
@@ -107,29 +110,32 @@ export async function pendingCommands(db: Queryable, nodeId: number) {
     port: number | null;
     expires_at: Date;
   }>(
-    `SELECT c.id, c.rule_id, c.op, r.action, r.source::text AS source, r.protocol, r.port, r.expires_at
+    `SELECT c.node_id, c.id, c.rule_id, c.op, r.action, r.source::text AS source, r.protocol, r.port, r.expires_at
      FROM node_commands c JOIN mitigation_rules r ON r.id = c.rule_id
-     WHERE c.node_id = $1 AND c.status = 'pending' AND r.expires_at > now()
+     WHERE c.node_id = ANY($1::bigint[]) AND c.status = 'pending' AND r.expires_at > now()
        AND (c.op = 'remove' OR r.withdrawn_at IS NULL)
      ORDER BY c.id`,
-    [nodeId],
+    [nodeIds],
   );
   const now = Date.now();
-  return rows.map((c) => ({
-    id: c.id,
-    command: renderCommand({ op: c.op === 'add' ? 'add' : 'delete', rule: ruleOf(c) }),
-    // Extension: the structured form, with the time left to live.
-    rule: {
-      rule_id: c.rule_id,
-      op: c.op,
-      action: c.action,
-      source: prefixOf(c.source).cidr,
-      protocol: c.protocol,
-      port: c.port,
-      ttl: Math.max(1, Math.ceil((c.expires_at.getTime() - now) / 1000)),
-      expires_at: c.expires_at,
-    },
-  }));
+  const out = new Map(nodeIds.map((id) => [id, [] as PendingCommand[]]));
+  for (const c of rows)
+    out.get(c.node_id)?.push({
+      id: c.id,
+      command: renderCommand({ op: c.op === 'add' ? 'add' : 'delete', rule: ruleOf(c) }),
+      // Extension: the structured form, with the time left to live.
+      rule: {
+        rule_id: c.rule_id,
+        op: c.op,
+        action: c.action,
+        source: prefixOf(c.source).cidr,
+        protocol: c.protocol,
+        port: c.port,
+        ttl: Math.max(1, Math.ceil((c.expires_at.getTime() - now) / 1000)),
+        expires_at: c.expires_at,
+      },
+    });
+  return out;
 }
 
 /** Records the agent's answer; 'gone' when the command is not this node's, 'conflict' when already answered otherwise. */

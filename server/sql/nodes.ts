@@ -116,13 +116,17 @@ export async function setThreshold(db: Queryable, workspaceId: number, id: numbe
 }
 
 /** The threshold and IOC patterns a node's GET /config carries (the workspace's default when the node has none). */
-export async function nodeConfig(db: Queryable, nodeId: number): Promise<{ pps_threshold: number; ioc_patterns: unknown[] } | undefined> {
-  const { rows } = await db.query<{ pps_threshold: number; ioc_patterns: unknown[] }>(
-    `SELECT coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns
-     FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = $1`,
-    [nodeId],
+/** What the config of each node (of those that exist) takes from the node and its workspace. */
+export async function nodeConfigs(
+  db: Queryable,
+  nodeIds: readonly number[],
+): Promise<Map<number, { pps_threshold: number; ioc_patterns: unknown[] }>> {
+  const { rows } = await db.query<{ id: number; pps_threshold: number; ioc_patterns: unknown[] }>(
+    `SELECT n.id, coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns
+     FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = ANY($1::bigint[])`,
+    [nodeIds],
   );
-  return rows[0];
+  return new Map(rows.map(({ id, ...c }) => [id, c]));
 }
 
 /** The addresses of the nodes a rule would reach (one node, or every node of the workspace), for the safety check. */
