@@ -5,18 +5,16 @@
  * the server has it, instead of at the next poll. Each event is the whole
  * config, so nothing is lost between connections: the first event of a new
  * one says all. Reconnects with the one backoff helper (a Retry-After
- * honoured); the server's comment every 15 s shows the connection alive,
- * and IDLE_MS without a byte ends it (a NAT or firewall that dropped it
+ * honoured); the server's comment every PUSH_PING_MS shows the connection
+ * alive, and PUSH_IDLE_MS without a byte ends it (a NAT or firewall that dropped it
  * without a word). The config poll (agent/sync.ts) goes on beside it.
  */
 import type { ConfigReply } from '../contract/wire/agent.ts';
+import { PUSH_CONFIG_EVENT, PUSH_IDLE_MS, PUSH_PATH } from '../contract/wire/push.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { type AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import { SseReader } from './sse.ts';
-
-/** No byte for this long: the connection is taken for dead (the server writes every 15 s). */
-export const IDLE_MS = 45_000;
 
 export class PushChannel {
   private stopped = false;
@@ -31,7 +29,7 @@ export class PushChannel {
     private readonly onConfig: (c: Partial<ConfigReply>) => Promise<void>,
     private readonly log: Logger,
     private readonly backoff = new Backoff({ baseMs: 1_000, maxMs: 30_000 }),
-    private readonly idleMs = IDLE_MS,
+    private readonly idleMs = PUSH_IDLE_MS,
   ) {}
 
   start(): void {
@@ -74,7 +72,7 @@ export class PushChannel {
     };
     try {
       alive();
-      const res = await this.client.open('/events', conn.signal);
+      const res = await this.client.open(PUSH_PATH, conn.signal);
       if (!res.body) throw new HttpError(0, 'the push stream has no body');
       const reader = new SseReader();
       this.stats.connections++;
@@ -87,7 +85,7 @@ export class PushChannel {
           onOpen();
         }
         for (const ev of reader.push(chunk)) {
-          if (ev.event !== 'config') continue;
+          if (ev.event !== PUSH_CONFIG_EVENT) continue;
           this.stats.events++;
           // A config that fails to apply is the poll's to bring again; the stream stays.
           await this.onConfig(JSON.parse(ev.data) as Partial<ConfigReply>).catch((e: Error) =>

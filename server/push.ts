@@ -7,13 +7,13 @@
 // that holds the node's stream sends. Each event is the whole config, so a
 // missed or merged notification loses nothing: the next event says all;
 // marked nodes are built in batches (flush). A comment line every
-// PING_MS keeps idle connections open through proxies and finds dead ones.
+// PUSH_PING_MS keeps idle connections open through proxies and finds dead ones.
+import { PUSH_CONFIG_EVENT, PUSH_PING_MS } from '../contract/wire/push.ts';
 import type { Db, Listener } from './db.ts';
 import type { Logger } from './log.ts';
 import { buildConfigs } from './node-config.ts';
 
 export const CONFIG_CHANNEL = 'breakwater_node_config';
-export const PING_MS = 15_000;
 /** Streams one node may hold; a new one closes the oldest (an agent restarted before its old connection timed out). */
 export const STREAMS_PER_NODE = 2;
 
@@ -55,7 +55,7 @@ export class PushHub {
         for (const id of this.nodes.keys()) this.refresh(id);
       },
     });
-    this.timer = setInterval(() => this.ping(), PING_MS);
+    this.timer = setInterval(() => this.ping(), PUSH_PING_MS);
     this.timer.unref();
   }
 
@@ -122,7 +122,7 @@ export class PushHub {
               for (const s of [...e.streams]) s.close(); // the node is gone
               continue;
             }
-            const text = sseEvent('config', cfg);
+            const text = sseEvent(PUSH_CONFIG_EVENT, cfg);
             for (const s of e.streams) if (s.write(text)) this.sent++;
           }
         } catch (err) {

@@ -2,7 +2,7 @@
 // /api/v1/mitigations, and from the moment it returns, the victim's pinned
 // rule map read every millisecond until the rule is there (the XDP program
 // looks it up for every packet: from then on the source is dropped). Used
-// by the push tests and bench:push.
+// by the push tests and bench:push; withdrawTimed the same for a withdrawal.
 import type { LabRun } from './index.ts';
 import { until } from './wait.ts';
 
@@ -21,8 +21,20 @@ export async function deliverRule(run: LabRun, source: string, o: { waitMs?: num
   });
   const at = performance.now();
   if (made.status !== 201) throw new Error(`rule refused: ${JSON.stringify(made.body)}`);
-  const [addr, len] = source.split('/');
-  const there = () => run.kernel.listRules().some((k) => k.address === addr && k.prefixLen === Number(len ?? 32) && k.mode === 'drop');
-  const seen = await until(() => there() && performance.now(), o.waitMs ?? 15_000, 1);
+  const seen = await until(() => inKernel(run, source) && performance.now(), o.waitMs ?? 15_000, 1);
   return { ruleId: made.body.id, ms: seen === undefined ? undefined : seen - at };
+}
+
+/** The same for a withdrawal: from POST /mitigations/:id/withdraw answering to the rule gone from the kernel. */
+export async function withdrawTimed(run: LabRun, ruleId: number, source: string, waitMs = 15_000): Promise<number | undefined> {
+  const res = await run.user('POST', `/mitigations/${ruleId}/withdraw`, {});
+  const at = performance.now();
+  if (res.status !== 200) throw new Error(`withdrawal refused: ${JSON.stringify(res.body)}`);
+  const gone = await until(() => !inKernel(run, source) && performance.now(), waitMs, 1);
+  return gone === undefined ? undefined : gone - at;
+}
+
+function inKernel(run: LabRun, source: string): boolean {
+  const [addr, len] = source.split('/');
+  return run.kernel.listRules().some((k) => k.address === addr && k.prefixLen === Number(len ?? 32) && k.mode === 'drop');
 }

@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import { BODY_LIMITS } from '../../contract/limits.ts';
 import * as A from '../../contract/wire/agent.ts';
+import { PUSH_PATH } from '../../contract/wire/push.ts';
 import type { Deps } from '../app.ts';
 import { type AgentState, agentAuth } from '../auth.ts';
 import { body, readRaw, reply } from '../codec.ts';
@@ -96,7 +97,7 @@ export function agentRoutes(deps: Deps): Router {
 
   // Extension: the push channel (server/push.ts), Server-Sent Events: the
   // node's config at once and again each time it changes; comments keep it open.
-  r.get('/events', auth, noBody, async (ctx) => {
+  r.get(PUSH_PATH, auth, noBody, async (ctx) => {
     const n = node(ctx);
     const sock = ctx.req.socket;
     sock.setTimeout(0);
