@@ -11,8 +11,10 @@ import type { FairShare } from './fair-share.ts';
 import { ingestHandler, METRICS_PATH } from './ingest.ts';
 import { type Logger, logRequest, redactUrl } from './log.ts';
 import type { MetricsWriter } from './metrics-writer.ts';
+import type { Responder } from './policy/respond.ts';
 import type { PushHub } from './push.ts';
 import { agentRoutes } from './routes/agent.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { userRoutes } from './routes/user.ts';
 import { ping } from './sql/health.ts';
@@ -24,6 +26,7 @@ export interface Deps {
   writer: MetricsWriter;
   share: FairShare;
   push: PushHub;
+  responder: Responder;
 }
 
 /**
@@ -56,7 +59,7 @@ export function createApp(deps: Deps): Koa {
   });
 
   app.use(healthz(deps));
-  for (const r of [agentRoutes(deps), userRoutes(deps), prometheusRoutes(deps)]) {
+  for (const r of [agentRoutes(deps), userRoutes(deps), policyRoutes(deps), prometheusRoutes(deps)]) {
     app.use(r.routes());
     app.use(r.allowedMethods());
   }

@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './log.ts';
 import { type MaintenanceResult, runMaintenance, scheduleMaintenance } from './maintenance.ts';
 import { MetricsWriter } from './metrics-writer.ts';
 import { migrate } from './migrate.ts';
+import { Responder } from './policy/respond.ts';
 import { PushHub } from './push.ts';
 import { listenForRevocations } from './revocations.ts';
 
@@ -49,6 +50,8 @@ export interface RunningServer {
   db: Db;
   config: ServerConfig;
   admin: Admin;
+  /** The response policies' engine (tests wait for it: responder.idle()). */
+  responder: Responder;
   runMaintenance(): Promise<MaintenanceResult>;
   close(): Promise<void>;
 }
@@ -69,7 +72,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       db.kind === 'embedded' ? { parallel: 1 } : { parallel: Math.min(2, config.poolSize), intervalMs: 10 },
     );
     const push = new PushHub(db, log);
-    const deps = { db, cfg: config, log, writer, share: new FairShare(config.nodeSamplesPerSecond), push };
+    const responder = new Responder(db, log);
+    const deps = { db, cfg: config, log, writer, share: new FairShare(config.nodeSamplesPerSecond), push, responder };
     limitFailures(db, config.authFailuresPerMinute);
     const app = createApp(deps);
     server = http.createServer(createHandler(deps, app));
@@ -83,6 +87,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const stopMaintenance = scheduleMaintenance(db, config, log);
     const stopRevocations = listenForRevocations(db);
     push.start();
+    responder.start();
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     log.info('server listening', {
       port,
@@ -98,6 +103,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       db,
       config,
       admin: admin(db),
+      responder,
       runMaintenance: () => runMaintenance(db, config),
       close: () =>
         (closing ??= (async () => {
@@ -106,6 +112,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
             srv.close(() => resolve());
           });
           await push.stop();
+          await responder.stop();
           srv.closeIdleConnections();
           await closed;
           await stopMaintenance();

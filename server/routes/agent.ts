@@ -59,6 +59,7 @@ export function agentRoutes(deps: Deps): Router {
     if (!res) throw notFound('incident');
     if (!res.opened && incident_id !== undefined && (await incidentStatus(db, res.id)) !== 'open')
       throw conflict(`incident ${res.id} is resolved`);
+    deps.responder.onReport(res.id); // the response policies, after the reply
     send(ctx, res.opened ? 201 : 200, A.incidentReply, { incident_id: res.id, status: 'open', created: res.opened });
   });
 

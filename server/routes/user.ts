@@ -3,14 +3,13 @@
 // another workspace's objects are 404, as if they did not exist.
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import { checkRuleRequest, checkSafety, DEFAULT_POLICY, protectedEntries } from '../../contract/commands/index.ts';
 import { BODY_LIMITS } from '../../contract/limits.ts';
 import * as S from '../../contract/wire/user.ts';
 import type { Deps } from '../app.ts';
-import { credentials, type UserState, userAuth } from '../auth.ts';
-import { body, readRaw, reply } from '../codec.ts';
+import { credentials, userAuth } from '../auth.ts';
+import { body, reply } from '../codec.ts';
 import { notFound, validationFailed } from '../errors.ts';
+import { checkRule } from '../rule-check.ts';
 import * as incidents from '../sql/incidents.ts';
 import { getBaseline } from '../sql/maintenance.ts';
 import { lastSample, nodeSeries } from '../sql/metrics.ts';
@@ -19,17 +18,7 @@ import * as nodes from '../sql/nodes.ts';
 import { findPcap, pcapChunks } from '../sql/pcaps.ts';
 import * as ws from '../sql/workspaces.ts';
 import { parse, validate } from '../validate.ts';
-
-const KB = 1024;
-const wsId = (ctx: Context) => (ctx.state as UserState).workspaceId;
-const input = <T>(ctx: Context) => ctx.state.input as T;
-const idOf = (ctx: Context) => parse(S.idParam, ctx.params).id;
-const noBody = async (ctx: Context, next: () => Promise<unknown>) => {
-  await readRaw(ctx, 0);
-  await next();
-};
-/** A route that takes no body: nothing, or an empty object. */
-const emptyBody = [body(1 * KB), validate(S.empty)] as const;
+import { emptyBody, idOf, input, KB, noBody, wsId } from './user-common.ts';
 
 export function userRoutes({ db, cfg }: Deps): Router {
   const r = new Router({ prefix: '/api/v1' });
@@ -120,13 +109,11 @@ export function userRoutes({ db, cfg }: Deps): Router {
   r.post('/mitigations', auth, body(4 * KB), validate(S.newRule), async (ctx) => {
     const v = input<S.NewRule>(ctx);
     // The policy of an agent with default settings, and its reasons (contract/commands).
-    const checked = checkRuleRequest(v, DEFAULT_POLICY);
+    const checked = await checkRule(db, wsId(ctx), v);
     if (!checked.ok) throw validationFailed(`${checked.field}: ${checked.reason}`);
-    const hosts = protectedEntries({ host: await nodes.nodeAddresses(db, wsId(ctx), v.node_id ?? null) });
-    const safe = checkSafety(checked.command, hosts);
-    if (!safe.ok) throw validationFailed(`source: ${safe.reason}`);
-    const rule = { ...checked.command.rule, ttlSeconds: checked.command.rule.ttlSeconds ?? v.ttl_seconds };
-    const id = await db.withTransaction((c) => rules.createRule(c, wsId(ctx), { node_id: v.node_id, rule, reason: v.reason }));
+    const id = await db.withTransaction((c) =>
+      rules.createRule(c, wsId(ctx), { node_id: v.node_id, rule: checked.rule, reason: v.reason }),
+    );
     if (id === null) throw notFound('node');
     reply(ctx, 201, await rules.getRule(db, wsId(ctx), id));
   });

@@ -28,6 +28,8 @@ export interface NewRule {
   node_id?: number;
   rule: Rule & { ttlSeconds: number };
   reason?: string;
+  /** A rule a response policy made: which, for which incident, withdrawn how long after it resolves. */
+  policy?: { id: number; incidentId: number; withdrawAfterSeconds: number };
 }
 
 /** Creates a rule and one pending command per target node; null when node_id is not in the workspace. */
@@ -46,9 +48,21 @@ export async function createRule(client: Queryable, workspaceId: number, n: NewR
     if (rowCount !== 1) return null;
   }
   const { rows } = await client.query<{ id: number }>(
-    `INSERT INTO mitigation_rules (workspace_id, node_id, source, protocol, port, ttl_seconds, reason, expires_at)
-     VALUES ($1, $2, $3::cidr, $4, $5, $6::int, $7, now() + make_interval(secs => $6::int)) RETURNING id`,
-    [workspaceId, r.node_id ?? null, r.source, r.protocol ?? null, r.port ?? null, r.ttl_seconds, r.reason ?? ''],
+    `INSERT INTO mitigation_rules (workspace_id, node_id, source, protocol, port, ttl_seconds, reason, expires_at,
+       policy_id, incident_id, withdraw_after_seconds)
+     VALUES ($1, $2, $3::cidr, $4, $5, $6::int, $7, now() + make_interval(secs => $6::int), $8, $9, $10) RETURNING id`,
+    [
+      workspaceId,
+      r.node_id ?? null,
+      r.source,
+      r.protocol ?? null,
+      r.port ?? null,
+      r.ttl_seconds,
+      r.reason ?? '',
+      n.policy?.id ?? null,
+      n.policy?.incidentId ?? null,
+      n.policy?.withdrawAfterSeconds ?? null,
+    ],
   );
   const id = rows[0]!.id;
   await client.query(
@@ -187,6 +201,10 @@ function present(r: Row) {
     port: r.port,
     ttl_seconds: r.ttl_seconds,
     reason: r.reason,
+    /** Who made it: an operator (through the API) or a response policy, for an incident. */
+    origin: r.policy_id === null && r.incident_id === null ? 'operator' : 'policy',
+    policy_id: r.policy_id,
+    incident_id: r.incident_id,
     state: r.state as RuleState,
     created_at: r.created_at,
     expires_at: r.expires_at,

@@ -1,0 +1,121 @@
+// The server's own response: after each incident report it judges the
+// workspace's enabled policies (decide.ts) against the incident and makes
+// their rules, each held to what a default agent accepts and to the safety
+// check (rule-check.ts), saying in its reason which policy made it and why;
+// the push channel brings them to the agents at once. All of one incident's
+// judging runs in one transaction with the incident locked, so reports that
+// race make each rule once. Every decision that acted goes on the
+// incident's timeline ('policy'). Rules a policy made are withdrawn once
+// their incident has been resolved for the policy's grace time (checked
+// every WITHDRAW_EVERY_MS by each process; withdrawing twice is harmless).
+import type { Db } from '../db.ts';
+import type { Logger } from '../log.ts';
+import { checkRule } from '../rule-check.ts';
+import { addEvent } from '../sql/incidents.ts';
+import { createRule, withdrawRule } from '../sql/mitigations.ts';
+import { dueWithdrawals, history, listPolicies, lockIncident, recordFiring } from '../sql/policies.ts';
+import { decide, type Policy } from './decide.ts';
+
+export const WITHDRAW_EVERY_MS = 5_000;
+
+export class Responder {
+  private readonly running = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.track(this.withdrawDue()), WITHDRAW_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** After a report of the incident was stored: judged in the background (the agent's reply does not wait). */
+  onReport(incidentId: number): void {
+    this.track(this.judge(incidentId));
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.then(
+      () => {},
+      (e: Error) => this.log.error('response policies failed', { error: e.message }),
+    );
+    this.running.add(q);
+    void q.finally(() => this.running.delete(q));
+  }
+
+  /** Judges every enabled policy of the incident's workspace; returns the ids of the rules made. */
+  async judge(incidentId: number): Promise<number[]> {
+    return this.db.withTransaction(async (c) => {
+      const inc = await lockIncident(c, incidentId);
+      if (inc?.status !== 'open') return [];
+      const made: number[] = [];
+      for (const p of (await listPolicies(c, inc.workspace_id, true)) as unknown as Policy[]) {
+        const d = decide(p, inc, await history(c, p, inc), Date.now());
+        if (!d.act) continue;
+        const rules: { id: number | null; source: string }[] = [];
+        const refused: { source: string; reason: string }[] = [];
+        for (const s of d.sources) {
+          const request = {
+            node_id: p.scope === 'node' ? inc.node_id : undefined,
+            source: s.ip,
+            ...(p.action.protocol ? { protocol: p.action.protocol } : {}),
+            ttl_seconds: p.ttl_seconds,
+          };
+          const checked = await checkRule(c, inc.workspace_id, request);
+          if (!checked.ok) {
+            refused.push({ source: s.ip, reason: `${checked.field}: ${checked.reason}` });
+            continue;
+          }
+          const reason = `policy "${p.name}" (#${p.id}) for incident #${inc.id} (${d.why}): ${s.ip} sent ${s.sharePct.toFixed(1)}% of its top sources' packets`;
+          const id = p.dry_run
+            ? null
+            : await createRule(c, inc.workspace_id, {
+                node_id: request.node_id,
+                rule: checked.rule,
+                reason,
+                policy: { id: p.id, incidentId: inc.id, withdrawAfterSeconds: p.withdraw_grace_seconds },
+              });
+          if (id !== null) made.push(id);
+          rules.push({ id, source: s.ip });
+        }
+        await recordFiring(
+          c,
+          p,
+          inc,
+          d.sources.map((s) => s.ip),
+        );
+        await addEvent(c, inc.id, 'policy', {
+          policy_id: p.id,
+          name: p.name,
+          dry_run: p.dry_run,
+          scope: p.scope,
+          why: d.why,
+          rules: rules.map((r) => ({ id: r.id, source: r.source })),
+          refused,
+          skipped: d.skipped,
+        });
+      }
+      return made;
+    });
+  }
+
+  /** Withdraws the policy rules whose incident resolved past their grace; returns how many. */
+  async withdrawDue(): Promise<number> {
+    const due = await dueWithdrawals(this.db);
+    for (const r of due) await this.db.withTransaction((c) => withdrawRule(c, r.workspace_id, r.id));
+    return due.length;
+  }
+
+  /** Resolves when the judging started so far has ended (tests; stop). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all(this.running);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.idle();
+  }
+}
