@@ -358,6 +358,11 @@ export class Agent {
     for (const consumer of this.consumers) consumer.onConfig?.(c);
     const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
     this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
+    if (typeof c.kill_switch === 'boolean' && c.kill_switch !== this.bw.config().killSwitch) {
+      this.bw.setKillSwitch(c.kill_switch);
+      if (c.kill_switch) this.log.warn('kill switch on (from the server): nothing is dropped, everything is counted');
+      else this.log.info('kill switch off (from the server): rules drop again');
+    }
     return this.commands.run(c.pending_commands ?? []);
   }
 

@@ -46,6 +46,7 @@ export async function buildConfigs(db: Queryable, nodeIds: readonly number[]): P
         : null,
       ioc_patterns: patterns(cfg.ioc_patterns),
       pending_commands: pending.get(id) ?? [],
+      kill_switch: cfg.kill_switch,
     });
   }
   return out;

@@ -118,6 +118,9 @@ export async function renderMetrics(
     "Packets per second per node dropped by the node's XDP rules (extension).",
     current((n) => n.dropped_pps),
   );
+  nodeGauge('node_kill_switch', "1 while the node's dropping is stopped by its or its workspace's kill switch (extension).", (n) =>
+    n.kill_switch ? 1 : 0,
+  );
   nodeGauge('node_baseline_avg_pps', 'Baseline average packets per second per node.', (n) => n.mean_pps);
   nodeGauge('node_baseline_p95_pps', 'Baseline 95th percentile packets per second per node.', (n) => n.p95_pps);
   nodeGauge('node_baseline_p99_pps', 'Baseline 99th percentile packets per second per node.', (n) => n.p99_pps);

@@ -207,6 +207,8 @@ export const configReply = z.object({
     .nullable(),
   ioc_patterns: z.array(iocPattern),
   pending_commands: z.array(pendingCommand),
+  /** Extension: the kill switch (the node's or its workspace's): drop nothing, keep counting. Absent from older servers. */
+  kill_switch: z.boolean().optional(),
 });
 
 /** Every error reply, of every route. */

@@ -39,6 +39,8 @@ export const newNode = z.object({
   pps_threshold: threshold.nullable().optional(),
 });
 export const setThreshold = z.object({ pps_threshold: threshold.nullable() });
+/** PUT /nodes/:id/kill-switch and PUT /workspace/kill-switch: on stops all dropping at once (counting goes on). */
+export const setKillSwitch = z.object({ on: z.boolean() }).strict();
 export const patchWorkspace = z.object({
   name: name.optional(),
   default_pps_threshold: threshold.optional(),

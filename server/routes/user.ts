@@ -66,6 +66,14 @@ export function userRoutes({ db, cfg }: Deps): Router {
     // The new key is shown here once; the old one no longer authenticates.
     reply(ctx, 200, { id: n.id, uuid: n.uuid, api_key: n.key });
   });
+  r.put('/nodes/:id/kill-switch', auth, body(1 * KB), validate(S.setKillSwitch), async (ctx) => {
+    if (!(await nodes.setKillSwitch(db, wsId(ctx), idOf(ctx), input<{ on: boolean }>(ctx).on))) throw notFound('node');
+    reply(ctx, 200, (await nodes.getNode(db, wsId(ctx), idOf(ctx), online))!);
+  });
+  r.put('/workspace/kill-switch', auth, body(1 * KB), validate(S.setKillSwitch), async (ctx) => {
+    await ws.setWorkspaceKillSwitch(db, wsId(ctx), input<{ on: boolean }>(ctx).on);
+    reply(ctx, 200, presentWorkspace((await ws.getWorkspace(db, wsId(ctx)))!));
+  });
   r.put('/nodes/:id/threshold', auth, body(4 * KB), validate(S.setThreshold), async (ctx) => {
     const { pps_threshold } = input<{ pps_threshold: number | null }>(ctx);
     if (!(await nodes.setThreshold(db, wsId(ctx), idOf(ctx), pps_threshold))) throw notFound('node');
@@ -142,6 +150,7 @@ function presentWorkspace(w: ws.Workspace) {
     name: w.name,
     default_pps_threshold: w.default_pps_threshold,
     ioc_patterns: w.ioc_patterns,
+    kill_switch: w.kill_switch,
     created_at: w.created_at,
   };
 }

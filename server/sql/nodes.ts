@@ -16,6 +16,9 @@ export interface NodeRow {
   ip: string;
   pps_threshold: number | null;
   effective_pps_threshold: number;
+  /** The node's own kill switch, and whether dropping is stopped on it (its own or its workspace's). */
+  kill_switch: boolean;
+  dropping_stopped: boolean;
   agent_version: string | null;
   os: string | null;
   uptime: number | null;
@@ -33,6 +36,7 @@ export const statusSql = (n: string, online: string) => `CASE
 
 const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_threshold,
   coalesce(n.pps_threshold, w.default_pps_threshold) AS effective_pps_threshold,
+  n.kill_switch, n.kill_switch OR w.kill_switch AS dropping_stopped,
   n.agent_version, n.os, n.uptime, n.last_seen_at, n.created_at, ${statusSql('n', '$1::float8')} AS status
   FROM nodes n JOIN workspaces w ON w.id = n.workspace_id`;
 
@@ -110,6 +114,11 @@ export async function rotateKey(
   return r.rows[0] ? { id, uuid: r.rows[0].uuid, key } : undefined;
 }
 
+export async function setKillSwitch(db: Queryable, workspaceId: number, id: number, on: boolean): Promise<boolean> {
+  const r = await db.query('UPDATE nodes SET kill_switch = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, on]);
+  return r.rowCount === 1;
+}
+
 export async function setThreshold(db: Queryable, workspaceId: number, id: number, pps: number | null): Promise<boolean> {
   const r = await db.query('UPDATE nodes SET pps_threshold = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, pps]);
   return r.rowCount === 1;
@@ -120,9 +129,10 @@ export async function setThreshold(db: Queryable, workspaceId: number, id: numbe
 export async function nodeConfigs(
   db: Queryable,
   nodeIds: readonly number[],
-): Promise<Map<number, { pps_threshold: number; ioc_patterns: unknown[] }>> {
-  const { rows } = await db.query<{ id: number; pps_threshold: number; ioc_patterns: unknown[] }>(
-    `SELECT n.id, coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns
+): Promise<Map<number, { pps_threshold: number; ioc_patterns: unknown[]; kill_switch: boolean }>> {
+  const { rows } = await db.query<{ id: number; pps_threshold: number; ioc_patterns: unknown[]; kill_switch: boolean }>(
+    `SELECT n.id, coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns,
+       n.kill_switch OR w.kill_switch AS kill_switch
      FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = ANY($1::bigint[])`,
     [nodeIds],
   );

@@ -20,6 +20,7 @@ export interface NodeRow {
   conn_count: number | null;
   fragments_pps: number | null;
   dropped_pps: number | null;
+  kill_switch: boolean;
   mean_pps: number | null;
   p95_pps: number | null;
   p99_pps: number | null;
@@ -39,8 +40,10 @@ export async function scrapeSnapshot(db: Db, workspaceId: number, onlineSeconds:
         `SELECT n.uuid, n.name, n.ip, ${statusSql('n', '$2::float8')} AS status,
          greatest(n.last_seen_at, l.received_at) > now() - make_interval(secs => $2::float8) AS healthy,
          coalesce(l.received_at > now() - make_interval(secs => $2::float8), false) AS fresh,
-         l.pps, l.bps, l.tcp_pct, l.udp_pct, l.icmp_pct, l.conn_count, l.fragments_pps, l.dropped_pps, b.mean_pps, b.p95_pps, b.p99_pps
-       FROM nodes n LEFT JOIN node_last_sample l ON l.node_id = n.id LEFT JOIN baselines b ON b.node_id = n.id
+         l.pps, l.bps, l.tcp_pct, l.udp_pct, l.icmp_pct, l.conn_count, l.fragments_pps, l.dropped_pps, b.mean_pps, b.p95_pps, b.p99_pps,
+         n.kill_switch OR w.kill_switch AS kill_switch
+       FROM nodes n JOIN workspaces w ON w.id = n.workspace_id
+         LEFT JOIN node_last_sample l ON l.node_id = n.id LEFT JOIN baselines b ON b.node_id = n.id
        WHERE n.workspace_id = $1 ORDER BY n.id`,
         [workspaceId, onlineSeconds],
       );

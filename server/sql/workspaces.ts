@@ -9,10 +9,11 @@ export interface Workspace {
   name: string;
   default_pps_threshold: number;
   ioc_patterns: unknown[];
+  kill_switch: boolean;
   created_at: Date;
 }
 
-const cols = 'id, uuid, name, default_pps_threshold, ioc_patterns, created_at';
+const cols = 'id, uuid, name, default_pps_threshold, ioc_patterns, kill_switch, created_at';
 
 export async function createWorkspace(db: Queryable, name: string, defaultPpsThreshold?: number): Promise<Workspace> {
   const { rows } = await db.query<Workspace>(
@@ -48,6 +49,10 @@ export async function updateWorkspace(
     [id, patch.name ?? null, patch.default_pps_threshold ?? null, patch.ioc_patterns ? JSON.stringify(patch.ioc_patterns) : null],
   );
   return rows[0];
+}
+
+export async function setWorkspaceKillSwitch(db: Queryable, id: number, on: boolean): Promise<void> {
+  await db.query('UPDATE workspaces SET kill_switch = $2 WHERE id = $1', [id, on]);
 }
 
 /** Creates a token; the returned string is shown once and never stored. */

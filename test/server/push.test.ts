@@ -96,6 +96,44 @@ each('config at once, then again on each change that concerns the node', async (
   t.like(await o.next(), { ioc_patterns: patterns }, 'a workspace change reaches every node of it');
 });
 
+each(
+  'the kill switch: pushed to the node (its own) and to every node (the workspace one), shown in the API and the metrics',
+  async (t, srv) => {
+    const { ws, node } = await setup(srv, 'push-kill');
+    const other = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.11' });
+    const s = await stream(srv.url, node);
+    const o = await stream(srv.url, other);
+    t.teardown(() => {
+      s.close();
+      o.close();
+    });
+    t.like(await s.next(), { kill_switch: false });
+    t.like(await o.next(), { kill_switch: false });
+    const u = bearer(ws.token);
+    const put = (path: string, json: unknown) => request(srv.url, 'PUT', `/api/v1${path}`, { headers: u, json });
+    t.is((await put(`/nodes/${node.id}/kill-switch`, { on: 'yes' })).status, 400);
+    const on = await put(`/nodes/${node.id}/kill-switch`, { on: true });
+    t.like(on.body, { kill_switch: true, dropping_stopped: true });
+    t.like(await s.next(), { kill_switch: true });
+    t.is(await o.next(300), undefined, "the node's own switch is the node's");
+    const metrics = async () => (await request(srv.url, 'GET', '/api/metrics', { headers: u })).raw.toString();
+    t.regex(await metrics(), /breakwater_node_kill_switch\{[^}]*node="node-a"[^}]*\} 1/);
+    t.like((await put('/workspace/kill-switch', { on: true })).body, { kill_switch: true });
+    t.like(await o.next(), { kill_switch: true }, "the workspace's switch stops every node");
+    t.like((await request(srv.url, 'GET', `/api/v1/nodes/${other.id}`, { headers: u })).body, {
+      kill_switch: false,
+      dropping_stopped: true,
+    });
+    await put('/workspace/kill-switch', { on: false });
+    t.like(await o.next(), { kill_switch: false });
+    await put(`/nodes/${node.id}/kill-switch`, { on: false });
+    // The node's stream also had the workspace's changes (its switch still on meanwhile): the last one counts.
+    let last: any;
+    for (let ev = await s.next(); ev; ev = await s.next(500)) last = ev;
+    t.like(last, { kill_switch: false });
+  },
+);
+
 each('a bad key gets 401 and no stream; a third stream of a node closes the oldest', async (t, srv) => {
   const { node } = await setup(srv, 'push-auth');
   const bad = await request(srv.url, 'GET', '/api/v1/agent/events', {
