@@ -33,6 +33,18 @@ const miss = eth(ipv4(udp({ payload: 22 }), { src: '198.19.250.1' }));
 const ruleIp = (i: number) => `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 const hit = eth(ipv4(udp({ payload: 22 }), { src: ruleIp(4321) }));
 const hitPrefix = eth(ipv4(udp({ payload: 22 }), { src: ruleIp((4321 << 3) | 5) }));
+// 10,000 prefix rules of 16 lengths, /16 to /31, 625 of each: length L in
+// (8 L).0.0.0/5 (128.0.0.0-255.255.255.255), the j-th at (8 L).0.0.0 + j << (32 - L).
+const MIXED_LENGTHS = 16;
+const mixedRule = (i: number) => {
+  const len = 16 + (i % MIXED_LENGTHS);
+  const a = ((len * 8) << 24) + Math.floor(i / MIXED_LENGTHS) * 2 ** (32 - len);
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${len}`;
+};
+const src = (s: string) => eth(ipv4(udp({ payload: 22 }), { src: s }));
+const hitMixed24 = src('192.1.65.7'); // the 321st /24 (192.0.0.0 + 321 << 8)
+const hitMixed16 = src('129.44.1.2'); // the 300th /16 (128.0.0.0 + 300 << 16)
+const missMixedNear = src('192.2.200.1'); // past the last /24 (192.2.112.0), in a /16 that holds /24 rules
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'bw-bench-'));
 const ns = `bwbench${process.pid}`;
@@ -95,6 +107,7 @@ async function main(): Promise<void> {
   const ruled = Breakwater.loadForTest();
   const expiring = Breakwater.loadForTest();
   const prefixed = Breakwater.loadForTest();
+  const mixed = Breakwater.loadForTest();
   const spoofed = Breakwater.loadForTest({ benchSourceMask: 0xffffffff });
   // The same per-packet random draw with the source kept: the fair baseline.
   const single = Breakwater.loadForTest({ benchSourceMask: 0 });
@@ -103,7 +116,7 @@ async function main(): Promise<void> {
   // packet sampled past the cap of a CPU (2,000 a second), as while the period lags a flood.
   const sampled = Breakwater.loadForTest();
   const capped = Breakwater.loadForTest();
-  opened.push(plain, ruled, expiring, prefixed, spoofed, single, sampled, capped);
+  opened.push(plain, ruled, expiring, prefixed, mixed, spoofed, single, sampled, capped);
   sampled.setSampling(FLOOD_PERIOD, 0);
   capped.setSampling(1, 2 * ATTACK_PER_SEC);
   let heads = 0;
@@ -114,8 +127,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < RULES; i++) ruled.addRule({ source: ruleIp(i) });
   // Rules from commands carry a TTL: a hit then also reads the kernel's clock.
   for (let i = 0; i < RULES; i++) expiring.addRule({ source: ruleIp(i), ttlSeconds: 3600 });
-  // Prefix rules go to the LPM trie (xdp-filter has no prefixes): for reference only.
+  // Prefix rules, probed by length in use (xdp-filter has no prefixes): one length, then 16 lengths.
   for (let i = 0; i < RULES; i++) prefixed.addRule({ source: `${ruleIp(i << 3)}/29` });
+  for (let i = 0; i < RULES; i++) mixed.addRule({ source: mixedRule(i) });
 
   const cases: [string, Runner, number][] = [
     ['empty XDP program (harness)', () => testRunPinned(pins.empty, miss, REPEAT), 2],
@@ -126,6 +140,10 @@ async function main(): Promise<void> {
     ['bench build, spoofed flood, no rules', () => spoofed.testRun(miss, REPEAT), 2],
     ['Breakwater, 10,000 rules with a TTL, hit', () => expiring.testRun(hit, REPEAT), 1],
     ['Breakwater, 10,000 /29 prefix rules, hit', () => prefixed.testRun(hitPrefix, REPEAT), 1],
+    ['Breakwater, 10,000 prefix rules /16-/31, hit /24', () => mixed.testRun(hitMixed24, REPEAT), 1],
+    ['Breakwater, 10,000 prefix rules /16-/31, hit /16', () => mixed.testRun(hitMixed16, REPEAT), 1],
+    ['Breakwater, 10,000 prefix rules /16-/31, miss', () => mixed.testRun(miss, REPEAT), 2],
+    ['Breakwater, 10,000 prefix rules /16-/31, miss near', () => mixed.testRun(missMixedNear, REPEAT), 2],
     [`Breakwater, sampled 1 in ${FLOOD_PERIOD}, written`, () => sampled.testRun(miss, REPEAT), 2],
     ['Breakwater, every packet sampled, over cap', () => capped.testRun(miss, REPEAT), 2],
     ['xdp-filter, 10,000 rules, miss', () => testRunPinned(pins.filter, miss, REPEAT), 2],
@@ -146,12 +164,12 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const med = samples.map(median);
   const empty = med[0]!;
-  const row = (a: string, b: string, c: string) => `| ${a.padEnd(42)} | ${b.padStart(9)} | ${c.padStart(13)} |`;
+  const row = (a: string, b: string, c: string) => `| ${a.padEnd(50)} | ${b.padStart(9)} | ${c.padStart(13)} |`;
   console.log(
     `BPF_PROG_TEST_RUN, 64-byte UDP frame, median of ${ROUNDS} rounds x ${REPEAT.toLocaleString('en')} runs, kernel ${sh('uname', ['-r']).trim()}\n`,
   );
   console.log(row('case', 'ns/packet', 'net of empty'));
-  console.log(row('-'.repeat(42), '-'.repeat(9), '-'.repeat(13)));
+  console.log(row('-'.repeat(50), '-'.repeat(9), '-'.repeat(13)));
   for (const [i, [name]] of cases.entries()) console.log(row(name, med[i]!.toFixed(0), i ? (med[i]! - empty).toFixed(0) : '-'));
   const net = (i: number) => med[i]! - empty;
   const at = (name: string) => cases.findIndex(([n]) => n.startsWith(name));

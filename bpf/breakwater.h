@@ -130,8 +130,9 @@ struct bw_config {
 
 /*
  * Rule shapes. A packet is looked up once per shape present, and per kind:
- * single-host rules (/32, /128) live in a hash, shorter prefixes in an LPM
- * trie, because a trie walk to a host costs several times a hash lookup.
+ * single-host rules (/32, /128) by one exact probe, shorter prefixes by one
+ * probe per prefix length in use near the source (see "blocks_v4" below),
+ * longest first, the first hit being the longest match.
  */
 enum bw_rule_class {
 	BW_CLASS_ANY = 0,		/* prefix only */
@@ -147,14 +148,8 @@ enum bw_rule_mode {
 	BW_MODE_LOG = 1,
 };
 
-/*
- * LPM_TRIE "rules_v4" / "rules_v6". The matched bits are protocol, port, then
- * the source address: prefixlen = 24 + source prefix length. Protocol 0 and
- * port 0 mean any, and are looked up as such. HASH "hosts_v4" / "hosts_v6"
- * use the same key, always with the full prefix length, for host rules.
- */
 /* An ICMP or ICMPv6 rule's port is 0x100 | type (0x100: so that type 0, echo
- * reply, differs from no port); the parser sets such a packet's dport alike. */
+ * reply, differs from no type); the parser sets such a packet's dport alike. */
 #define BW_ICMP_TYPE_PORT 0x100
 
 /*
@@ -168,21 +163,57 @@ enum bw_rule_mode {
 	X(udp, 17, 17)			\
 	X(icmp, 1, 58)
 
-#define BW_RULE_KEY_FIXED_BITS 24
+/*
+ * HASH "rules_v4" / "rules_v6": every rule, host or prefix, keyed by its
+ * source prefix length, protocol (0: any), port (0: any) and the source
+ * address with the bits past the length zeroed.
+ */
 struct bw_rule_key4 {
-	__u32 prefixlen;
+	__u8 prefixlen;		/* source prefix length, 0-32 */
 	__u8 proto;
 	__u8 port[2];		/* network byte order */
-	__u8 addr[4];
-	__u8 pad;		/* keeps the size 12; never part of the prefix */
+	__u32 addr;		/* network byte order */
 };
 
 struct bw_rule_key6 {
-	__u32 prefixlen;
+	__u8 prefixlen;		/* 0-128 */
 	__u8 proto;
 	__u8 port[2];
-	__u8 addr[16];
-	__u8 pad;
+	__u32 addr[4];		/* network byte order */
+};
+
+/*
+ * The prefix lengths in use, which the program probes (the addon keeps them
+ * in step with the rules: a length is in use while one rule has it). A
+ * prefix at least as long as a block (IPv4 /16, IPv6 /32) is listed in the
+ * block it lies in; a shorter one, which spans blocks, for its whole family.
+ * Host rules are never listed: their class bit says whether to probe them.
+ */
+#define BW_BLOCK_LEN4 16
+#define BW_BLOCK_LEN6 32
+
+/* ARRAY "prefix_lens", one entry: bit L set when a rule of that family and
+ * class has prefix length L, shorter than a block. */
+struct bw_prefix_lens {
+	__u32 v4[BW_CLASS_MAX];	/* lengths 0-15 */
+	__u32 v6[BW_CLASS_MAX];	/* lengths 0-31 */
+};
+
+/* ARRAY "blocks_v4", 65536 entries indexed by the source's first 16 bits:
+ * bit i of lens[class] set when a rule of that class has length 16 + i and
+ * lies in that /16. */
+#define BW_BLOCKS4 (1u << BW_BLOCK_LEN4)
+struct bw_block4 {
+	__u16 lens[BW_CLASS_MAX];
+	__u16 pad;
+};
+
+/* HASH "blocks_v6", keyed by the source's first 32 bits (network byte order,
+ * as in the packet), present while a rule of /32 to /127 lies in that /32:
+ * bit b of lens[class][w] set when a rule of that class has length
+ * 32 + 32 w + b. At most one block per rule. */
+struct bw_block6 {
+	__u32 lens[BW_CLASS_MAX][3];
 };
 
 struct bw_rule {
@@ -259,8 +290,11 @@ struct bw_sample {
 };
 
 _Static_assert(sizeof(struct bw_config) == 32, "bw_config size");
-_Static_assert(sizeof(struct bw_rule_key4) == 12, "bw_rule_key4 size");
-_Static_assert(sizeof(struct bw_rule_key6) == 24, "bw_rule_key6 size");
+_Static_assert(sizeof(struct bw_rule_key4) == 8, "bw_rule_key4 size");
+_Static_assert(sizeof(struct bw_rule_key6) == 20, "bw_rule_key6 size");
+_Static_assert(sizeof(struct bw_prefix_lens) == 24, "bw_prefix_lens size");
+_Static_assert(sizeof(struct bw_block4) == 8, "bw_block4 size");
+_Static_assert(sizeof(struct bw_block6) == 36, "bw_block6 size");
 _Static_assert(sizeof(struct bw_rule) == 16, "bw_rule size");
 _Static_assert(sizeof(struct bw_rule_stats) == 16, "bw_rule_stats size");
 _Static_assert(sizeof(struct bw_allow_key4) == 8, "bw_allow_key4 size");

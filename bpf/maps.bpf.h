@@ -31,37 +31,44 @@ struct {
 	__type(value, struct bw_config);
 } config SEC(".maps");
 
-/* Drop and log-only rules; written by the agent. */
+/* Drop and log-only rules, hosts and prefixes; written by the agent. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_rule_key4);
 	__type(value, struct bw_rule);
 } rules_v4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_rule_key6);
 	__type(value, struct bw_rule);
 } rules_v6 SEC(".maps");
 
-/* Host rules (/32, /128): the same keys, found by hash. */
+/* The prefix lengths in use (breakwater.h); written by the addon with every
+ * rule it adds or removes. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_RULES);
-	__type(key, struct bw_rule_key4);
-	__type(value, struct bw_rule);
-} hosts_v4 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_prefix_lens);
+} prefix_lens SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BW_BLOCKS4);
+	__type(key, __u32);
+	__type(value, struct bw_block4);
+} blocks_v4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_MAX_RULES);
-	__type(key, struct bw_rule_key6);
-	__type(value, struct bw_rule);
-} hosts_v6 SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct bw_block6);
+} blocks_v6 SEC(".maps");
 
 /* Hits per rule slot; slots are handed out by the agent. */
 struct {

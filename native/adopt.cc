@@ -43,7 +43,8 @@ bool Program::Adopt(Napi::Env env) {
   link_fd_ = link;
   // The program the link runs (the prog pin names the one attached first; an upgrade moves both).
   prog_fd_ = bpf_prog_get_fd_by_id(li.prog_id);
-  // The layout of each pinned map must be the one this build expects.
+  // The layout of each pinned map must be the one this build expects (an
+  // older build's map of another type, size, or missing: refused).
   breakwater_bpf *shape = breakwater_bpf__open();
   if (!shape) ThrowSys(env, "attach", errno, "could not open the embedded BPF object");
   struct bpf_map *maps[kMapCount];
@@ -54,7 +55,7 @@ bool Program::Adopt(Napi::Env env) {
     struct bpf_map_info mi = {};
     __u32 mlen = sizeof mi;
     if (map_fd_[i] < 0 || bpf_obj_get_info_by_fd(map_fd_[i], &mi, &mlen) ||
-        mi.key_size != bpf_map__key_size(maps[i]) ||
+        mi.type != bpf_map__type(maps[i]) || mi.key_size != bpf_map__key_size(maps[i]) ||
         mi.value_size != bpf_map__value_size(maps[i]) ||
         mi.max_entries != bpf_map__max_entries(maps[i]))
       bad = kMapNames[i];

@@ -85,6 +85,16 @@ export interface RawSnapshot {
   talkersCut: number;
 }
 
+/** Prefix lengths in use (host rules, /32 and /128, are never listed), longest first. */
+export interface PrefixLengths {
+  /** Prefix-only rules. */
+  any: number[];
+  /** Rules with a protocol and no port. */
+  protocol: number[];
+  /** Rules with a port or an ICMP type. */
+  port: number[];
+}
+
 export interface KernelConfig {
   killSwitch: boolean;
   samplePeriod: number;
@@ -132,6 +142,8 @@ export interface RawProgram {
   putAllow(prefix: RawPrefix): void;
   deleteAllow(prefix: RawPrefix): boolean;
   listAllow(): AllowEntry[];
+  /** The prefix lengths the kernel probes for a packet from this source (a full-length prefix), per rule shape, longest first. */
+  prefixLengths(source: RawPrefix): PrefixLengths;
   startSamples(cb: (samples: Sample[]) => void): void;
   stopSamples(): void;
 }

@@ -16,6 +16,7 @@ import {
   type AttachMode,
   addon,
   type KernelConfig,
+  type PrefixLengths,
   type ProgramInfo,
   type RawProgram,
   type RawSnapshot,
@@ -32,6 +33,7 @@ export type {
   CounterName,
   KernelConfig,
   PortTalker,
+  PrefixLengths,
   ProgramInfo,
   RuleEntry,
   Sample,
@@ -178,6 +180,16 @@ export class Breakwater {
 
   listAllow(): AllowEntry[] {
     return this.prog.listAllow();
+  }
+
+  /**
+   * The prefix lengths a packet from `source` (an address) is looked up at,
+   * per rule shape, longest first: the kernel's index of lengths in use.
+   */
+  prefixLengths(source: string): PrefixLengths {
+    const p = prefixOf(source);
+    if (p.length !== (p.family === 4 ? 32 : 128)) throw new RuleError('EINVAL', 'prefixLengths', 'expected an address, not a prefix');
+    return this.prog.prefixLengths(rawPrefix(p));
   }
 
   onSamples(cb: (samples: Sample[]) => void): void {

@@ -24,8 +24,11 @@
 namespace bw {
 
 const char *const kMapNames[kMapCount] = {
-    "stats", "hll", "config", "rules_v4", "rules_v6", "hosts_v4", "hosts_v6",
-    "rule_stats", "allow_v4", "allow_v6", "src_talkers", "port_talkers", "samples"};
+    "stats", "hll", "config", "rules_v4", "rules_v6", "prefix_lens", "blocks_v4",
+    "blocks_v6", "rule_stats", "allow_v4", "allow_v6", "src_talkers", "port_talkers", "samples"};
+
+// Maps that earlier builds pinned and this one no longer has: removed with the rest.
+const char *const kOldMapNames[] = {"hosts_v4", "hosts_v6"};
 
 namespace {
 
@@ -87,6 +90,7 @@ class NetnsGuard {
 bool RemovePins(const std::string &dir) {
   bool any = false;
   for (const char *name : kMapNames) any |= unlink((dir + "/" + name).c_str()) == 0;
+  for (const char *name : kOldMapNames) any |= unlink((dir + "/" + name).c_str()) == 0;
   for (const char *name : {"prog", "link", "mode"}) any |= unlink((dir + "/" + name).c_str()) == 0;
   rmdir(dir.c_str());
   std::string parent = dir.substr(0, dir.rfind('/'));
@@ -100,7 +104,8 @@ bool RemovePins(const std::string &dir) {
 void SkelMaps(breakwater_bpf *s, struct bpf_map *out[kMapCount]) {
   struct bpf_map *maps[kMapCount] = {
       s->maps.stats, s->maps.hll, s->maps.config, s->maps.rules_v4,
-      s->maps.rules_v6, s->maps.hosts_v4, s->maps.hosts_v6, s->maps.rule_stats,
+      s->maps.rules_v6, s->maps.prefix_lens, s->maps.blocks_v4, s->maps.blocks_v6,
+      s->maps.rule_stats,
       s->maps.allow_v4, s->maps.allow_v6, s->maps.src_talkers,
       s->maps.port_talkers, s->maps.samples};
   for (int i = 0; i < kMapCount; i++) out[i] = maps[i];
@@ -126,6 +131,7 @@ Napi::Function Program::Init(Napi::Env env) {
       InstanceMethod<&Program::PutAllow>("putAllow"),
       InstanceMethod<&Program::DeleteAllow>("deleteAllow"),
       InstanceMethod<&Program::ListAllow>("listAllow"),
+      InstanceMethod<&Program::PrefixLengths>("prefixLengths"),
       InstanceMethod<&Program::StartSamples>("startSamples"),
       InstanceMethod<&Program::StopSamples>("stopSamples"),
   });

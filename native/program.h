@@ -5,16 +5,19 @@
 #include <uv.h>
 
 #include <string>
+#include <unordered_map>
 
 struct breakwater_bpf;
 struct ring_buffer;
 
 namespace bw {
 
+struct RuleMatch;
+
 // Map file descriptors by role; the order matches kMapNames in program.cc.
 enum MapId {
-  kStats, kHll, kConfig, kRulesV4, kRulesV6, kHostsV4, kHostsV6, kRuleStats,
-  kAllowV4, kAllowV6, kSrcTalkers, kPortTalkers, kSamples, kMapCount
+  kStats, kHll, kConfig, kRulesV4, kRulesV6, kPrefixLens, kBlocksV4, kBlocksV6,
+  kRuleStats, kAllowV4, kAllowV6, kSrcTalkers, kPortTalkers, kSamples, kMapCount
 };
 extern const char *const kMapNames[kMapCount];
 
@@ -52,6 +55,12 @@ class Program : public Napi::ObjectWrap<Program> {
   Napi::Value PutAllow(const Napi::CallbackInfo &info);
   Napi::Value DeleteAllow(const Napi::CallbackInfo &info);
   Napi::Value ListAllow(const Napi::CallbackInfo &info);
+  Napi::Value PrefixLengths(const Napi::CallbackInfo &info);
+  // The prefix lengths in use: counts a prefix rule in (delta +1) or out
+  // (-1) and sets or clears its length in the kernel's index at 0 <-> 1.
+  // ReadPrefixIndex (once) must run before the rule map changes.
+  void IndexPrefix(Napi::Env env, const RuleMatch &m, int delta, const char *operation);
+  void ReadPrefixIndex(Napi::Env env, const char *operation);
 
   // Samples (samples.cc)
   Napi::Value StartSamples(const Napi::CallbackInfo &info);
@@ -73,6 +82,10 @@ class Program : public Napi::ObjectWrap<Program> {
   bool adopted_ = false;
   bool upgraded_ = false;  // adopted, and this build's program put into the link
   bool open_ = false;
+  // Prefix rules per (family, class, length, block), read from the rule
+  // maps on first use (rules.cc); this object is the interface's one writer.
+  std::unordered_map<__u64, __u32> prefix_counts_;
+  bool prefix_counts_read_ = false;
 
   ring_buffer *ring_ = nullptr;
   uv_poll_t *poll_ = nullptr;

@@ -36,9 +36,10 @@ const Protocol *ByNumber(int family, __u8 proto) {
 
 bool IsName(const Protocol *p, const char *name) { return p && !strcmp(p->name, name); }
 
+int Class(__u8 proto, __u16 port) { return port ? BW_CLASS_PORT : proto ? BW_CLASS_PROTO : BW_CLASS_ANY; }
+
 __u32 ClassBit(int family, __u32 len, __u8 proto, __u16 port) {
-  int cls = port ? BW_CLASS_PORT : proto ? BW_CLASS_PROTO : BW_CLASS_ANY;
-  return BW_CLASS_BIT(family == 6, len == (family == 4 ? 32u : 128u), cls);
+  return BW_CLASS_BIT(family == 6, len == (family == 4 ? 32u : 128u), Class(proto, port));
 }
 
 }  // namespace
@@ -80,6 +81,7 @@ RuleMatch ReadMatch(Napi::Env env, const Napi::Object &o, const char *op) {
     if (!IsName(proto, "icmp") || m.port) ThrowArg(env, op, "an ICMP type needs protocol icmp and no port");
     m.port = BW_ICMP_TYPE_PORT | v;
   }
+  m.cls = Class(m.proto, m.port);
   m.class_bit = ClassBit(m.prefix.family, m.prefix.len, m.proto, m.port);
   return m;
 }

@@ -21,6 +21,7 @@ struct RuleMatch {
   Prefix prefix;
   __u8 proto;       // 0: any
   __u16 port;       // 0: any; BW_ICMP_TYPE_PORT | type for ICMP by type
+  int cls;          // enum bw_rule_class of the rule's shape
   __u32 class_bit;  // BW_CLASS_BIT() of the rule's shape
 };
 

@@ -4,7 +4,10 @@
 // validated and masked in TypeScript, checked again here.
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
+#include <vector>
 
 #include "breakwater.h"
 #include "errors.h"
@@ -32,38 +35,52 @@ double MonoToWallMs(__u64 mono_ns) {
   return ClockNs(CLOCK_REALTIME) / 1e6 + (static_cast<double>(mono_ns) - ClockNs(CLOCK_MONOTONIC)) / 1e6;
 }
 
-// A rule key is protocol, port and address, with the prefix counted after the
-// fixed 24 bits. Both key structs share that layout up to the address size.
+// A rule key: prefix length, protocol, port and the masked address (the
+// address arrives masked: ReadPrefix refuses host bits past the length).
 template <class Key>
 Key RuleKey(const RuleMatch &m) {
   Key k = {};
-  k.prefixlen = BW_RULE_KEY_FIXED_BITS + m.prefix.len;
+  k.prefixlen = m.prefix.len;
   k.proto = m.proto;
   k.port[0] = m.port >> 8;
   k.port[1] = m.port & 0xff;
-  memcpy(k.addr, m.prefix.addr, sizeof k.addr);
+  memcpy(&k.addr, m.prefix.addr, sizeof k.addr);
   return k;
+}
+
+// Listed in address order, then length, protocol and port (a hash has none).
+template <class Key>
+bool KeyBefore(const Key &a, const Key &b) {
+  if (int c = memcmp(&a.addr, &b.addr, sizeof a.addr)) return c < 0;
+  if (a.prefixlen != b.prefixlen) return a.prefixlen < b.prefixlen;
+  if (a.proto != b.proto) return a.proto < b.proto;
+  return memcmp(a.port, b.port, 2) < 0;
 }
 
 template <class Key>
 void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &out) {
+  std::vector<Key> keys;
   Key key, next;
   Key *prev = nullptr;
-  std::vector<bw_rule_stats> hits;
-  __u64 mono_now = ClockNs(CLOCK_MONOTONIC);
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    keys.push_back(next);
     key = next;
     prev = &key;
+  }
+  std::sort(keys.begin(), keys.end(), KeyBefore<Key>);
+  std::vector<bw_rule_stats> hits;
+  __u64 mono_now = ClockNs(CLOCK_MONOTONIC);
+  for (const Key &k : keys) {
     bw_rule rule;
-    if (bpf_map_lookup_elem(fd, &key, &rule)) continue;  // deleted meanwhile
+    if (bpf_map_lookup_elem(fd, &k, &rule)) continue;  // deleted meanwhile
     __u64 packets = 0, bytes = 0;
     if (ReadPerCpu(stats_fd, rule.slot, hits) == 0)
       for (const bw_rule_stats &h : hits) packets += h.packets, bytes += h.bytes;
     Napi::Object o = Napi::Object::New(env);
     o.Set("family", family);
-    o.Set("address", FormatAddress(family, key.addr));
-    o.Set("prefixLen", key.prefixlen - BW_RULE_KEY_FIXED_BITS);
-    DescribeMatch(o, family, key.prefixlen - BW_RULE_KEY_FIXED_BITS, key.proto, (key.port[0] << 8) | key.port[1]);
+    o.Set("address", FormatAddress(family, reinterpret_cast<const __u8 *>(&k.addr)));
+    o.Set("prefixLen", k.prefixlen);
+    DescribeMatch(o, family, k.prefixlen, k.proto, (k.port[0] << 8) | k.port[1]);
     o.Set("mode", rule.mode == BW_MODE_LOG ? "log" : "drop");
     o.Set("expiresAt", rule.expires_ns ? MonoToWallMs(rule.expires_ns) : 0);
     o.Set("expired", rule.expires_ns != 0 && mono_now >= rule.expires_ns);
@@ -72,6 +89,73 @@ void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &ou
     o.Set("bytes", static_cast<double>(bytes));
     out.Set(out.Length(), o);
   }
+}
+
+// Where a prefix rule is listed in the kernel's index of lengths in use
+// (bpf/breakwater.h): for its whole family when shorter than a block, else
+// in its block (IPv4: the first 16 bits as the array index; IPv6: the first
+// 32 bits as they are in the address, the hash key).
+struct IndexSlot {
+  bool v6, global;
+  int cls;
+  __u32 len, block;
+  __u64 Packed() const {
+    return (__u64)v6 << 48 | (__u64)cls << 40 | (__u64)len << 32 | (global ? 0 : block);
+  }
+};
+
+IndexSlot SlotOf(int family, int cls, __u32 len, const __u8 *addr) {
+  IndexSlot s = {family == 6, len < (family == 6 ? BW_BLOCK_LEN6 : BW_BLOCK_LEN4), cls, len, 0};
+  if (s.global) return s;
+  if (s.v6)
+    memcpy(&s.block, addr, 4);
+  else
+    s.block = addr[0] << 8 | addr[1];
+  return s;
+}
+
+bool IsHost(int family, __u32 len) { return len == (family == 6 ? 128u : 32u); }
+
+// Sets or clears s's bit in the kernel's index; returns 0 or errno.
+int SetIndexBit(const int *fds, const IndexSlot &s, bool on) {
+  auto flip = [on](auto &word, __u32 bit) { word = on ? word | (1u << bit) : word & ~(1u << bit); };
+  if (s.global) {
+    __u32 zero = 0;
+    bw_prefix_lens pl = {};
+    if (bpf_map_lookup_elem(fds[kPrefixLens], &zero, &pl)) return errno;
+    flip(s.v6 ? pl.v6[s.cls] : pl.v4[s.cls], s.len);
+    return bpf_map_update_elem(fds[kPrefixLens], &zero, &pl, BPF_ANY) ? errno : 0;
+  }
+  if (!s.v6) {
+    bw_block4 b = {};
+    if (bpf_map_lookup_elem(fds[kBlocksV4], &s.block, &b)) return errno;
+    flip(b.lens[s.cls], s.len - BW_BLOCK_LEN4);
+    return bpf_map_update_elem(fds[kBlocksV4], &s.block, &b, BPF_ANY) ? errno : 0;
+  }
+  bw_block6 b = {};
+  if (bpf_map_lookup_elem(fds[kBlocksV6], &s.block, &b) && errno != ENOENT) return errno;
+  __u32 at = s.len - BW_BLOCK_LEN6;
+  flip(b.lens[s.cls][at / 32], at % 32);
+  static const bw_block6 empty = {};
+  if (!memcmp(&b, &empty, sizeof b))
+    return bpf_map_delete_elem(fds[kBlocksV6], &s.block) && errno != ENOENT ? errno : 0;
+  return bpf_map_update_elem(fds[kBlocksV6], &s.block, &b, BPF_ANY) ? errno : 0;
+}
+
+// Counts the prefix rules of one family's rule map into counts.
+template <class Key>
+int CountPrefixes(int fd, int family, std::unordered_map<__u64, __u32> &counts) {
+  Key key, next;
+  Key *prev = nullptr;
+  int err;
+  while ((err = bpf_map_get_next_key(fd, prev, &next)) == 0) {
+    key = next;
+    prev = &key;
+    if (IsHost(family, key.prefixlen)) continue;
+    int cls = key.port[0] | key.port[1] ? BW_CLASS_PORT : key.proto ? BW_CLASS_PROTO : BW_CLASS_ANY;
+    counts[SlotOf(family, cls, key.prefixlen, reinterpret_cast<const __u8 *>(&key.addr)).Packed()]++;
+  }
+  return errno == ENOENT ? 0 : errno;
 }
 
 template <class Key>
@@ -123,16 +207,19 @@ Napi::Value Program::PutRule(const Napi::CallbackInfo &info) {
     if (bpf_map_update_elem(map_fd_[kRuleStats], &rule.slot, zero.data(), BPF_ANY))
       ThrowSys(env, "putRule", errno);
   }
-  int err;
-  if (p.family == 4) {
-    auto k = RuleKey<bw_rule_key4>(m);
-    err = bpf_map_update_elem(map_fd_[p.len == 32 ? kHostsV4 : kRulesV4], &k, &rule, BPF_ANY);
-  } else {
-    auto k = RuleKey<bw_rule_key6>(m);
-    err = bpf_map_update_elem(map_fd_[p.len == 128 ? kHostsV6 : kRulesV6], &k, &rule, BPF_ANY);
-  }
-  if (err) {
+  // A new prefix rule's length is listed before the rule is written (and
+  // unlisted if the write fails), so no rule is ever in the map unprobed.
+  auto k4 = RuleKey<bw_rule_key4>(m);
+  auto k6 = RuleKey<bw_rule_key6>(m);
+  int fd = map_fd_[p.family == 4 ? kRulesV4 : kRulesV6];
+  void *k = p.family == 4 ? static_cast<void *>(&k4) : static_cast<void *>(&k6);
+  if (!IsHost(p.family, p.len)) ReadPrefixIndex(env, "putRule");
+  bw_rule old;
+  bool fresh = !IsHost(p.family, p.len) && bpf_map_lookup_elem(fd, k, &old) != 0;
+  if (fresh) IndexPrefix(env, m, +1, "putRule");
+  if (bpf_map_update_elem(fd, k, &rule, BPF_ANY)) {
     int e = errno;
+    if (fresh) IndexPrefix(env, m, -1, "putRule");
     ThrowSys(env, "putRule", e, e == ENOSPC || e == E2BIG
         ? "drop-rule map is full (" + std::to_string(BW_MAX_RULES) + " rules); existing rules are unchanged"
         : "could not write the rule");
@@ -147,15 +234,14 @@ Napi::Value Program::DeleteRule(const Napi::CallbackInfo &info) {
   if (info.Length() < 1 || !info[0].IsObject()) ThrowArg(env, "deleteRule", "expected a rule object");
   RuleMatch m = ReadMatch(env, info[0].As<Napi::Object>(), "deleteRule");
   const Prefix &p = m.prefix;
-  int err;
-  if (p.family == 4) {
-    auto k = RuleKey<bw_rule_key4>(m);
-    err = bpf_map_delete_elem(map_fd_[p.len == 32 ? kHostsV4 : kRulesV4], &k);
-  } else {
-    auto k = RuleKey<bw_rule_key6>(m);
-    err = bpf_map_delete_elem(map_fd_[p.len == 128 ? kHostsV6 : kRulesV6], &k);
-  }
+  auto k4 = RuleKey<bw_rule_key4>(m);
+  auto k6 = RuleKey<bw_rule_key6>(m);
+  if (!IsHost(p.family, p.len)) ReadPrefixIndex(env, "deleteRule");
+  int err = p.family == 4 ? bpf_map_delete_elem(map_fd_[kRulesV4], &k4)
+                          : bpf_map_delete_elem(map_fd_[kRulesV6], &k6);
   if (err && errno != ENOENT) ThrowSys(env, "deleteRule", errno);
+  // The rule is gone first: its length is unlisted once it was the last.
+  if (!err && !IsHost(p.family, p.len)) IndexPrefix(env, m, -1, "deleteRule");
   return Napi::Boolean::New(env, err == 0);
 }
 
@@ -163,11 +249,70 @@ Napi::Value Program::ListRules(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "listRules");
   Napi::Array out = Napi::Array::New(env);
-  ListFamily<bw_rule_key4>(env, map_fd_[kHostsV4], map_fd_[kRuleStats], 4, out);
   ListFamily<bw_rule_key4>(env, map_fd_[kRulesV4], map_fd_[kRuleStats], 4, out);
-  ListFamily<bw_rule_key6>(env, map_fd_[kHostsV6], map_fd_[kRuleStats], 6, out);
   ListFamily<bw_rule_key6>(env, map_fd_[kRulesV6], map_fd_[kRuleStats], 6, out);
   return out;
+}
+
+// prefixLengths({ family, address, prefixLen }) -> { any, protocol, port }: the
+// prefix lengths the kernel probes for a packet from that source, per rule
+// shape, longest first (its index as it is: the global lengths and the block's).
+Napi::Value Program::PrefixLengths(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "prefixLengths");
+  if (info.Length() < 1 || !info[0].IsObject()) ThrowArg(env, "prefixLengths", "expected a prefix object");
+  Prefix p = ReadPrefix(env, info[0].As<Napi::Object>(), "prefixLengths");
+  __u32 zero = 0;
+  bw_prefix_lens pl = {};
+  if (bpf_map_lookup_elem(map_fd_[kPrefixLens], &zero, &pl)) ThrowSys(env, "prefixLengths", errno);
+  bw_block4 b4 = {};
+  bw_block6 b6 = {};
+  IndexSlot s = SlotOf(p.family, 0, p.family == 6 ? 128 : 32, p.addr);
+  int fd = map_fd_[p.family == 6 ? kBlocksV6 : kBlocksV4];
+  if (bpf_map_lookup_elem(fd, &s.block, p.family == 6 ? static_cast<void *>(&b6) : static_cast<void *>(&b4)) &&
+      errno != ENOENT)
+    ThrowSys(env, "prefixLengths", errno);
+  Napi::Object out = Napi::Object::New(env);
+  static const char *const kNames[BW_CLASS_MAX] = {"any", "protocol", "port"};
+  for (int c = 0; c < BW_CLASS_MAX; c++) {
+    Napi::Array lens = Napi::Array::New(env);
+    int full = p.family == 6 ? 128 : 32, block = p.family == 6 ? BW_BLOCK_LEN6 : BW_BLOCK_LEN4;
+    for (int len = full - 1; len >= 0; len--) {
+      bool on;
+      if (len < block)
+        on = ((p.family == 6 ? pl.v6[c] : pl.v4[c]) >> len) & 1;
+      else if (p.family == 6)
+        on = (b6.lens[c][(len - block) / 32] >> ((len - block) % 32)) & 1;
+      else
+        on = (b4.lens[c] >> (len - block)) & 1;
+      if (on) lens.Set(lens.Length(), len);
+    }
+    out.Set(kNames[c], lens);
+  }
+  return out;
+}
+
+void Program::ReadPrefixIndex(Napi::Env env, const char *operation) {
+  if (prefix_counts_read_) return;
+  prefix_counts_.clear();
+  int err = CountPrefixes<bw_rule_key4>(map_fd_[kRulesV4], 4, prefix_counts_);
+  if (!err) err = CountPrefixes<bw_rule_key6>(map_fd_[kRulesV6], 6, prefix_counts_);
+  if (err) ThrowSys(env, operation, err, "could not read the rules");
+  prefix_counts_read_ = true;
+}
+
+void Program::IndexPrefix(Napi::Env env, const RuleMatch &m, int delta, const char *operation) {
+  IndexSlot s = SlotOf(m.prefix.family, m.cls, m.prefix.len, m.prefix.addr);
+  __u32 &n = prefix_counts_[s.Packed()];
+  if (delta < 0 && n == 0) return;  // not counted (ReadPrefixIndex ran before the change)
+  n += delta;
+  if (n == (delta > 0 ? 1u : 0u)) {
+    if (int err = SetIndexBit(map_fd_, s, delta > 0)) {
+      n -= delta;
+      ThrowSys(env, operation, err, "could not update the prefix lengths in use");
+    }
+  }
+  if (n == 0) prefix_counts_.erase(s.Packed());
 }
 
 // putAllow({ family, address, prefixLen })

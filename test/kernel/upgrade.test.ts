@@ -3,7 +3,9 @@
 // standing for an older version), adopting the pins loads this build's
 // program on the pinned maps and swaps it into the link; the rules, their
 // counters and the config survive, and a blocked source is dropped again.
-// When the running program is this build's, adopting changes nothing.
+// When the running program is this build's, adopting changes nothing. Maps
+// pinned in an older layout (the LPM trie of prefix rules before the prefix
+// lengths index) are refused, never adopted.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,5 +58,36 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('ip', 'trafgen', 'clang', '
     t.like(again.info, { adopted: true, upgraded: false }, "the program running is this build's: nothing to do");
     t.is(again.listRules()[0]?.packets, 100);
     again.close();
+  });
+
+  test.serial('maps pinned in an older layout are refused, not adopted', (t) => {
+    const { lab, attach } = programLab(t, `ul${process.pid % 10000}`, 36);
+    const first = attach();
+    const pinDir = first.info.pinDir!;
+    first.close();
+    t.teardown(() => fs.rmSync(pinDir, { recursive: true, force: true }));
+    // The rules map as builds before the prefix lengths index pinned it: an LPM trie, 12-byte keys.
+    fs.unlinkSync(`${pinDir}/rules_v4`);
+    execFileSync('bpftool', [
+      'map',
+      'create',
+      `${pinDir}/rules_v4`,
+      'type',
+      'lpm_trie',
+      'key',
+      '12',
+      'value',
+      '16',
+      'entries',
+      '65536',
+      'name',
+      'rules_v4',
+      'flags',
+      '1',
+    ]);
+    t.throws(() => Breakwater.attach(lab.victimIf, { netns: lab.victimNs }), {
+      code: 'EEXIST',
+      message: /another version .*map 'rules_v4' differs/,
+    });
   });
 }
