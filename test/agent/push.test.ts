@@ -16,7 +16,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial(
     'push: a rule in the kernel within a second with 60 s polling; again after a server restart; not with --no-push',
     async (t) => {
-      const run = await agentLab(t, 'p', 45);
+      const run = await agentLab(t, 'p', 48);
       let agent = run.startAgent([]);
       await agent.waitLog(/"msg":"push channel open"/, 15_000);
 

@@ -25,7 +25,7 @@ const resolved = (run: LabRun, id: number, ms: number) =>
 
 if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
   test.serial('kill -9 mid-attack: the restarted agent resumes the incident if the flood goes on, else resolves it', async (t) => {
-    const run = await agentLab(t, 'r', 44);
+    const run = await agentLab(t, 'r', 47);
     t.is((await run.user('PUT', `/nodes/${run.node.id}/threshold`, { pps_threshold: 1000 })).status, 200);
 
     // Restarted during the flood: the same incident, updated by the new agent, resolved after the flood.
