@@ -30,6 +30,7 @@ interface Incident {
   thresholds: Thresholds;
   agg: Aggregate;
   lastSentMs: number;
+  updatesSent: number;
   belowSinceMs: number | null;
 }
 
@@ -112,6 +113,7 @@ export class Detector {
         thresholds: thr,
         agg,
         lastSentMs: s.timestampMs,
+        updatesSent: 0,
         belowSinceMs: null,
       };
       return [this.event('opened', s.timestampMs, null)];
@@ -135,8 +137,9 @@ export class Detector {
       this.history = [];
       return [ev];
     }
-    if (now - inc.lastSentMs >= this.tuning.updateMs) {
+    if (now - inc.lastSentMs >= (inc.updatesSent ? this.tuning.updateMs : this.tuning.firstUpdateMs)) {
       inc.lastSentMs = now;
+      inc.updatesSent++;
       return [this.event('updated', now, null)];
     }
     return [];

@@ -16,7 +16,9 @@ import { judgeSpoofing } from './spoofing.ts';
 import type { Thresholds } from './thresholds.ts';
 import type { IncidentFields } from './types.ts';
 
-const TOP_N = 10;
+/** Sources reported: all the kernel's talker read holds (32), so that a reflection from 16 or 30 reflectors is named whole. */
+const TOP_SOURCES = 32;
+const TOP_PORTS = 10;
 
 const FLAG_NAMES = [
   ['SYN', 'syn'],
@@ -55,12 +57,12 @@ export function buildFields(a: Aggregate, c: Classification, thr: Thresholds, no
     tcp_flag_breakdown: flags,
     geo_breakdown: {},
     source_ip_count: a.hll ? estimateDistinct(a.hll) : Math.round(a.maxDistinct),
-    top_src_ips: topOf(a.srcPeak, TOP_N).map(([ip, count]) => ({
+    top_src_ips: topOf(a.srcPeak, TOP_SOURCES).map(([ip, count]) => ({
       ip,
       count: Math.round(count),
       ...(normal.has(ip) ? { normal: true } : {}),
     })),
-    top_dst_ports: topOf(ports, TOP_N).map(([port, count]) => ({ port, count: Math.round(count) })),
+    top_dst_ports: topOf(ports, TOP_PORTS).map(([port, count]) => ({ port, count: Math.round(count) })),
     ioc_matches: [],
     spoofing_detected: spoof.spoofed,
     botnet_detected: false,

@@ -26,6 +26,8 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   /** Resolve after holdMs with every tick under closeRatio x threshold. */
   closeRatio: 0.8,
   holdMs: 10_000,
+  /** An open incident is re-sent this long after it opened (the sources of its first full second), then every updateMs. */
+  firstUpdateMs: 1_000,
   /** An open incident is re-sent this often. */
   updateMs: 5_000,
   /** A gap between samples longer than this restarts confirmation. */

@@ -120,6 +120,7 @@ export interface DetectorTuning {
   confirmFraction: number;
   closeRatio: number;
   holdMs: number;
+  firstUpdateMs: number;
   updateMs: number;
   maxGapMs: number;
   vectorShare: number;

@@ -36,7 +36,7 @@ test('distinct sources are the union of the windows; a normal top source is mark
   const evs = run(
     d,
     30_000,
-    36_000, // past the first update, 5 s in
+    37_000, // past the second update (1 s, then 5 s later)
     () => [...normal(2_000, [heavy]), { pps: 150_000, proto: 'udp', bytes: 100, ttl: 'random', distinct: 8000, frag: 0.2 }],
     (s) => {
       s.hll = windows[Math.min(2, Math.floor((s.timestampMs - 30_000) / 1000))];
