@@ -12,6 +12,8 @@ export type Mitigation =
   | 'api'
   /** The agent's own auto-mitigation (the lab must have been started with it). */
   | 'auto'
+  /** A response policy at the server makes the rule (the lab's workspace must have one). */
+  | 'policy'
   | 'none';
 
 export interface AttackResult {
