@@ -14,7 +14,10 @@ import { until } from './wait.ts';
 export interface AgentRecipe {
   /** 'bundle' (default): dist/agent.mjs, the bundle `breakwater agent` runs on a host; 'source': agent/cli.ts through tsx (the code as it is now). */
   from?: 'bundle' | 'source';
-  /** 'lab' (default): config every second, heartbeat every 5 s, so commands arrive within a second; 'production': the agent's defaults (60 s, 10 s under attack, 30 s). */
+  /**
+   * 'lab' (default): the agent's config poll periods (60 s, 10 s under attack: commands come by push)
+   * and a heartbeat every 5 s, so node status settles quickly; 'production': every default (heartbeat 30 s).
+   */
   polling?: 'lab' | 'production';
   /** --auto-mitigate: the agent drops the attack itself. */
   autoMitigate?: boolean;
@@ -27,7 +30,9 @@ export interface AgentRecipe {
 }
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const LAB_POLLING = ['--config-ms', '1000', '--config-attack-ms', '1000', '--heartbeat-ms', '5000'];
+// Config polls stay at the production periods: rules and config come by push, as on a real host
+// (the lab polled every second once, and reported an onset -> drop no host would see).
+const LAB_POLLING = ['--heartbeat-ms', '5000'];
 /** The lab's addresses are reserved ranges: its agents place them with the test country database (docs/geo.md); BW_LAB_GEO names another (a path, a package, or off). */
 const LAB_GEO = process.env.BW_LAB_GEO ?? path.join(root, 'test/fixtures/geo');
 
