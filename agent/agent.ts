@@ -6,7 +6,8 @@
  * outbox delivers the spool, a heartbeat loop (30 s), the push channel (the
  * config as soon as it changes at the server) and a config loop (60 s, 10 s
  * during an attack, at once at onset) beside it; the pending commands of
- * either become rules, each acknowledged (agent/commands-run.ts). stop() is the first stage of shutdown.
+ * either become rules, each acknowledged (agent/commands-run.ts); the kernel's rules are reported
+ * (agent/rule-report.ts). stop() is the first stage of shutdown.
  */
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ import { CommandRunner } from './commands-run.ts';
 import type { AgentConfig } from './config.ts';
 import { Detector, type DetectorEvent, type DetectorTuning, type TrafficSample, windowPacketsOf } from './detect/index.ts';
 import { AgentClient } from './http.ts';
+import { kernelState } from './kernel-report.ts';
 import type { Logger } from './log.ts';
 import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.ts';
 import { Outbox, type SpoolRecord } from './outbox.ts';
@@ -31,6 +33,7 @@ import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
 import { PushChannel } from './push.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
 import { OpenIncident } from './resume.ts';
+import { RuleReporter } from './rule-report.ts';
 import { applyCommand } from './rules.ts';
 import { DEFAULT_SAMPLING, onceWeight, TalkerSampling } from './sampling.ts';
 import { Spool } from './spool.ts';
@@ -65,6 +68,8 @@ export class Agent {
   private readonly heartbeat: Loop;
   private readonly configLoop: Loop;
   private readonly commands: CommandRunner;
+  /** The kernel's rules, reported to the server (agent/rule-report.ts). */
+  readonly rulesReport: RuleReporter;
   /** The push channel (agent/push.ts), unless --no-push. */
   readonly push: PushChannel | null;
   private ticker: Ticker | null = null;
@@ -144,12 +149,22 @@ export class Agent {
       () => (this.detector.active ? cfg.configAttackMs : cfg.configMs),
       warn('config poll'),
     );
+    this.rulesReport = new RuleReporter({ client: this.client, log, read: () => kernelState(this.bw), active: () => this.detector.active });
     this.commands = new CommandRunner({
       client: this.client,
       log,
       stats: this.stats,
       prepare: () => this.refreshProtected(),
-      apply: (cmd) => applyCommand(cmd, { policy: this.policy, protect: this.protect, maxRules: this.cfg.maxRules, table: this.bw }),
+      apply: (cmd) =>
+        this.rulesReport.afterCommand(
+          cmd,
+          applyCommand(cmd, { policy: this.policy, protect: this.protect, maxRules: this.cfg.maxRules, table: this.bw }),
+          this.bw,
+        ),
+      // Reported once the server has the answer: a report it gets later then shows the rule.
+      answered: (_, out) => {
+        if (out.status === 'applied') this.rulesReport.changed();
+      },
     });
     this.push = cfg.push ? new PushChannel(this.client, (c) => this.applyConfig(c), log) : null;
   }
@@ -165,6 +180,7 @@ export class Agent {
     this.heartbeat.start();
     this.configLoop.start();
     this.push?.start();
+    this.rulesReport.start();
     this.tap.start();
     this.ticker = startTicker(
       this.cfg.tickMs,
@@ -252,7 +268,7 @@ export class Agent {
     const wall = Date.now();
     if (wall - this.lastPrune >= 10_000) {
       this.lastPrune = wall;
-      this.bw.pruneExpiredRules();
+      if (this.bw.pruneExpiredRules().length) this.rulesReport.changed();
     }
     if (wall - this.lastSave >= 60_000 && !this.detector.active) this.saveState(wall);
   }
@@ -307,6 +323,7 @@ export class Agent {
       this.log.warn('attack detected', info);
       this.auto?.reset();
       this.configLoop.kick();
+      this.rulesReport.changed(); // and every 5 s from now
     } else if (ev.type === 'resolved') {
       this.log.info('attack over', info);
     }
@@ -331,14 +348,15 @@ export class Agent {
     // weight) is what a spoofed flood looks like: no evidence to drop it on.
     const once = onceWeight(this.sampling?.windowMax ?? DEFAULT_SAMPLING.maxPeriod, limits.talkerAdmit);
     const seenAgain = s.topSources.filter((x) => x.count > once);
-    const { added, covered } = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, this.bw);
+    const table = this.rulesReport.localTable(this.bw); // its rules are reported as local
+    const { added, covered } = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, table);
     if (added.length) {
       this.stats.autoDropped += added.length;
       this.log.warn('auto-mitigation dropped sources', { sources: added, ttl: this.cfg.autoMitigateTtl });
     }
     if (covered) return;
     const sig = echoSignature(s) ?? closedPortSignature(s, udpPortsInUse(procNetDir(this.cfg.netns, this.nsCache)));
-    const rules = sig ? this.auto!.stepSignature(sig, this.bw) : [];
+    const rules = sig ? this.auto!.stepSignature(sig, table) : [];
     if (rules.length) {
       this.stats.autoDropped += rules.length;
       this.log.warn('auto-mitigation dropped a signature', { rules, ttl: this.cfg.autoMitigateTtl });
@@ -360,6 +378,7 @@ export class Agent {
     this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
     if (typeof c.kill_switch === 'boolean' && c.kill_switch !== this.bw.config().killSwitch) {
       this.bw.setKillSwitch(c.kill_switch);
+      this.rulesReport.changed();
       if (c.kill_switch) this.log.warn('kill switch on (from the server): nothing is dropped, everything is counted');
       else this.log.info('kill switch off (from the server): rules drop again');
     }
@@ -371,7 +390,7 @@ export class Agent {
     await this.ticker?.stop();
     this.tap.stop();
     for (const c of this.consumers) await c.stop?.();
-    await Promise.all([this.heartbeat.stop(), this.configLoop.stop(), this.push?.stop()]);
+    await Promise.all([this.heartbeat.stop(), this.configLoop.stop(), this.push?.stop(), this.rulesReport.stop()]);
     await this.outbox.stop(Date.now() + flushMs);
     this.saveState();
     this.spool.close();

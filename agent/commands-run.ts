@@ -19,6 +19,8 @@ export interface CommandRunnerDeps {
   /** Before a batch: the addresses no rule may cover, fresh. */
   prepare(): Promise<void>;
   apply(cmd: PendingCommand): Outcome;
+  /** After a command's answer reached the server (or was not needed any more). */
+  answered?(cmd: PendingCommand, out: Outcome): void;
   stats: { commandsApplied: number; commandsFailed: number };
 }
 
@@ -61,6 +63,7 @@ export class CommandRunner {
         if (!(e instanceof HttpError && (e.status === 409 || e.status === 404))) throw e;
       }
       this.answered.add(cmd.id);
+      this.d.answered?.(cmd, out);
       if (this.answered.size > REMEMBERED) this.answered.delete(this.answered.values().next().value!);
     }
   }

@@ -58,3 +58,7 @@ export type AckStatus = (typeof ACK_STATUSES)[number];
 /** A mitigation rule's state as the user API reports it. */
 export const RULE_STATES = ['pending', 'active', 'failed', 'withdrawn', 'expired'] as const;
 export type RuleState = (typeof RULE_STATES)[number];
+
+/** Extension: where a rule in a node's kernel came from (POST /rules): a server command, the agent's auto-mitigation, or not known (found at start). */
+export const KERNEL_RULE_ORIGINS = ['command', 'local', 'unknown'] as const;
+export type KernelRuleOrigin = (typeof KERNEL_RULE_ORIGINS)[number];

@@ -11,6 +11,7 @@
  *   commands/        the pending-command grammar, its rendering, the policy, safety
  *   wire/json.ts     the shape every decoded body must have (depth, text)
  *   wire/agent.ts    SPEC section 1 bodies and replies (zod)
+ *   wire/kernel-rules.ts  POST /rules: the rules a node's kernel holds (zod)
  *   wire/user.ts     the user API's bodies and queries (zod)
  *
  * The agent imports the zod-free parts at run time and the schemas' types

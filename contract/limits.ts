@@ -14,6 +14,8 @@ export const BODY_LIMITS = {
   incident: 256 * 1024,
   resolve: 4 * 1024,
   ack: 4 * 1024,
+  /** POST /rules (extension): MAX_KERNEL_RULES_REPORTED rules of at most ~300 bytes each in JSON. */
+  rules: 6 * 1024 * 1024,
   /** User API bodies. */
   user: 256 * 1024,
 } as const;
@@ -48,5 +50,13 @@ export const MAX_BPS = 2 ** 50;
 export const MAX_LIST = 1000;
 /** Keys of a breakdown field (protocol_breakdown, tcp_flag_breakdown, geo_breakdown). */
 export const MAX_BREAKDOWN_KEYS = 300;
+/**
+ * Rules in one kernel-rules report (POST /rules, extension). The kernel holds
+ * up to 65,536, but a body may carry at most MAX_VALUES values and a rule is
+ * up to 11 of them: 16,384 rules fit with room to spare (the agent's default
+ * maxRules is 10,000). An agent holding more sends the first ones and says
+ * `truncated`, and the server then concludes nothing from what is absent.
+ */
+export const MAX_KERNEL_RULES_REPORTED = 16_384;
 /** IOC patterns of a workspace. */
 export const MAX_IOC_PATTERNS = 10_000;

@@ -14,6 +14,7 @@ import type { MetricsWriter } from './metrics-writer.ts';
 import type { Responder } from './policy/respond.ts';
 import type { PushHub } from './push.ts';
 import { agentRoutes } from './routes/agent.ts';
+import { agentRuleRoutes } from './routes/agent-rules.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { userRoutes } from './routes/user.ts';
@@ -59,7 +60,7 @@ export function createApp(deps: Deps): Koa {
   });
 
   app.use(healthz(deps));
-  for (const r of [agentRoutes(deps), userRoutes(deps), policyRoutes(deps), prometheusRoutes(deps)]) {
+  for (const r of [agentRoutes(deps), agentRuleRoutes(deps), userRoutes(deps), policyRoutes(deps), prometheusRoutes(deps)]) {
     app.use(r.routes());
     app.use(r.allowedMethods());
   }

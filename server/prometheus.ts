@@ -6,7 +6,8 @@
 // answers the same. Every series carries tenant_id (the workspace
 // UUID); per-node series carry node (its name, unique in a workspace) and ip. Until BGP
 // adapters exist each node's XDP enforcement is its adapter: type="xdp",
-// healthy while the node reports (heard from within the online window).
+// healthy while its agent's kernel report (POST /api/v1/agent/rules) is
+// fresh (within the online window) and says the program is attached.
 import { Gauge, Registry } from 'prom-client';
 import type { Db } from './db.ts';
 import { type NodeRow, type Snapshot, scrapeSnapshot as snapshot } from './sql/prometheus.ts';
@@ -126,13 +127,21 @@ export async function renderMetrics(
   nodeGauge('node_baseline_p99_pps', 'Baseline 99th percentile packets per second per node.', (n) => n.p99_pps);
   workspaceGauge('incidents_active', 'Currently active incidents.', (s) => s.incidentsActive);
   workspaceGauge('incidents_last_24h', 'Incidents opened in the last 24 hours.', (s) => s.incidents24h);
-  workspaceGauge('mitigation_active_rules', 'Active mitigation rules.', (s) => s.rules.active);
-  workspaceGauge('mitigation_pending_rules', 'Pending mitigation rules.', (s) => s.rules.pending);
-  workspaceGauge('mitigation_failed_rules', 'Failed mitigation rules.', (s) => s.rules.failed);
+  workspaceGauge(
+    'mitigation_active_rules',
+    "Active mitigation rules: drop rules in force in the nodes' kernels, as reported.",
+    (s) => s.rules.active,
+  );
+  workspaceGauge('mitigation_pending_rules', 'Pending mitigation rules: commands the nodes have not answered yet.', (s) => s.rules.pending);
+  workspaceGauge(
+    'mitigation_failed_rules',
+    'Failed mitigation rules: commands the nodes refused, of rules in force.',
+    (s) => s.rules.failed,
+  );
   new SnapshotGauge<'tenant_id' | 'adapter' | 'type'>(
     {
       name: `${p}mitigation_adapter_healthy`,
-      help: 'Adapter health, 1 healthy / 0 down.',
+      help: 'Adapter health, 1 healthy / 0 down (xdp: the program attached, as the node last reported).',
       labelNames: ['tenant_id', 'adapter', 'type'],
       registers: [registry],
     },

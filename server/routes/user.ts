@@ -11,6 +11,7 @@ import { body, reply } from '../codec.ts';
 import { notFound, validationFailed } from '../errors.ts';
 import { checkRule } from '../rule-check.ts';
 import * as incidents from '../sql/incidents.ts';
+import { nodeKernel } from '../sql/kernel-rules.ts';
 import { getBaseline } from '../sql/maintenance.ts';
 import { lastSample, nodeSeries } from '../sql/metrics.ts';
 import * as rules from '../sql/mitigations.ts';
@@ -52,6 +53,12 @@ export function userRoutes({ db, cfg }: Deps): Router {
     const n = await nodes.getNode(db, wsId(ctx), idOf(ctx), online);
     if (!n) throw notFound('node');
     reply(ctx, 200, { ...n, last_sample: (await lastSample(db, n.id)) ?? null, baseline: (await getBaseline(db, n.id)) ?? null });
+  });
+  // What the node's kernel holds, as its agent last reported it (origins, hits).
+  r.get('/nodes/:id/rules', auth, noBody, async (ctx) => {
+    const k = await nodeKernel(db, wsId(ctx), idOf(ctx), online);
+    if (!k) throw notFound('node');
+    reply(ctx, 200, k);
   });
   r.delete('/nodes/:id', auth, noBody, async (ctx) => {
     const uuid = await nodes.deleteNode(db, wsId(ctx), idOf(ctx));

@@ -1,13 +1,16 @@
 // Mitigation rules (drop rules for one node or every node of a workspace, with
 // a TTL) and the per-node commands that deliver them. State of a rule on a
 // node: withdrawn, else expired (past its TTL), else failed / active (as the
-// agent acknowledged the command), else pending.
+// agent acknowledged the command), else pending. A command that the node's
+// kernel report contradicted is replaced by a new one (superseded_at set,
+// server/sql/kernel-rules.ts): only the commands not replaced give the state.
 import { renderCommand } from '../../contract/commands/index.ts';
 import type { RuleState } from '../../contract/enums.ts';
 import { prefixOf } from '../../contract/net/prefix.ts';
 import type { Protocol, Rule } from '../../contract/rule.ts';
 import type { PendingCommand } from '../../contract/wire/agent.ts';
 import type { Queryable, Row } from '../db.ts';
+import { kernelHolds } from './kernel-rules.ts';
 import { lockWorkspaceForRules } from './nodes.ts';
 
 export type { RuleState };
@@ -20,7 +23,7 @@ export const rulesWithState = `
   SELECT r.*, CASE WHEN r.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN r.expires_at <= now() THEN 'expired'
     WHEN bool_or(c.status = 'failed') THEN 'failed' WHEN bool_and(c.status = 'applied') THEN 'active'
     ELSE 'pending' END AS state
-  FROM mitigation_rules r LEFT JOIN node_commands c ON c.rule_id = r.id AND c.op = 'add'
+  FROM mitigation_rules r LEFT JOIN node_commands c ON c.rule_id = r.id AND c.op = 'add' AND c.superseded_at IS NULL
   GROUP BY r.id`;
 
 /** A rule to create: its match (checked by the contract's policy), lifetime and why. */
@@ -85,12 +88,19 @@ export async function listRules(db: Queryable, workspaceId: number, f: { state?:
 export async function getRule(db: Queryable, workspaceId: number, id: number) {
   const { rows } = await db.query(`SELECT * FROM (${rulesWithState}) x WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
   if (!rows[0]) return undefined;
+  // Per node: the state its commands give, how often the add was issued again
+  // (the node's kernel had lost the rule), and what its kernel last reported.
   const nodes = await db.query(
-    `SELECT c.node_id, ${nodeState} AS state, c.reason, c.acked_at FROM node_commands c
-     JOIN mitigation_rules r ON r.id = c.rule_id WHERE c.rule_id = $1 AND c.op = 'add' ORDER BY c.node_id`,
+    `SELECT c.node_id, ${nodeState} AS state, c.reason, c.acked_at,
+       (SELECT count(*) FROM node_commands s WHERE s.rule_id = c.rule_id AND s.node_id = c.node_id AND s.op = 'add'
+        AND s.superseded_at IS NOT NULL)::int AS reissued,
+       n.kernel_reported_at, k.node_id IS NOT NULL AS in_kernel, k.mode, k.packets, k.bytes
+     FROM node_commands c JOIN mitigation_rules r ON r.id = c.rule_id JOIN nodes n ON n.id = c.node_id
+       LEFT JOIN LATERAL (SELECT * FROM node_kernel_rules k WHERE k.node_id = c.node_id AND ${kernelHolds('k', 'r')} LIMIT 1) k ON true
+     WHERE c.rule_id = $1 AND c.op = 'add' AND c.superseded_at IS NULL ORDER BY c.node_id`,
     [id],
   );
-  return { ...present(rows[0]), nodes: nodes.rows };
+  return { ...present(rows[0]), nodes: nodes.rows.map(presentNode) };
 }
 
 /** Withdraws a rule: undelivered commands are dropped, applied ones get a 'remove' command. */
@@ -103,7 +113,8 @@ export async function withdrawRule(client: Queryable, workspaceId: number, id: n
   await client.query(
     `WITH w AS (UPDATE node_commands SET status = 'withdrawn' WHERE rule_id = $1 AND op = 'add' AND status = 'pending' RETURNING 1)
      INSERT INTO node_commands (rule_id, node_id, op)
-     SELECT rule_id, node_id, 'remove' FROM node_commands c WHERE c.rule_id = $1 AND c.op = 'add' AND c.status = 'applied'
+     SELECT rule_id, node_id, 'remove' FROM node_commands c
+     WHERE c.rule_id = $1 AND c.op = 'add' AND c.status = 'applied' AND c.superseded_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM node_commands x WHERE x.rule_id = $1 AND x.node_id = c.node_id AND x.op = 'remove')`,
     [id],
   );
@@ -188,6 +199,17 @@ export async function ackCommand(
 /** A stored rule in the contract's shape (the database's cidr text read by the contract's parser). */
 function ruleOf(r: { source: string; protocol: Protocol | null; port: number | null }): Rule {
   return { source: prefixOf(r.source), ...(r.protocol ? { protocol: r.protocol } : {}), ...(r.port !== null ? { port: r.port } : {}) };
+}
+
+/** A node's state of a rule; `kernel`: null until the node's agent reported its kernel's rules. */
+function presentNode({ kernel_reported_at, in_kernel, mode, packets, bytes, ...n }: Row) {
+  return {
+    ...n,
+    kernel:
+      kernel_reported_at === null
+        ? null
+        : { present: in_kernel, mode: in_kernel ? mode : null, packets: packets ?? 0, bytes: bytes ?? 0, reported_at: kernel_reported_at },
+  };
 }
 
 function present(r: Row) {

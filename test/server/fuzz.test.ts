@@ -29,6 +29,7 @@ const TABLES = [
   'baselines',
   'response_policies',
   'policy_firings',
+  'node_kernel_rules',
 ];
 /** One hash of every row of every table. */
 const digestSql = `SELECT ${TABLES.map((t) => `(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x)`).join(' || ')} AS d`;
@@ -132,6 +133,15 @@ each('no request gets a 5xx, and a refused one writes nothing', async (t, srv) =
     ttl_seconds: 60,
     max_rules: 4,
   };
+  const kernel = {
+    rules: [
+      { source: '198.19.0.0/16', mode: 'drop', expires_at: now, origin: 'command', rule_id: rule.id, packets: 5, bytes: 300 },
+      { source: '::/0', protocol: 'icmp', icmp_type: 128, mode: 'log', expires_at: null, origin: 'local', packets: 0, bytes: 0 },
+    ],
+    kill_switch: false,
+    attached: true,
+    xdp_mode: 'native',
+  };
   type Req = { method: string; path: string; headers: Record<string, string>; body?: Buffer };
   const route = (
     method: string,
@@ -158,11 +168,16 @@ each('no request gets a 5xx, and a refused one writes nothing', async (t, srv) =
       auth(agent),
     ),
     route('POST', at(`${A}/commands`, '/ack'), auth(agent), wireBody({ status: 'failed', reason: 'no' })),
+    route('POST', fc.constant(`${A}/rules`), auth(agent), wireBody(kernel)),
     route('PATCH', fc.constant(`${U}/workspace`), auth(user), wireBody({ name: 'w', default_pps_threshold: 100, ioc_patterns: [] })),
     route('POST', fc.constant(`${U}/tokens`), auth(user), wireBody({ name: 't' })),
     route('DELETE', at(`${U}/tokens`), auth(user)),
     route('POST', fc.constant(`${U}/nodes`), auth(user), wireBody({ name: 'n', ip: '198.18.77.9', pps_threshold: 1000 })),
-    route('GET', fc.oneof(at(`${U}/nodes`), at(`${U}/incidents`), at(`${U}/mitigations`), at(`${U}/pcaps`)), auth(user)),
+    route(
+      'GET',
+      fc.oneof(at(`${U}/nodes`), at(`${U}/nodes`, '/rules'), at(`${U}/incidents`), at(`${U}/mitigations`), at(`${U}/pcaps`)),
+      auth(user),
+    ),
     route('DELETE', at(`${U}/nodes`), auth(user)),
     route('POST', fc.oneof(at(`${U}/nodes`, '/key'), at(`${U}/mitigations`, '/withdraw')), auth(user), wireBody({})),
     route('PUT', at(`${U}/nodes`, '/threshold'), auth(user), wireBody({ pps_threshold: 5000 })),

@@ -87,7 +87,7 @@ test('the Grafana dashboard: SPEC panels and variables, every SPEC metric, each 
   for (const p of dashboard.panels) for (const tg of p.targets ?? []) t.is(tg.datasource.uid, '${DS_PROMETHEUS}', p.title);
 });
 
-/** A workspace with one node under attack, one online, one offline, rules active/pending/failed. */
+/** A workspace with one node under attack, one online, one offline, rules active (in node-b's kernel report)/pending/failed. */
 async function scene(srv: RunningServer) {
   const { ws, node: a } = await setup(srv);
   const b = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.11' });
@@ -117,6 +117,21 @@ async function scene(srv: RunningServer) {
   const cmds = (await request(srv.url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(b) })).body.pending_commands;
   await request(srv.url, 'POST', `/api/v1/agent/commands/${cmds[0].id}/ack`, { headers: agentHeaders(b), json: { status: 'applied' } });
   await request(srv.url, 'POST', `/api/v1/agent/commands/${cmds[1].id}/ack`, { headers: agentHeaders(b), json: { status: 'failed' } });
+  // The rule gauges count what the kernels report holding (an acknowledgement
+  // alone is not a rule in force), and the adapter is healthy while its kernel
+  // report is fresh and says attached (a heartbeat alone, as node-a's, is not).
+  const held = {
+    source: '10.0.0.1',
+    mode: 'drop',
+    expires_at: new Date(now + 600_000).toISOString(),
+    origin: 'command',
+    packets: 3,
+    bytes: 180,
+  };
+  await request(srv.url, 'POST', '/api/v1/agent/rules', {
+    headers: agentHeaders(b),
+    json: { rules: [held], kill_switch: false, attached: true, xdp_mode: 'native' },
+  });
   return { ws, a, b };
 }
 
@@ -156,6 +171,7 @@ each('every SPEC metric, with labels and tenant_id, right values, passes promtoo
   t.is(value(text, 'mitigation_failed_rules', tenant), 1);
   t.is(value(text, 'mitigation_adapter_healthy', `${tenant},adapter="node-b",type="xdp"`), 1);
   t.is(value(text, 'mitigation_adapter_healthy', `${tenant},adapter="node-c",type="xdp"`), 0);
+  t.is(value(text, 'mitigation_adapter_healthy', `${tenant},adapter="node-a",type="xdp"`), 0, 'heartbeats, no kernel report');
   // The real promtool.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-promtool-'));
   try {

@@ -1,14 +1,17 @@
 // What the agent really sends, built by its own code, passes the server's
 // schemas (contract/wire/agent.ts): metric samples from kernel snapshots,
 // the detector's incident fields through a whole incident, heartbeats,
-// acknowledgements of applied and refused commands, resolves.
+// acknowledgements of applied and refused commands, resolves, kernel-rules reports.
 import test from 'ava';
 import { ackBody, heartbeatBody, incidentBody, resolveBody } from '../../../agent/bodies.ts';
 import { Detector } from '../../../agent/detect/index.ts';
+import { buildReport, RuleOrigins } from '../../../agent/kernel-report.ts';
 import { toMetricSample } from '../../../agent/rates.ts';
 import { applyCommand, type RuleTable } from '../../../agent/rules.ts';
 import { resolvePolicy } from '../../../contract/commands/index.ts';
+import { prefixOf } from '../../../contract/net/prefix.ts';
 import * as A from '../../../contract/wire/agent.ts';
+import { kernelRulesReport } from '../../../contract/wire/kernel-rules.ts';
 import { COUNTER_NAMES } from '../../../native/counters.ts';
 import type { Snapshot } from '../../../native/index.ts';
 import { normal, run } from '../agent/traffic.ts';
@@ -64,4 +67,24 @@ test('heartbeats and acknowledgements', (t) => {
   t.is(refused.status, 'failed');
   accepts(t, A.commandAck, ackBody(applied), 'applied');
   accepts(t, A.commandAck, ackBody(refused), 'failed, with a long reason');
+});
+
+test('the kernel-rules report built from addon entries', (t) => {
+  const origins = new RuleOrigins();
+  origins.command({ source: prefixOf('198.19.0.0/16') }, 7);
+  const entry = { family: 4, classBit: 1, mode: 'drop', expired: false, slot: 0, packets: 3, bytes: 180 } as const;
+  const body = buildReport(
+    {
+      rules: [
+        { ...entry, address: '198.19.0.0', prefixLen: 16, protocol: null, port: 0, expiresAt: Date.now() + 60_000 },
+        { ...entry, address: '0.0.0.0', prefixLen: 0, protocol: 'icmp', port: 0, icmpType: 8, expiresAt: 0 },
+        { ...entry, address: '198.19.0.9', prefixLen: 32, protocol: 'udp', port: 53, expiresAt: Date.now() + 1000 },
+      ],
+      killSwitch: false,
+      attached: true,
+      xdpMode: 'generic',
+    },
+    origins,
+  );
+  accepts(t, kernelRulesReport, body, 'report');
 });
