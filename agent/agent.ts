@@ -375,7 +375,14 @@ export class Agent {
   private applyConfig(c: Partial<ConfigReply>): Promise<void> {
     for (const consumer of this.consumers) consumer.onConfig?.(c);
     const base = c.baseline && typeof c.baseline.p99_pps === 'number' ? c.baseline : null;
-    this.detector.setConfig({ ppsThreshold: c.pps_threshold ?? null, serverBaseline: base, tuning: this.tuning() });
+    this.detector.setConfig({
+      ppsThreshold: c.pps_threshold ?? null,
+      bpsThreshold: c.bps_threshold ?? null,
+      mode: c.threshold_mode,
+      floorPps: c.floor_pps ?? null,
+      serverBaseline: base,
+      tuning: this.tuning(),
+    });
     if (typeof c.kill_switch === 'boolean' && c.kill_switch !== this.bw.config().killSwitch) {
       this.bw.setKillSwitch(c.kill_switch);
       this.rulesReport.changed();

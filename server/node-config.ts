@@ -47,6 +47,9 @@ export async function buildConfigs(db: Queryable, nodeIds: readonly number[]): P
       ioc_patterns: patterns(cfg.ioc_patterns),
       pending_commands: pending.get(id) ?? [],
       kill_switch: cfg.kill_switch,
+      threshold_mode: cfg.threshold_mode,
+      bps_threshold: cfg.bps_threshold,
+      floor_pps: cfg.floor_pps,
     });
   }
   return out;

@@ -1,10 +1,12 @@
 /**
  * Effective thresholds from the server's static threshold, the server's
- * baseline or the detector's own, and the tuning floors:
+ * baseline or the detector's own, and the floors (the node's pps floor, else
+ * the tuning's):
  *   dynamic = max(dynamicMultiplier x p99, floor)
- *   effective = min(static, dynamic) over those that exist, else the cold value.
- * Either crossing alarms: the static value is the operator's hard limit, the
- * dynamic one catches floods below it on a quiet host.
+ *   mode 'dynamic' (default): effective = min(static, dynamic) over those that exist, else the cold value;
+ *   mode 'static': effective = static where it is set, else as 'dynamic'.
+ * In 'dynamic' either crossing alarms: the static value is the operator's
+ * hard limit, the dynamic one catches floods below it on a quiet host.
  */
 import { type BaselineState, quantile } from './baseline.ts';
 import type { DetectorConfig, DetectorTuning } from './types.ts';
@@ -23,11 +25,12 @@ export function computeThresholds(cfg: DetectorConfig, tuning: DetectorTuning, o
 
   let dynPps: number | null = null;
   let dynSource: Thresholds['ppsSource'] = 'cold';
+  const floorPps = positive(cfg.floorPps) ?? tuning.floorPps;
   if (serverP99 !== null) {
-    dynPps = Math.max(tuning.dynamicMultiplier * serverP99, tuning.floorPps);
+    dynPps = Math.max(tuning.dynamicMultiplier * serverP99, floorPps);
     dynSource = 'server-baseline';
   } else if (ownWarm) {
-    dynPps = Math.max(tuning.dynamicMultiplier * quantile(own.pps, 0.99), tuning.floorPps);
+    dynPps = Math.max(tuning.dynamicMultiplier * quantile(own.pps, 0.99), floorPps);
     dynSource = 'own-baseline';
   }
   // The server's baseline has no bits; ours has them once warm.
@@ -35,10 +38,11 @@ export function computeThresholds(cfg: DetectorConfig, tuning: DetectorTuning, o
 
   const staticPps = positive(cfg.ppsThreshold);
   const staticBps = positive(cfg.bpsThreshold);
-  const pps = pick(staticPps, dynPps, tuning.coldPps);
-  const bps = pick(staticBps, dynBps, tuning.coldBps);
+  const only = cfg.mode === 'static';
+  const pps = only && staticPps !== null ? staticPps : pick(staticPps, dynPps, tuning.coldPps);
+  const bps = only && staticBps !== null ? staticBps : pick(staticBps, dynBps, tuning.coldBps);
   let ppsSource: Thresholds['ppsSource'] = dynSource;
-  if (staticPps !== null && (dynPps === null || staticPps <= dynPps)) ppsSource = 'static';
+  if (staticPps !== null && (only || dynPps === null || staticPps <= dynPps)) ppsSource = 'static';
   return { pps, bps, ppsSource };
 }
 

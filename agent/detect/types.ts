@@ -99,6 +99,13 @@ export interface DetectorConfig {
   ppsThreshold?: number | null;
   /** Static bits-per-second threshold (extension); null or 0 = none. */
   bpsThreshold?: number | null;
+  /**
+   * Extension: 'dynamic' (default): the baseline's threshold, the static values as caps;
+   * 'static': the static values alone (the baseline's where one is missing).
+   */
+  mode?: 'static' | 'dynamic';
+  /** Extension: the dynamic pps threshold's floor for this node; null = the tuning's (5,000). */
+  floorPps?: number | null;
   serverBaseline?: ServerBaseline | null;
   tuning?: Partial<DetectorTuning>;
 }

@@ -209,6 +209,10 @@ export const configReply = z.object({
   pending_commands: z.array(pendingCommand),
   /** Extension: the kill switch (the node's or its workspace's): drop nothing, keep counting. Absent from older servers. */
   kill_switch: z.boolean().optional(),
+  /** Extensions (the formula: docs/detection.md): 'static' or 'dynamic', the bps threshold, the dynamic pps threshold's floor. */
+  threshold_mode: z.enum(['static', 'dynamic']).optional(),
+  bps_threshold: count.nullable().optional(),
+  floor_pps: count.nullable().optional(),
 });
 
 /** Every error reply, of every route. */

@@ -38,12 +38,30 @@ export const newNode = z.object({
   ip: address.optional(),
   pps_threshold: threshold.nullable().optional(),
 });
-export const setThreshold = z.object({ pps_threshold: threshold.nullable() });
+/**
+ * PUT /nodes/:id/threshold. pps_threshold as SPEC's (null: the workspace's);
+ * extensions, each left as it is when absent and the workspace's when null:
+ * mode ('static': the values given are the thresholds; 'dynamic': the
+ * baseline's, capped by them), bps_threshold, floor_pps (the dynamic pps
+ * threshold's floor). The formula: docs/detection.md.
+ */
+export const THRESHOLD_MODES = ['static', 'dynamic'] as const;
+export const setThreshold = z
+  .object({
+    pps_threshold: threshold.nullable(),
+    mode: z.enum(THRESHOLD_MODES).nullable().optional(),
+    bps_threshold: threshold.nullable().optional(),
+    floor_pps: threshold.nullable().optional(),
+  })
+  .strict();
 /** PUT /nodes/:id/kill-switch and PUT /workspace/kill-switch: on stops all dropping at once (counting goes on). */
 export const setKillSwitch = z.object({ on: z.boolean() }).strict();
 export const patchWorkspace = z.object({
   name: name.optional(),
   default_pps_threshold: threshold.optional(),
+  default_threshold_mode: z.enum(THRESHOLD_MODES).optional(),
+  default_bps_threshold: threshold.nullable().optional(),
+  default_floor_pps: threshold.nullable().optional(),
   ioc_patterns: z.array(iocPattern).max(MAX_IOC_PATTERNS).optional(),
 });
 export const newToken = z.object({ name: text(200).optional() });
@@ -85,6 +103,7 @@ export const seriesQuery = z.object({
 
 export type NewNode = z.output<typeof newNode>;
 export type NewRule = z.output<typeof newRule>;
+export type SetThreshold = z.output<typeof setThreshold>;
 export type IncidentQuery = z.output<typeof incidentQuery>;
 export type RuleQuery = z.output<typeof ruleQuery>;
 export type SeriesQuery = z.output<typeof seriesQuery>;

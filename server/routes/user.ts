@@ -82,8 +82,7 @@ export function userRoutes({ db, cfg }: Deps): Router {
     reply(ctx, 200, presentWorkspace((await ws.getWorkspace(db, wsId(ctx)))!));
   });
   r.put('/nodes/:id/threshold', auth, body(4 * KB), validate(S.setThreshold), async (ctx) => {
-    const { pps_threshold } = input<{ pps_threshold: number | null }>(ctx);
-    if (!(await nodes.setThreshold(db, wsId(ctx), idOf(ctx), pps_threshold))) throw notFound('node');
+    if (!(await nodes.setThreshold(db, wsId(ctx), idOf(ctx), input<S.SetThreshold>(ctx)))) throw notFound('node');
     reply(ctx, 200, (await nodes.getNode(db, wsId(ctx), idOf(ctx), online))!);
   });
   r.get('/nodes/:id/metrics', auth, noBody, validate(S.seriesQuery, 'query'), async (ctx) => {
@@ -156,6 +155,9 @@ function presentWorkspace(w: ws.Workspace) {
     uuid: w.uuid,
     name: w.name,
     default_pps_threshold: w.default_pps_threshold,
+    default_threshold_mode: w.default_threshold_mode,
+    default_bps_threshold: w.default_bps_threshold,
+    default_floor_pps: w.default_floor_pps,
     ioc_patterns: w.ioc_patterns,
     kill_switch: w.kill_switch,
     created_at: w.created_at,

@@ -19,6 +19,11 @@ export interface NodeRow {
   /** The node's own kill switch, and whether dropping is stopped on it (its own or its workspace's). */
   kill_switch: boolean;
   dropping_stopped: boolean;
+  /** The node's own threshold extensions (null: the workspace's), and the mode in force. */
+  threshold_mode: string | null;
+  bps_threshold: number | null;
+  floor_pps: number | null;
+  effective_threshold_mode: string;
   agent_version: string | null;
   os: string | null;
   uptime: number | null;
@@ -37,6 +42,7 @@ export const statusSql = (n: string, online: string) => `CASE
 const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_threshold,
   coalesce(n.pps_threshold, w.default_pps_threshold) AS effective_pps_threshold,
   n.kill_switch, n.kill_switch OR w.kill_switch AS dropping_stopped,
+  n.threshold_mode, n.bps_threshold, n.floor_pps, coalesce(n.threshold_mode, w.default_threshold_mode) AS effective_threshold_mode,
   n.agent_version, n.os, n.uptime, n.last_seen_at, n.created_at, ${statusSql('n', '$1::float8')} AS status
   FROM nodes n JOIN workspaces w ON w.id = n.workspace_id`;
 
@@ -119,20 +125,43 @@ export async function setKillSwitch(db: Queryable, workspaceId: number, id: numb
   return r.rowCount === 1;
 }
 
-export async function setThreshold(db: Queryable, workspaceId: number, id: number, pps: number | null): Promise<boolean> {
-  const r = await db.query('UPDATE nodes SET pps_threshold = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, pps]);
+/** The node's thresholds (contract/wire/user.ts setThreshold): a field absent stays, null takes the workspace's. */
+export async function setThreshold(
+  db: Queryable,
+  workspaceId: number,
+  id: number,
+  v: { pps_threshold: number | null; mode?: string | null; bps_threshold?: number | null; floor_pps?: number | null },
+): Promise<boolean> {
+  const cols: [string, unknown][] = [['pps_threshold', v.pps_threshold]];
+  if (v.mode !== undefined) cols.push(['threshold_mode', v.mode]);
+  if (v.bps_threshold !== undefined) cols.push(['bps_threshold', v.bps_threshold]);
+  if (v.floor_pps !== undefined) cols.push(['floor_pps', v.floor_pps]);
+  const r = await db.query(`UPDATE nodes SET ${cols.map(([c], i) => `${c} = $${i + 3}`).join(', ')} WHERE workspace_id = $1 AND id = $2`, [
+    workspaceId,
+    id,
+    ...cols.map(([, x]) => x),
+  ]);
   return r.rowCount === 1;
 }
 
 /** The threshold and IOC patterns a node's GET /config carries (the workspace's default when the node has none). */
+export interface NodeConfigRow {
+  pps_threshold: number;
+  ioc_patterns: unknown[];
+  kill_switch: boolean;
+  threshold_mode: 'static' | 'dynamic';
+  bps_threshold: number | null;
+  floor_pps: number | null;
+}
+
 /** What the config of each node (of those that exist) takes from the node and its workspace. */
-export async function nodeConfigs(
-  db: Queryable,
-  nodeIds: readonly number[],
-): Promise<Map<number, { pps_threshold: number; ioc_patterns: unknown[]; kill_switch: boolean }>> {
-  const { rows } = await db.query<{ id: number; pps_threshold: number; ioc_patterns: unknown[]; kill_switch: boolean }>(
+export async function nodeConfigs(db: Queryable, nodeIds: readonly number[]): Promise<Map<number, NodeConfigRow>> {
+  const { rows } = await db.query<NodeConfigRow & { id: number }>(
     `SELECT n.id, coalesce(n.pps_threshold, w.default_pps_threshold) AS pps_threshold, w.ioc_patterns,
-       n.kill_switch OR w.kill_switch AS kill_switch
+       n.kill_switch OR w.kill_switch AS kill_switch,
+       coalesce(n.threshold_mode, w.default_threshold_mode) AS threshold_mode,
+       coalesce(n.bps_threshold, w.default_bps_threshold) AS bps_threshold,
+       coalesce(n.floor_pps, w.default_floor_pps) AS floor_pps
      FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = ANY($1::bigint[])`,
     [nodeIds],
   );

@@ -8,12 +8,16 @@ export interface Workspace {
   uuid: string;
   name: string;
   default_pps_threshold: number;
+  default_threshold_mode: string;
+  default_bps_threshold: number | null;
+  default_floor_pps: number | null;
   ioc_patterns: unknown[];
   kill_switch: boolean;
   created_at: Date;
 }
 
-const cols = 'id, uuid, name, default_pps_threshold, ioc_patterns, kill_switch, created_at';
+const cols =
+  'id, uuid, name, default_pps_threshold, default_threshold_mode, default_bps_threshold, default_floor_pps, ioc_patterns, kill_switch, created_at';
 
 export async function createWorkspace(db: Queryable, name: string, defaultPpsThreshold?: number): Promise<Workspace> {
   const { rows } = await db.query<Workspace>(
@@ -36,17 +40,29 @@ export async function findWorkspace(db: Queryable, idOrUuid: string): Promise<Wo
   return rows[0];
 }
 
+/** Changes the fields given (null clears a nullable one). */
 export async function updateWorkspace(
   db: Queryable,
   id: number,
-  patch: { name?: string; default_pps_threshold?: number; ioc_patterns?: unknown[] },
+  patch: {
+    name?: string;
+    default_pps_threshold?: number;
+    default_threshold_mode?: string;
+    default_bps_threshold?: number | null;
+    default_floor_pps?: number | null;
+    ioc_patterns?: unknown[];
+  },
 ): Promise<Workspace | undefined> {
+  const given = (
+    ['name', 'default_pps_threshold', 'default_threshold_mode', 'default_bps_threshold', 'default_floor_pps', 'ioc_patterns'] as const
+  ).filter((k) => patch[k] !== undefined);
+  const sets = given.map((k, i) => `${k} = $${i + 2}${k === 'ioc_patterns' ? '::jsonb' : ''}`);
+  const values = given.map((k) => (k === 'ioc_patterns' ? JSON.stringify(patch[k]) : patch[k]));
   const { rows } = await db.query<Workspace>(
-    `UPDATE workspaces SET name = coalesce($2, name),
-       default_pps_threshold = coalesce($3, default_pps_threshold),
-       ioc_patterns = coalesce($4::jsonb, ioc_patterns)
-     WHERE id = $1 RETURNING ${cols}`,
-    [id, patch.name ?? null, patch.default_pps_threshold ?? null, patch.ioc_patterns ? JSON.stringify(patch.ioc_patterns) : null],
+    sets.length
+      ? `UPDATE workspaces SET ${sets.join(', ')} WHERE id = $1 RETURNING ${cols}`
+      : `SELECT ${cols} FROM workspaces WHERE id = $1`,
+    [id, ...values],
   );
   return rows[0];
 }

@@ -134,6 +134,30 @@ each(
   },
 );
 
+each('thresholds: mode, bps and floor per node or from the workspace, pushed; a bad mode is 400', async (t, srv) => {
+  const { ws, node } = await setup(srv, 'push-thr');
+  const s = await stream(srv.url, node);
+  t.teardown(() => s.close());
+  t.like(await s.next(), { threshold_mode: 'dynamic', bps_threshold: null, floor_pps: null });
+  const u = bearer(ws.token);
+  const put = (json: unknown) => request(srv.url, 'PUT', `/api/v1/nodes/${node.id}/threshold`, { headers: u, json });
+  t.is((await put({ pps_threshold: 1000, mode: 'sometimes' })).status, 400);
+  const set = await put({ pps_threshold: 20_000, mode: 'static', bps_threshold: 2_000_000_000, floor_pps: 500 });
+  t.like(set.body, { pps_threshold: 20_000, threshold_mode: 'static', bps_threshold: 2_000_000_000, floor_pps: 500 });
+  t.like(await s.next(), { pps_threshold: 20_000, threshold_mode: 'static', bps_threshold: 2_000_000_000, floor_pps: 500 });
+  // SPEC's body alone leaves the extensions as they are; null takes the workspace's.
+  await put({ pps_threshold: 30_000 });
+  t.like(await s.next(), { pps_threshold: 30_000, threshold_mode: 'static', floor_pps: 500 });
+  await put({ pps_threshold: null, mode: null, bps_threshold: null, floor_pps: null });
+  t.like(await s.next(), { threshold_mode: 'dynamic', bps_threshold: null, floor_pps: null });
+  const patch = await request(srv.url, 'PATCH', '/api/v1/workspace', {
+    headers: u,
+    json: { default_threshold_mode: 'static', default_floor_pps: 800 },
+  });
+  t.like(patch.body, { default_threshold_mode: 'static', default_floor_pps: 800 });
+  t.like(await s.next(), { threshold_mode: 'static', floor_pps: 800 }, "the workspace's defaults");
+});
+
 each('a bad key gets 401 and no stream; a third stream of a node closes the oldest', async (t, srv) => {
   const { node } = await setup(srv, 'push-auth');
   const bad = await request(srv.url, 'GET', '/api/v1/agent/events', {

@@ -23,6 +23,27 @@ test('server baseline: 3 x p99 with a floor, and the lower of static and dynamic
   t.is(computeThresholds({ serverBaseline: { mean_pps: 10, p99_pps: 40 } }, tuning, emptyBaseline()).pps, tuning.floorPps);
 });
 
+test("modes: 'static' takes the operator's values alone, 'dynamic' caps the baseline's with them; the node's floor", (t) => {
+  const b = { mean_pps: 3_400, p99_pps: 12_000 }; // dynamic 36,000 pps
+  const base = { serverBaseline: b };
+  t.like(computeThresholds({ ...base, ppsThreshold: 50_000, mode: 'static' }, tuning, emptyBaseline()), {
+    pps: 50_000,
+    ppsSource: 'static',
+  });
+  t.like(computeThresholds({ ...base, ppsThreshold: 50_000, mode: 'dynamic' }, tuning, emptyBaseline()), { pps: 36_000 });
+  t.like(
+    computeThresholds({ ...base, mode: 'static' }, tuning, emptyBaseline()),
+    { pps: 36_000, ppsSource: 'server-baseline' },
+    'no static value: the baseline',
+  );
+  t.is(computeThresholds({ bpsThreshold: 2e9, mode: 'static' }, tuning, emptyBaseline()).bps, 2e9);
+  // A host whose normal traffic is 200 pps: the floor of 5,000 keeps the dynamic path from acting under it; the node's own floor does.
+  const quiet = { serverBaseline: { mean_pps: 150, p99_pps: 200 } };
+  t.is(computeThresholds(quiet, tuning, emptyBaseline()).pps, 5_000);
+  t.is(computeThresholds({ ...quiet, floorPps: 500 }, tuning, emptyBaseline()).pps, 600, '3 x p99 over the floor');
+  t.is(computeThresholds({ ...quiet, floorPps: 1_000 }, tuning, emptyBaseline()).pps, 1_000);
+});
+
 test('own baseline is used only once warm, for pps and bps', (t) => {
   const own = emptyBaseline();
   for (let i = 0; i < 299; i++) learnSecond(own, 4_000, 100e6, 1_000, 3_600_000);
