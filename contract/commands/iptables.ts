@@ -3,7 +3,7 @@
  * never handed to a shell:
  *
  *   (iptables|ip6tables) [-t filter] (-I INPUT [N] | -A INPUT | -D INPUT)
- *     -s ADDR[/LEN] [-p tcp|udp|icmp [-m tcp|udp] [--dport PORT]] -j DROP
+ *     -s ADDR[/LEN] [-p tcp|udp|icmp [-m tcp|udp] [--dport PORT]] -j DROP|LOG   (LOG: log-only, extension)
  *
  * Options may come in any order, long names are accepted (--insert, --source,
  * --protocol, --destination-port, --jump, ...), each at most once. The full
@@ -104,7 +104,8 @@ function build(family: Family, o: Map<string, string>, policy: CommandPolicy): P
   if (!cmd) return refuse('missing command: -I INPUT, -A INPUT or -D INPUT');
   const target = o.get('-j');
   if (target === undefined) return refuse('missing target: -j DROP');
-  if (target !== 'DROP') return refuse(`target "${target}" is refused: only DROP`);
+  // LOG: a log-only rule, which counts what it matches and drops nothing (a dry run of a drop).
+  if (target !== 'DROP' && target !== 'LOG') return refuse(`target "${target}" is refused: only DROP or LOG`);
   const src = o.get('-s');
   if (src === undefined) return refuse('missing source: -s ADDRESS[/LENGTH]');
   const op = cmd === '-D' ? 'delete' : 'add';
@@ -139,6 +140,7 @@ function build(family: Family, o: Map<string, string>, policy: CommandPolicy): P
     ...(protocol ? { protocol } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(op === 'add' ? { ttlSeconds: policy.defaultTtlSeconds } : {}),
+    ...(op === 'add' && target === 'LOG' ? { mode: 'log' as const } : {}),
   };
   return { ok: true, command: { op, rule } };
 }

@@ -4,6 +4,7 @@
  *   iptables -I INPUT -s 198.18.0.7 -j DROP
  *   iptables -I INPUT -s 198.18.0.0/16 -p udp --dport 53 -j DROP
  *   ip6tables -D INPUT -s 2001:db8::/48 -p icmpv6 -j DROP     (a delete)
+ *   iptables -I INPUT -s 198.18.0.7 -j LOG                      (log-only: counts, drops nothing)
  * A host source (/32, /128) is written without its length. The grammar has
  * no ICMP type: such a rule cannot be rendered.
  */
@@ -18,6 +19,6 @@ export function renderCommand(cmd: Command): string {
   const parts = [v6 ? 'ip6tables' : 'iptables', cmd.op === 'add' ? '-I' : '-D', 'INPUT', '-s', src];
   if (protocol) parts.push('-p', protocol === 'icmp' && v6 ? 'icmpv6' : protocol);
   if (port !== undefined) parts.push('--dport', String(port));
-  parts.push('-j', 'DROP');
+  parts.push('-j', cmd.op === 'add' && cmd.rule.mode === 'log' ? 'LOG' : 'DROP');
   return parts.join(' ');
 }

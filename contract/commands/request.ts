@@ -13,6 +13,8 @@ export interface RuleRequest {
   protocol?: Protocol;
   port?: number;
   ttl_seconds: number;
+  /** 'log': a log-only rule (counts, drops nothing); default 'drop'. */
+  mode?: 'drop' | 'log';
 }
 
 export type RequestResult = { ok: true; command: Command } | { ok: false; field: keyof RuleRequest; reason: string };
@@ -27,6 +29,7 @@ export function checkRuleRequest(r: RuleRequest, policy: CommandPolicy): Request
     ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
     ...(r.port !== undefined ? { port: r.port } : {}),
     ttlSeconds: ttl.ttl,
+    ...(r.mode === 'log' ? { mode: 'log' as const } : {}),
   };
   const problem = matchProblem(rule);
   if (problem) return { ok: false, field: r.port !== undefined ? 'port' : 'protocol', reason: problem };

@@ -1,7 +1,7 @@
 /**
  * The structured command form (our extension to SPEC's pending commands):
  *
- *   { "action": "drop" | "delete", "source": "ADDR[/LEN]",
+ *   { "action": "drop" | "log" | "delete", "source": "ADDR[/LEN]",   (log: log-only)
  *     "protocol"?: "tcp" | "udp" | "icmp", "port"?: 1..65535, "ttl_seconds"?: N }
  *
  * Every key is checked; unknown keys, wrong types, a port without tcp/udp
@@ -22,9 +22,9 @@ export function parseStructured(input: unknown, policy: CommandPolicy): ParseRes
     if (!KEYS.has(k)) return refuse(`unknown key "${k}"; accepted: ${[...KEYS].join(', ')}`);
   }
   const { action, source, protocol, port, ttl_seconds: ttl } = o;
-  if (action !== 'drop' && action !== 'delete') return refuse('action must be "drop" or "delete"');
+  if (action !== 'drop' && action !== 'log' && action !== 'delete') return refuse('action must be "drop", "log" or "delete"');
   if (typeof source !== 'string') return refuse('source must be an address or prefix string');
-  const op = action === 'drop' ? 'add' : 'delete';
+  const op = action === 'delete' ? 'delete' : 'add';
   const pr = checkedPrefix(source, null, op, policy);
   if (!pr.ok) return pr;
 
@@ -50,6 +50,7 @@ export function parseStructured(input: unknown, policy: CommandPolicy): ParseRes
     ...(protocol !== undefined ? { protocol: protocol as Protocol } : {}),
     ...(port !== undefined ? { port: port as number } : {}),
     ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+    ...(action === 'log' ? { mode: 'log' as const } : {}),
   };
   return { ok: true, command: { op, rule } };
 }

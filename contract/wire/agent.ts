@@ -180,7 +180,7 @@ export const pendingCommand = z.object({
     .object({
       rule_id: id.optional(),
       op: z.enum(['add', 'remove']).optional(),
-      action: z.literal('drop').optional(),
+      action: z.enum(['drop', 'log']).optional(),
       source: z.string().optional(),
       protocol: z.enum(PROTOCOLS).nullable().optional(),
       port: z.number().int().nullable().optional(),

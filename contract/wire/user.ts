@@ -88,6 +88,8 @@ export const newRule = z.object({
   port: z.number().optional(),
   ttl_seconds: z.number(),
   reason: text(500).optional(),
+  /** Extension: 'log' makes a log-only rule (counted, nothing dropped); default 'drop'. */
+  mode: z.enum(['drop', 'log']).optional(),
 });
 export const ruleQuery = z.object({
   state: q(z.enum(RULE_STATES)).optional(),

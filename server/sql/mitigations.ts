@@ -52,8 +52,8 @@ export async function createRule(client: Queryable, workspaceId: number, n: NewR
   }
   const { rows } = await client.query<{ id: number }>(
     `INSERT INTO mitigation_rules (workspace_id, node_id, source, protocol, port, ttl_seconds, reason, expires_at,
-       policy_id, incident_id, withdraw_after_seconds)
-     VALUES ($1, $2, $3::cidr, $4, $5, $6::int, $7, now() + make_interval(secs => $6::int), $8, $9, $10) RETURNING id`,
+       policy_id, incident_id, withdraw_after_seconds, action)
+     VALUES ($1, $2, $3::cidr, $4, $5, $6::int, $7, now() + make_interval(secs => $6::int), $8, $9, $10, $11) RETURNING id`,
     [
       workspaceId,
       r.node_id ?? null,
@@ -65,6 +65,7 @@ export async function createRule(client: Queryable, workspaceId: number, n: NewR
       n.policy?.id ?? null,
       n.policy?.incidentId ?? null,
       n.policy?.withdrawAfterSeconds ?? null,
+      n.rule.mode === 'log' ? 'log' : 'drop',
     ],
   );
   const id = rows[0]!.id;
@@ -129,7 +130,7 @@ export async function pendingCommands(db: Queryable, nodeIds: readonly number[])
     id: number;
     rule_id: number;
     op: 'add' | 'remove';
-    action: 'drop';
+    action: 'drop' | 'log';
     source: string;
     protocol: Protocol | null;
     port: number | null;
@@ -197,8 +198,13 @@ export async function ackCommand(
 }
 
 /** A stored rule in the contract's shape (the database's cidr text read by the contract's parser). */
-function ruleOf(r: { source: string; protocol: Protocol | null; port: number | null }): Rule {
-  return { source: prefixOf(r.source), ...(r.protocol ? { protocol: r.protocol } : {}), ...(r.port !== null ? { port: r.port } : {}) };
+function ruleOf(r: { source: string; protocol: Protocol | null; port: number | null; action?: string }): Rule {
+  return {
+    source: prefixOf(r.source),
+    ...(r.protocol ? { protocol: r.protocol } : {}),
+    ...(r.port !== null ? { port: r.port } : {}),
+    ...(r.action === 'log' ? { mode: 'log' as const } : {}),
+  };
 }
 
 /** A node's state of a rule; `kernel`: null until the node's agent reported its kernel's rules. */

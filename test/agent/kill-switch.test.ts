@@ -3,10 +3,12 @@
 // rule's source through within a second while the kernel goes on counting
 // its packets (the rule's hits, the logged counter); the gauge says so; off
 // again, the source is dropped again within a second. The workspace's
-// switch does the same.
+// switch does the same. A log-only rule through the API counts its source's
+// packets and drops none.
 import test, { type ExecutionContext } from 'ava';
 import { deliverRule } from '../../scripts/lab/delivery.ts';
 import type { LabRun } from '../../scripts/lab/index.ts';
+import { until } from '../../scripts/lab/wait.ts';
 import { agentLab } from '../helpers/agent-lab.ts';
 import { udpReached } from '../helpers/netns.ts';
 import { commands, isRoot, requireOrSkip } from '../helpers/privileged.ts';
@@ -59,5 +61,14 @@ if (requireOrSkip(test, isRoot, canLoadXdp, commands('trafgen', 'ip'))) {
     t.true(ws !== undefined && ws < 1000);
     t.true((await flip(t, run, '/workspace/kill-switch', false)) !== undefined);
     t.regex(await run.metrics(), /breakwater_node_kill_switch\{[^}]*\} 0/);
+
+    // A log-only rule: counted, nothing dropped (its command reads -j LOG).
+    const made = await run.user('POST', '/mitigations', { node_id: run.node.id, source: '198.19.42.2', ttl_seconds: 120, mode: 'log' });
+    t.is(made.status, 201, JSON.stringify(made.body));
+    t.is(made.body.action, 'log');
+    const logRule = () => run.kernel.listRules().find((r) => r.address === '198.19.42.2');
+    t.is((await until(() => logRule(), 5000, 5))?.mode, 'log', 'in the kernel as log-only');
+    t.is(udpReached(run.net, { count: 100, srcIp: '198.19.42.2' }), 100, 'nothing dropped');
+    t.true((logRule()?.packets ?? 0) >= 100, 'every packet counted');
   });
 }

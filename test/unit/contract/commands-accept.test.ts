@@ -2,7 +2,7 @@
 import test from 'ava';
 import { type Command, parseCommand, renderCommand, resolvePolicy } from '../../../contract/index.ts';
 
-type Want = { op: Command['op']; family: 4 | 6; ttlSeconds: number; cidr: string; protocol?: string; port?: number };
+type Want = { op: Command['op']; family: 4 | 6; ttlSeconds: number; cidr: string; protocol?: string; port?: number; mode?: 'log' };
 
 function expectRule(t: import('ava').ExecutionContext, input: unknown, want: Want, policy = resolvePolicy()): void {
   const r = parseCommand(input, policy);
@@ -24,6 +24,10 @@ const add6 = (cidr: string, extra: Partial<Want> = {}): Want => ({ op: 'add', fa
 const accepted: [string, Want][] = [
   ['iptables -I INPUT -s 1.2.3.4 -j DROP', add4('1.2.3.4/32')],
   ['iptables -A INPUT -s 1.2.3.4 -j DROP', add4('1.2.3.4/32')],
+  // Log-only (extension): counted, not dropped.
+  ['iptables -I INPUT -s 1.2.3.4 -j LOG', add4('1.2.3.4/32', { mode: 'log' })],
+  ['iptables -I INPUT -s 1.2.3.0/24 -p udp --dport 53 -j LOG', add4('1.2.3.0/24', { protocol: 'udp', port: 53, mode: 'log' })],
+  ['ip6tables -I INPUT -s 2001:db8::/48 -j LOG', add6('2001:db8::/48', { mode: 'log' })],
   ['iptables -D INPUT -s 1.2.3.4 -j DROP', { op: 'delete', family: 4, ttlSeconds: 0, cidr: '1.2.3.4/32' }],
   ['iptables -I INPUT 1 -s 1.2.3.4 -j DROP', add4('1.2.3.4/32')],
   ['iptables -I INPUT -s 198.51.100.0/24 -j DROP', add4('198.51.100.0/24')],
@@ -55,6 +59,7 @@ for (const [cmd, want] of accepted) test(`accepts: ${JSON.stringify(cmd)}`, (t) 
 
 const structured: [unknown, Want][] = [
   [{ action: 'drop', source: '1.2.3.4' }, add4('1.2.3.4/32')],
+  [{ action: 'log', source: '1.2.3.4', protocol: 'tcp' }, add4('1.2.3.4/32', { protocol: 'tcp', mode: 'log' })],
   [
     { action: 'drop', source: '203.0.113.0/24', protocol: 'udp', port: 123, ttl_seconds: 600 },
     add4('203.0.113.0/24', { protocol: 'udp', port: 123, ttlSeconds: 600 }),

@@ -41,7 +41,7 @@ const refused: [unknown, RegExp][] = [
   ['iptables -I input -s 1.2.3.4 -j DROP', /chain "input"/],
   ['iptables -t nat -I INPUT -s 1.2.3.4 -j DROP', /table "nat"/],
   ['iptables -t raw -I INPUT -s 1.2.3.4 -j DROP', /table "raw"/],
-  ['iptables -I INPUT -s 1.2.3.4 -j ACCEPT', /target "ACCEPT"/],
+  ['iptables -I INPUT -s 1.2.3.4 -j ACCEPT', /target "ACCEPT" is refused: only DROP or LOG/],
   ['iptables -I INPUT -s 1.2.3.4 -j REJECT', /target "REJECT"/],
   ['iptables -I INPUT -s 1.2.3.4 -j drop', /target "drop"/],
   ['iptables -I INPUT -s 1.2.3.4', /missing target/],
