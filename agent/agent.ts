@@ -62,7 +62,9 @@ export class Agent {
   readonly outbox: Outbox;
   private readonly spool: Spool<SpoolRecord>;
   private readonly policy: CommandPolicy;
-  private readonly auto: AutoMitigation | null;
+  private readonly auto: AutoMitigation;
+  /** Local auto-mitigation: --auto-mitigate, unless the server says otherwise for this node (config auto_mitigate). */
+  private autoOn: boolean;
   private readonly bootKey = Date.now().toString(36);
   private readonly startedAt = Date.now();
   private readonly heartbeat: Loop;
@@ -105,14 +107,13 @@ export class Agent {
     this.spool = new Spool<SpoolRecord>(cfg.spoolDir, cfg.spoolMaxBytes);
     this.outbox = new Outbox(this.spool, this.client, new IncidentIds(path.join(cfg.stateDir, 'incidents.json')), log);
     this.detector = new Detector({ tuning: this.tuning() }, readJson(this.stateFile));
-    this.auto = cfg.autoMitigate
-      ? new AutoMitigation({
-          ttlSeconds: cfg.autoMitigateTtl,
-          maxPerIncident: cfg.autoMitigateMax,
-          maxRules: cfg.maxRules,
-          policy: this.policy,
-        })
-      : null;
+    this.auto = new AutoMitigation({
+      ttlSeconds: cfg.autoMitigateTtl,
+      maxPerIncident: cfg.autoMitigateMax,
+      maxRules: cfg.maxRules,
+      policy: this.policy,
+    });
+    this.autoOn = cfg.autoMitigate;
     this.bw = Breakwater.attach(cfg.iface, { mode: (cfg.mode ?? 'auto') as 'auto', ...(cfg.netns ? { netns: cfg.netns } : {}) });
     // Adaptive sampling starts from what the kernel holds; without it, the
     // fixed 1 in 64 (not whatever a crashed agent left behind).
@@ -237,7 +238,7 @@ export class Agent {
         windowBase: this.windowBase,
       });
       for (const ev of this.detector.push(sample)) this.onEvent(ev);
-      if (this.auto && this.detector.flooding) this.autoStep(sample);
+      if (this.autoOn && this.detector.flooding) this.autoStep(sample);
       this.adaptSampling(sample.pps, at);
       const left = this.open.expired(this.detector.active);
       if (left) {
@@ -321,7 +322,7 @@ export class Agent {
     };
     if (ev.type === 'opened') {
       this.log.warn('attack detected', info);
-      this.auto?.reset();
+      this.auto.reset();
       this.configLoop.kick();
       this.rulesReport.changed(); // and every 5 s from now
     } else if (ev.type === 'resolved') {
@@ -349,14 +350,14 @@ export class Agent {
     const once = onceWeight(this.sampling?.windowMax ?? DEFAULT_SAMPLING.maxPeriod, limits.talkerAdmit);
     const seenAgain = s.topSources.filter((x) => x.count > once);
     const table = this.rulesReport.localTable(this.bw); // its rules are reported as local
-    const { added, covered } = this.auto!.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, table);
+    const { added, covered } = this.auto.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, table);
     if (added.length) {
       this.stats.autoDropped += added.length;
       this.log.warn('auto-mitigation dropped sources', { sources: added, ttl: this.cfg.autoMitigateTtl });
     }
     if (covered) return;
     const sig = echoSignature(s) ?? closedPortSignature(s, udpPortsInUse(procNetDir(this.cfg.netns, this.nsCache)));
-    const rules = sig ? this.auto!.stepSignature(sig, table) : [];
+    const rules = sig ? this.auto.stepSignature(sig, table) : [];
     if (rules.length) {
       this.stats.autoDropped += rules.length;
       this.log.warn('auto-mitigation dropped a signature', { rules, ttl: this.cfg.autoMitigateTtl });
@@ -383,6 +384,13 @@ export class Agent {
       serverBaseline: base,
       tuning: this.tuning(),
     });
+    const auto = typeof c.auto_mitigate === 'boolean' ? c.auto_mitigate : this.cfg.autoMitigate;
+    if (auto !== this.autoOn) {
+      this.autoOn = auto;
+      this.log.info(`local auto-mitigation ${auto ? 'on' : 'off'}`, {
+        from: typeof c.auto_mitigate === 'boolean' ? 'server' : 'local setting',
+      });
+    }
     if (typeof c.kill_switch === 'boolean' && c.kill_switch !== this.bw.config().killSwitch) {
       this.bw.setKillSwitch(c.kill_switch);
       this.rulesReport.changed();

@@ -50,6 +50,7 @@ export async function buildConfigs(db: Queryable, nodeIds: readonly number[]): P
       threshold_mode: cfg.threshold_mode,
       bps_threshold: cfg.bps_threshold,
       floor_pps: cfg.floor_pps,
+      auto_mitigate: cfg.auto_mitigate,
     });
   }
   return out;

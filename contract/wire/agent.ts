@@ -209,6 +209,8 @@ export const configReply = z.object({
   pending_commands: z.array(pendingCommand),
   /** Extension: the kill switch (the node's or its workspace's): drop nothing, keep counting. Absent from older servers. */
   kill_switch: z.boolean().optional(),
+  /** Extension: local auto-mitigation on or off for this node, over the agent's --auto-mitigate; null or absent: the agent's setting. */
+  auto_mitigate: z.boolean().nullable().optional(),
   /** Extensions (the formula: docs/detection.md): 'static' or 'dynamic', the bps threshold, the dynamic pps threshold's floor. */
   threshold_mode: z.enum(['static', 'dynamic']).optional(),
   bps_threshold: count.nullable().optional(),

@@ -56,6 +56,8 @@ export const setThreshold = z
   .strict();
 /** PUT /nodes/:id/kill-switch and PUT /workspace/kill-switch: on stops all dropping at once (counting goes on). */
 export const setKillSwitch = z.object({ on: z.boolean() }).strict();
+/** PUT /nodes/:id/auto-mitigation: the agent's local auto-mitigation on, off, or (null) as its own setting says. */
+export const setAutoMitigation = z.object({ on: z.boolean().nullable() }).strict();
 export const patchWorkspace = z.object({
   name: name.optional(),
   default_pps_threshold: threshold.optional(),

@@ -77,6 +77,10 @@ export function userRoutes({ db, cfg }: Deps): Router {
     if (!(await nodes.setKillSwitch(db, wsId(ctx), idOf(ctx), input<{ on: boolean }>(ctx).on))) throw notFound('node');
     reply(ctx, 200, (await nodes.getNode(db, wsId(ctx), idOf(ctx), online))!);
   });
+  r.put('/nodes/:id/auto-mitigation', auth, body(1 * KB), validate(S.setAutoMitigation), async (ctx) => {
+    if (!(await nodes.setAutoMitigate(db, wsId(ctx), idOf(ctx), input<{ on: boolean | null }>(ctx).on))) throw notFound('node');
+    reply(ctx, 200, (await nodes.getNode(db, wsId(ctx), idOf(ctx), online))!);
+  });
   r.put('/workspace/kill-switch', auth, body(1 * KB), validate(S.setKillSwitch), async (ctx) => {
     await ws.setWorkspaceKillSwitch(db, wsId(ctx), input<{ on: boolean }>(ctx).on);
     reply(ctx, 200, presentWorkspace((await ws.getWorkspace(db, wsId(ctx)))!));

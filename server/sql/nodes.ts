@@ -24,6 +24,8 @@ export interface NodeRow {
   bps_threshold: number | null;
   floor_pps: number | null;
   effective_threshold_mode: string;
+  /** Local auto-mitigation as the server sets it (null: the agent's own setting). */
+  auto_mitigate: boolean | null;
   agent_version: string | null;
   os: string | null;
   uptime: number | null;
@@ -42,7 +44,7 @@ export const statusSql = (n: string, online: string) => `CASE
 const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_threshold,
   coalesce(n.pps_threshold, w.default_pps_threshold) AS effective_pps_threshold,
   n.kill_switch, n.kill_switch OR w.kill_switch AS dropping_stopped,
-  n.threshold_mode, n.bps_threshold, n.floor_pps, coalesce(n.threshold_mode, w.default_threshold_mode) AS effective_threshold_mode,
+  n.threshold_mode, n.bps_threshold, n.floor_pps, n.auto_mitigate, coalesce(n.threshold_mode, w.default_threshold_mode) AS effective_threshold_mode,
   n.agent_version, n.os, n.uptime, n.last_seen_at, n.created_at, ${statusSql('n', '$1::float8')} AS status
   FROM nodes n JOIN workspaces w ON w.id = n.workspace_id`;
 
@@ -120,6 +122,11 @@ export async function rotateKey(
   return r.rows[0] ? { id, uuid: r.rows[0].uuid, key } : undefined;
 }
 
+export async function setAutoMitigate(db: Queryable, workspaceId: number, id: number, on: boolean | null): Promise<boolean> {
+  const r = await db.query('UPDATE nodes SET auto_mitigate = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, on]);
+  return r.rowCount === 1;
+}
+
 export async function setKillSwitch(db: Queryable, workspaceId: number, id: number, on: boolean): Promise<boolean> {
   const r = await db.query('UPDATE nodes SET kill_switch = $3 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, on]);
   return r.rowCount === 1;
@@ -152,6 +159,7 @@ export interface NodeConfigRow {
   threshold_mode: 'static' | 'dynamic';
   bps_threshold: number | null;
   floor_pps: number | null;
+  auto_mitigate: boolean | null;
 }
 
 /** What the config of each node (of those that exist) takes from the node and its workspace. */
@@ -161,7 +169,7 @@ export async function nodeConfigs(db: Queryable, nodeIds: readonly number[]): Pr
        n.kill_switch OR w.kill_switch AS kill_switch,
        coalesce(n.threshold_mode, w.default_threshold_mode) AS threshold_mode,
        coalesce(n.bps_threshold, w.default_bps_threshold) AS bps_threshold,
-       coalesce(n.floor_pps, w.default_floor_pps) AS floor_pps
+       coalesce(n.floor_pps, w.default_floor_pps) AS floor_pps, n.auto_mitigate
      FROM nodes n JOIN workspaces w ON w.id = n.workspace_id WHERE n.id = ANY($1::bigint[])`,
     [nodeIds],
   );
