@@ -1,8 +1,10 @@
 // Administration without HTTP: what the CLI's admin commands and tests use to
 // create a workspace, a node and a token directly in the database.
+import { newPolicy } from '../contract/wire/policy.ts';
 import { newNode } from '../contract/wire/user.ts';
 import type { Db } from './db.ts';
 import * as nodes from './sql/nodes.ts';
+import * as policies from './sql/policies.ts';
 import * as ws from './sql/workspaces.ts';
 
 export interface Admin {
@@ -19,6 +21,9 @@ export interface Admin {
   ): Promise<{ id: number; uuid: string; key: string }>;
   /** Another user token of the workspace (id or uuid). */
   createToken(workspace: number | string, name?: string): Promise<{ id: number; token: string }>;
+  /** A response policy of the workspace from its JSON (contract/wire/policy.ts newPolicy), checked as the user API checks it. */
+  createPolicy(workspace: number | string, body: unknown): Promise<object>;
+  listPolicies(workspace: number | string): Promise<object[]>;
 }
 
 export function admin(db: Db): Admin {
@@ -49,6 +54,17 @@ export function admin(db: Db): Admin {
     async createToken(workspace, name = '') {
       const w = await find(workspace);
       return ws.createToken(db, w.id, name);
+    },
+    async createPolicy(workspace, body) {
+      const r = newPolicy.safeParse(body);
+      if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.') || 'policy'}: ${i.message}`).join('; '));
+      const w = await find(workspace);
+      const { workspace_id: _, ...p } = await policies.createPolicy(db, w.id, r.data);
+      return p;
+    },
+    async listPolicies(workspace) {
+      const w = await find(workspace);
+      return (await policies.listPolicies(db, w.id)).map(({ workspace_id: _, ...p }) => p);
     },
   };
 }

@@ -1,6 +1,7 @@
 // The `breakwater` command line (scripts/breakwater.mjs loads this file):
-// `breakwater server`, and the admin commands `workspace create`, `node create`
-// and `token create`, which take the same settings, write to the database
+// `breakwater server`, and the admin commands `workspace create`, `node create`,
+// `token create`, `policy create` and `policy list` (response policies,
+// docs/policies.md, from a JSON file), which take the same settings, write to the database
 // directly and print the new secret once on stdout (never to logs). With the
 // embedded database, stop the server first: one process owns a data directory.
 // `breakwater --help` is generated from COMMANDS, ADMIN and config.ts's
@@ -9,6 +10,7 @@
 // and status 1. The server and database modules are imported when a command
 // runs, so --help and a bad flag answer at once.
 
+import fs from 'node:fs';
 import { int, readConfigFile, SettingsError, str, type Values } from '../lib/settings.ts';
 import { parseFlags } from '../lib/settings-flags.ts';
 import { helpText, optionLines } from '../lib/settings-text.ts';
@@ -20,6 +22,7 @@ const ADMIN = {
   name: str({ flag: 'name', arg: 'NAME', help: 'name of the workspace, node or token' }),
   workspace: str({ flag: 'workspace', arg: 'ID', help: 'workspace id or UUID' }),
   ip: str({ flag: 'ip', arg: 'IP', help: "the node's address, shown in Prometheus" }),
+  file: str({ flag: 'file', arg: 'FILE', help: "a policy's JSON (docs/policies.md); - reads it from standard input" }),
   ppsThreshold: int({
     flag: 'pps-threshold',
     min: 1,
@@ -34,6 +37,8 @@ const COMMANDS: Record<string, { needs: AdminFlag[]; takes: AdminFlag[]; prints?
   'workspace create': { needs: ['name'], takes: [], prints: '{ id, uuid, name, token }' },
   'node create': { needs: ['workspace', 'name'], takes: ['ip', 'ppsThreshold'], prints: '{ id, uuid, key }' },
   'token create': { needs: ['workspace'], takes: ['name'], prints: '{ id, token }' },
+  'policy create': { needs: ['workspace', 'file'], takes: [], prints: 'the policy' },
+  'policy list': { needs: ['workspace'], takes: [], prints: 'one policy a line' },
 };
 
 export function usage(): string {
@@ -149,11 +154,23 @@ async function runAdmin({ command, cfg, flags }: Invocation, out: (s: string) =>
     await migrate(db, log);
     const a = admin(db);
     // parse() has checked that each command has the flags it needs.
-    const { name, workspace, ip, ppsThreshold } = flags;
+    const { name, workspace, ip, ppsThreshold, file } = flags;
     if (command === 'workspace create') out(JSON.stringify(await a.createWorkspace(name!)));
     if (command === 'node create') out(JSON.stringify(await a.createNode(workspace!, name!, { ip, ppsThreshold })));
     if (command === 'token create') out(JSON.stringify(await a.createToken(workspace!, name)));
+    if (command === 'policy create') out(JSON.stringify(await a.createPolicy(workspace!, readJsonFile(file!))));
+    if (command === 'policy list') for (const p of await a.listPolicies(workspace!)) out(JSON.stringify(p));
   } finally {
     await db.close();
+  }
+}
+
+/** A JSON file (or standard input for -), with the reason when it is not JSON. */
+function readJsonFile(file: string): unknown {
+  const text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file === '-' ? 'standard input' : file}: not JSON (${(e as Error).message})`);
   }
 }

@@ -29,6 +29,26 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
     (await run('node', [cli, 'token', 'create', '--workspace', String(ws.id), '--name', 'grafana', ...db], { env })).stdout,
   );
   t.regex(token.token, /^bwt_/);
+  // Response policies from a JSON file, checked as the user API checks them.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-cli-policy-'));
+  const good = path.join(dir, 'good.json'),
+    wrong = path.join(dir, 'wrong.json');
+  fs.writeFileSync(
+    good,
+    JSON.stringify({ name: 'tcp floods', conditions: { families: ['syn_flood'] }, action: { type: 'drop_top_sources' } }),
+  );
+  fs.writeFileSync(wrong, JSON.stringify({ name: 'x', action: { type: 'drop_top_sources' }, max_rules: 0 }));
+  const policy = JSON.parse((await run('node', [cli, 'policy', 'create', '--workspace', ws.uuid, '--file', good, ...db], { env })).stdout);
+  t.like(policy, { name: 'tcp floods', enabled: true, max_rules: 32 });
+  const refused = await run('node', [cli, 'policy', 'create', '--workspace', ws.uuid, '--file', wrong, ...db], { env }).catch((e) => e);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /breakwater: max_rules: /);
+  const listed = (await run('node', [cli, 'policy', 'list', '--workspace', String(ws.id), ...db], { env })).stdout.trim().split('\n');
+  t.deepEqual(
+    listed.map((l) => JSON.parse(l).id),
+    [policy.id],
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
   const bad = await run('node', [cli, 'node', 'create', '--workspace', '424242', '--name', 'x', ...db], { env }).catch((e) => e);
   t.is(bad.code, 1);
   // One line says why (LOG_LEVEL=debug adds the statements' text before it, never their parameters).
