@@ -1,7 +1,8 @@
 // The demo's tables: a plain Markdown table, and what hit the victim in each
 // incident as the server holds it (GET /api/v1/incidents/:id): the sub-type,
 // the distinct sources, the countries of the sampled sources (the lab's test
-// database), the signatures and workspace patterns matched, and the botnet.
+// database), the signatures and workspace patterns matched, the botnet, and
+// the rules the server's response policy made for it.
 import type { LabRun } from './index.ts';
 import type { AttackResult } from './scenario.ts';
 
@@ -30,6 +31,8 @@ export async function forensicsTable(run: LabRun, results: readonly AttackResult
       .map((m) => `${m.attack_name} x${m.count.toLocaleString('en')}${m.source === 'workspace' ? ' (workspace)' : ''}`)
       .join(', ');
     const named = (d.ioc_matches ?? []).find((m: { botnet?: string }) => m.botnet)?.botnet;
+    const rules = ((await run.user('GET', '/mitigations?limit=500')).body?.rules ?? []) as { incident_id: number | null; origin: string }[];
+    const byPolicy = rules.filter((x) => x.incident_id === r.incidentId && x.origin === 'policy').length;
     rows.push([
       r.attack,
       d.attack_subtype ?? '-',
@@ -37,7 +40,11 @@ export async function forensicsTable(run: LabRun, results: readonly AttackResult
       countries(d.geo_breakdown, inc.spoofing_detected === true),
       matches || '-',
       inc.botnet_detected ? `yes${named ? ` (${named})` : ''}` : 'no',
+      byPolicy ? String(byPolicy) : inc.spoofing_detected ? '- (spoofed)' : '-',
     ]);
   }
-  return markdownTable(['attack', 'sub-type', 'sources', 'countries (sampled packets)', 'signatures matched', 'botnet'], rows);
+  return markdownTable(
+    ['attack', 'sub-type', 'sources', 'countries (sampled packets)', 'signatures matched', 'botnet', 'policy rules'],
+    rows,
+  );
 }
