@@ -22,7 +22,7 @@ export class PushChannel {
   private running: Promise<void> | null = null;
   /** A stream is open and has shown the server's first bytes. */
   connected = false;
-  stats = { connections: 0, events: 0 };
+  stats = { connections: 0 };
 
   constructor(
     private readonly client: AgentClient,
@@ -86,7 +86,6 @@ export class PushChannel {
         }
         for (const ev of reader.push(chunk)) {
           if (ev.event !== PUSH_CONFIG_EVENT) continue;
-          this.stats.events++;
           // A config that fails to apply is the poll's to bring again; the stream stays.
           await this.onConfig(JSON.parse(ev.data) as Partial<ConfigReply>).catch((e: Error) =>
             this.log.warn('pushed config not applied', { error: e.message }),

@@ -18,8 +18,8 @@ export const CONFIG_CHANNEL = 'breakwater_node_config';
 export const STREAMS_PER_NODE = 2;
 
 export interface PushStream {
-  /** Writes raw SSE text; false when the stream is closed. */
-  write(text: string): boolean;
+  /** Writes raw SSE text (nothing once closed). */
+  write(text: string): void;
   close(): void;
 }
 
@@ -31,7 +31,7 @@ interface Entry {
 /** Nodes whose configs one flush step builds together. */
 const BATCH = 250;
 
-export const sseEvent = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+const sseEvent = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 export class PushHub {
   private readonly nodes = new Map<number, Entry>();
@@ -39,8 +39,6 @@ export class PushHub {
   private flushing = false;
   private listener: Listener | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Config events sent, for the metrics and the tests. */
-  sent = 0;
 
   constructor(
     private readonly db: Db,
@@ -57,12 +55,6 @@ export class PushHub {
     });
     this.timer = setInterval(() => this.ping(), PUSH_PING_MS);
     this.timer.unref();
-  }
-
-  get streams(): number {
-    let n = 0;
-    for (const e of this.nodes.values()) n += e.streams.length;
-    return n;
   }
 
   /** Adds a node's stream and sends it the config at once; returns the function that removes it. */
@@ -123,7 +115,7 @@ export class PushHub {
               continue;
             }
             const text = sseEvent(PUSH_CONFIG_EVENT, cfg);
-            for (const s of e.streams) if (s.write(text)) this.sent++;
+            for (const s of e.streams) s.write(text);
           }
         } catch (err) {
           // The poll brings what was not sent.

@@ -21,7 +21,7 @@ export async function deliverRule(run: LabRun, source: string, o: { waitMs?: num
   });
   const at = performance.now();
   if (made.status !== 201) throw new Error(`rule refused: ${JSON.stringify(made.body)}`);
-  const seen = await until(() => inKernel(run, source) && performance.now(), o.waitMs ?? 15_000, 1);
+  const seen = await until(() => inKernel(run, source, 'drop') && performance.now(), o.waitMs ?? 15_000, 1);
   return { ruleId: made.body.id, ms: seen === undefined ? undefined : seen - at };
 }
 
@@ -34,7 +34,10 @@ export async function withdrawTimed(run: LabRun, ruleId: number, source: string,
   return gone === undefined ? undefined : gone - at;
 }
 
-function inKernel(run: LabRun, source: string): boolean {
+/** A rule for `source` (address or prefix; IPv4) is in the victim's kernel map, in `mode` when given. */
+export function inKernel(run: LabRun, source: string, mode?: 'drop' | 'log'): boolean {
   const [addr, len] = source.split('/');
-  return run.kernel.listRules().some((k) => k.address === addr && k.prefixLen === Number(len ?? 32) && k.mode === 'drop');
+  return run.kernel
+    .listRules()
+    .some((k) => k.address === addr && k.prefixLen === Number(len ?? 32) && (mode === undefined || k.mode === mode));
 }

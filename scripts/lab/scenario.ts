@@ -3,6 +3,7 @@
 // the incident from the server's user API, polled every 20 ms, and its
 // packet captures as the server lists them (the first, and all by resolve).
 import type { Attack } from './attacks.ts';
+import { inKernel } from './delivery.ts';
 import type { LabRun } from './index.ts';
 import { between, findDrop, findOnset } from './timing.ts';
 import { sleep, until } from './wait.ts';
@@ -199,9 +200,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
 /** Withdraws a rule made by playAttack and waits until the agent has removed it from the kernel (10 s at most). */
 export async function withdrawRule(run: LabRun, ruleId: number): Promise<boolean> {
   const rule = (await run.user('POST', `/mitigations/${ruleId}/withdraw`, {})).body;
-  const [addr, len] = String(rule?.source ?? '').split('/');
-  const gone = () => !run.kernel.listRules().some((k) => k.address === addr && String(k.prefixLen) === (len ?? '32'));
-  return (await until(gone, 10_000)) ?? false;
+  return (await until(() => !inKernel(run, String(rule?.source ?? '')), 10_000)) ?? false;
 }
 
 /** Waits until no drop rule is in the kernel (auto-mitigation rules expire by their TTL). */

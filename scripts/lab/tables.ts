@@ -23,6 +23,7 @@ function countries(geo: Record<string, number> | undefined, spoofed: boolean): s
 
 export async function forensicsTable(run: LabRun, results: readonly AttackResult[]): Promise<string> {
   const rows: string[][] = [];
+  const rules = ((await run.user('GET', '/mitigations?limit=500')).body?.rules ?? []) as { incident_id: number | null; origin: string }[];
   for (const r of results) {
     if (r.incidentId === undefined) continue;
     const inc = (await run.user('GET', `/incidents/${r.incidentId}`)).body ?? {};
@@ -31,7 +32,6 @@ export async function forensicsTable(run: LabRun, results: readonly AttackResult
       .map((m) => `${m.attack_name} x${m.count.toLocaleString('en')}${m.source === 'workspace' ? ' (workspace)' : ''}`)
       .join(', ');
     const named = (d.ioc_matches ?? []).find((m: { botnet?: string }) => m.botnet)?.botnet;
-    const rules = ((await run.user('GET', '/mitigations?limit=500')).body?.rules ?? []) as { incident_id: number | null; origin: string }[];
     const byPolicy = rules.filter((x) => x.incident_id === r.incidentId && x.origin === 'policy').length;
     rows.push([
       r.attack,

@@ -65,20 +65,22 @@ export function decide(p: Policy, inc: IncidentView, h: History, nowMs: number):
   const room = p.max_rules - h.sources.size;
   if (room <= 0) return { act: false, why: `its limit of ${p.max_rules} rules for this incident is reached` };
   const a = p.action;
-  if (a.type === 'drop_top_sources') {
-    if (inc.spoofing_detected) return { act: false, why: 'the sources are spoofed: dropping them would drop nobody' };
-    const total = inc.top_src_ips.reduce((n, s) => n + s.count, 0);
-    const sources: { ip: string; sharePct: number }[] = [];
-    const skipped: { ip: string; why: string }[] = [];
-    for (const s of [...inc.top_src_ips].sort((x, y) => y.count - x.count)) {
-      if (h.sources.has(s.ip)) continue;
-      const sharePct = total ? (100 * s.count) / total : 0;
-      if (s.normal) skipped.push({ ip: s.ip, why: 'seen in normal traffic before the attack' });
-      else if (sharePct < a.min_share_pct) skipped.push({ ip: s.ip, why: `${sharePct.toFixed(2)}% of the top sources' packets` });
-      else if (sources.length < room) sources.push({ ip: s.ip, sharePct });
+  // One case per action type: a new type that is not handled here does not compile.
+  switch (a.type) {
+    case 'drop_top_sources': {
+      if (inc.spoofing_detected) return { act: false, why: 'the sources are spoofed: dropping them would drop nobody' };
+      const total = inc.top_src_ips.reduce((n, s) => n + s.count, 0);
+      const sources: { ip: string; sharePct: number }[] = [];
+      const skipped: { ip: string; why: string }[] = [];
+      for (const s of [...inc.top_src_ips].sort((x, y) => y.count - x.count)) {
+        if (h.sources.has(s.ip)) continue;
+        const sharePct = total ? (100 * s.count) / total : 0;
+        if (s.normal) skipped.push({ ip: s.ip, why: 'seen in normal traffic before the attack' });
+        else if (sharePct < a.min_share_pct) skipped.push({ ip: s.ip, why: `${sharePct.toFixed(2)}% of the top sources' packets` });
+        else if (sources.length < room) sources.push({ ip: s.ip, sharePct });
+      }
+      if (!sources.length) return { act: false, why: 'no new source to drop' };
+      return { act: true, sources, skipped, why: `${inc.attack_family}/${inc.severity} at ${inc.peak_pps ?? 0} pps` };
     }
-    if (!sources.length) return { act: false, why: 'no new source to drop' };
-    return { act: true, sources, skipped, why: `${inc.attack_family}/${inc.severity} at ${inc.peak_pps ?? 0} pps` };
   }
-  return { act: false, why: 'unknown action' };
 }

@@ -108,11 +108,10 @@ export function agentRoutes(deps: Deps): Router {
     let open = true;
     const stream = {
       write(text: string) {
-        if (!open) return false;
+        if (!open) return;
         // An agent that does not read: its events are not kept for ever.
         if (out.writableLength > MAX_UNREAD_BYTES) stream.close();
         else out.write(text);
-        return open;
       },
       close() {
         if (!open) return;
