@@ -37,7 +37,8 @@ export interface AttackResult {
   /** The incident's captures at the server (GET /incidents/:id pcaps) when it resolved, and ms from onset to the first. */
   captures?: Capture[];
   toCaptureMs?: number;
-  /** Wall-clock ms of the onset and of the flood's end. */
+  /** Wall-clock ms of the generator's start (no flood packet can precede it), of the onset and of the flood's end. */
+  startedAt?: number;
   onsetAt?: number;
   /** The observer's reading interval the onset fell in (ms): the flood began within onsetAt..onsetAt + this. */
   onsetIntervalMs?: number;
@@ -92,6 +93,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
     ((await run.user('GET', `/incidents?node_id=${run.node.id}&limit=100`)).body?.incidents ?? []).map((i: any) => i.id),
   );
   const t0 = Date.now();
+  r.startedAt = t0;
   const flow = attack.start(run.net, o.pps, o.seconds);
   let ended = false;
   let endedAt = 0;
