@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { type CommandPolicy, type ProtectedEntry, protectedEntries, resolvePolicy } from '../contract/commands/index.ts';
 import type { ConfigReply } from '../contract/wire/agent.ts';
 import { Breakwater, limits, type Snapshot } from '../native/index.ts';
-import { heartbeatBody } from './bodies.ts';
+import { type HeartbeatKernel, heartbeatBody } from './bodies.ts';
 import { CommandRunner } from './commands-run.ts';
 import type { AgentConfig } from './config.ts';
 import { Detector, type DetectorEvent, type DetectorTuning, type TrafficSample, windowPacketsOf } from './detect/index.ts';
@@ -365,7 +365,18 @@ export class Agent {
   }
 
   private async sendHeartbeat(): Promise<void> {
-    await this.client.request('POST', '/heartbeat', heartbeatBody(AGENT_VERSION, (Date.now() - this.startedAt) / 1000, osName()));
+    const uptime = (Date.now() - this.startedAt) / 1000;
+    await this.client.request('POST', '/heartbeat', heartbeatBody(AGENT_VERSION, uptime, osName(), this.heartbeatKernel()));
+  }
+
+  /** The kernel's kill switch and rules for the heartbeat; a kernel that cannot be read leaves them out, not the heartbeat. */
+  private heartbeatKernel(): HeartbeatKernel | undefined {
+    try {
+      return { killSwitch: this.bw.config().killSwitch, rules: this.bw.listRules() };
+    } catch (e) {
+      this.log.debug('heartbeat without the kernel state', { error: (e as Error).message });
+      return undefined;
+    }
   }
 
   private async pollConfig(): Promise<void> {

@@ -14,8 +14,23 @@ export function cut(s: string, max: number): string {
   return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
-export function heartbeatBody(version: string, uptimeSeconds: number, os: string): Heartbeat {
-  return { agent_version: cut(version, 100), uptime: Math.max(0, Math.floor(uptimeSeconds)), os: cut(os, 200) };
+/** What a heartbeat says of the kernel (the addon's config().killSwitch and listRules()). */
+export interface HeartbeatKernel {
+  killSwitch: boolean;
+  rules: readonly { mode: 'drop' | 'log'; expired: boolean }[];
+}
+
+/** POST /heartbeat: SPEC's fields, and the kernel's state when it could be read (expired rules left out, as the kernel ignores them). */
+export function heartbeatBody(version: string, uptimeSeconds: number, os: string, kernel?: HeartbeatKernel): Heartbeat {
+  const body: Heartbeat = { agent_version: cut(version, 100), uptime: Math.max(0, Math.floor(uptimeSeconds)), os: cut(os, 200) };
+  if (!kernel) return body;
+  const live = kernel.rules.filter((r) => !r.expired);
+  return {
+    ...body,
+    kill_switch: kernel.killSwitch,
+    log_only_rules: live.filter((r) => r.mode === 'log').length,
+    rules_in_kernel: live.length,
+  };
 }
 
 /** POST /incident: the detector's fields, and the incident's id once the server gave one. */

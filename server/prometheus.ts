@@ -122,6 +122,17 @@ export async function renderMetrics(
   nodeGauge('node_kill_switch', "1 while the node's dropping is stopped by its or its workspace's kill switch (extension).", (n) =>
     n.kill_switch ? 1 : 0,
   );
+  // The kernel's side: what it said last (absent when it has said nothing within the online window), and a lasting difference.
+  nodeGauge(
+    'node_kill_switch_in_force',
+    "1 while the node's kernel says its kill switch is on, as its agent last reported (extension).",
+    (n) => (n.kill_switch_in_force === null ? null : n.kill_switch_in_force ? 1 : 0),
+  );
+  nodeGauge(
+    'node_kill_switch_mismatch',
+    "1 while the node's kernel has not followed the kill switch set for it for more than 30 s (extension).",
+    (n) => (n.kill_switch_mismatch ? 1 : 0),
+  );
   nodeGauge('node_baseline_avg_pps', 'Baseline average packets per second per node.', (n) => n.mean_pps);
   nodeGauge('node_baseline_p95_pps', 'Baseline 95th percentile packets per second per node.', (n) => n.p95_pps);
   nodeGauge('node_baseline_p99_pps', 'Baseline 99th percentile packets per second per node.', (n) => n.p99_pps);

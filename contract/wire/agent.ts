@@ -21,11 +21,24 @@ import { PROTOCOLS } from '../rule.ts';
 import { iocMatch, iocPattern } from './ioc.ts';
 import { address, bounded, count, finite, id, idText, pct, text, timestamp } from './primitives.ts';
 
-/** POST /heartbeat (SPEC). */
+/** A count of kernel rules: an integer column at the server (the kernel holds 65,536 at most). */
+const ruleCount = bounded(2 ** 31 - 1);
+
+/**
+ * POST /heartbeat (SPEC). The extensions are the kernel's state as the agent
+ * reads it at each heartbeat, named as in the kernel-rules report
+ * (contract/wire/kernel-rules.ts); absent from older agents.
+ */
 export const heartbeat = z.object({
   agent_version: text(100).optional(),
   uptime: count.optional(),
   os: text(200).optional(),
+  /** Extension: the kernel's kill switch: nothing is dropped, everything counted. */
+  kill_switch: z.boolean().optional(),
+  /** Extension: rules in the kernel of mode 'log' (counted, never dropping), expired ones left out. */
+  log_only_rules: ruleCount.optional(),
+  /** Extension: rules in the kernel, of either mode, expired ones left out. */
+  rules_in_kernel: ruleCount.optional(),
 });
 
 const minutes = (ms: number) => `${ms / 60_000} minutes`;

@@ -3,6 +3,7 @@
 // the online window, 90 s by default), else offline. The three are exclusive.
 import crypto from 'node:crypto';
 import { parsePrefix } from '../../contract/net/prefix.ts';
+import type { Heartbeat } from '../../contract/wire/agent.ts';
 import type { Queryable } from '../db.ts';
 import { hashSecret, newSecret } from '../secrets.ts';
 
@@ -26,6 +27,14 @@ export interface NodeRow {
   effective_threshold_mode: string;
   /** Local auto-mitigation as the server sets it (null: the agent's own setting). */
   auto_mitigate: boolean | null;
+  /** The kernel's kill switch as the agent last said (heartbeat or kernel-rules report, the newer), and when; null: never said. */
+  kill_switch_in_force: boolean | null;
+  kill_switch_reported_at: Date | null;
+  /** dropping_stopped and the kernel disagree, and the kill switch was set more than KILL_SWITCH_GRACE_SECONDS ago. */
+  kill_switch_mismatch: boolean;
+  /** The kernel's rules of mode 'log', and all its rules, as the last heartbeat that said them; null: never said. */
+  log_only_rules: number | null;
+  rules_in_kernel: number | null;
   agent_version: string | null;
   os: string | null;
   uptime: number | null;
@@ -41,9 +50,34 @@ export const statusSql = (n: string, online: string) => `CASE
        > now() - make_interval(secs => ${online}) THEN 'online'
   ELSE 'offline' END`;
 
+/**
+ * Seconds a kernel may take to follow a kill switch change before a
+ * difference counts as a mismatch: one heartbeat period (SPEC's 30 s). The
+ * agent applies a change pushed in milliseconds and reports it at once.
+ */
+export const KILL_SWITCH_GRACE_SECONDS = 30;
+
+/** SQL of the kernel's kill switch in force for node `n`: the newer of the heartbeat's and the kernel-rules report's. */
+const killSwitchInForce = (n: string) => `CASE WHEN ${n}.heartbeat_kernel_at >= ${n}.kernel_reported_at OR ${n}.kernel_reported_at IS NULL
+  THEN ${n}.heartbeat_kill_switch ELSE ${n}.kernel_kill_switch END`;
+
+/**
+ * SQL columns of node `n` in workspace `w`: kill_switch_in_force,
+ * kill_switch_reported_at, kill_switch_mismatch. A mismatch is the kernel's
+ * last word differing from the kill switch set (its own or its workspace's)
+ * when that was set more than the grace ago: the kernel said otherwise, or
+ * has said nothing since (an agent offline has not confirmed it).
+ */
+export const killSwitchSql = (n: string, w: string) => `${killSwitchInForce(n)} AS kill_switch_in_force,
+  greatest(${n}.heartbeat_kernel_at, ${n}.kernel_reported_at) AS kill_switch_reported_at,
+  coalesce(${killSwitchInForce(n)} <> (${n}.kill_switch OR ${w}.kill_switch)
+    AND coalesce(greatest(${n}.kill_switch_changed_at, ${w}.kill_switch_changed_at), '-infinity')
+        < now() - make_interval(secs => ${KILL_SWITCH_GRACE_SECONDS}), false) AS kill_switch_mismatch`;
+
 const select = `SELECT n.id, n.uuid, n.workspace_id, n.name, n.ip, n.pps_threshold,
   coalesce(n.pps_threshold, w.default_pps_threshold) AS effective_pps_threshold,
-  n.kill_switch, n.kill_switch OR w.kill_switch AS dropping_stopped,
+  n.kill_switch, n.kill_switch OR w.kill_switch AS dropping_stopped, ${killSwitchSql('n', 'w')},
+  n.heartbeat_log_only_rules AS log_only_rules, n.heartbeat_rules_in_kernel AS rules_in_kernel,
   n.threshold_mode, n.bps_threshold, n.floor_pps, n.auto_mitigate, coalesce(n.threshold_mode, w.default_threshold_mode) AS effective_threshold_mode,
   n.agent_version, n.os, n.uptime, n.last_seen_at, n.created_at, ${statusSql('n', '$1::float8')} AS status
   FROM nodes n JOIN workspaces w ON w.id = n.workspace_id`;
@@ -195,14 +229,28 @@ export async function nodeCredentials(
   return new Map(rows.map((r) => [r.uuid, { id: r.id, workspace_id: r.workspace_id, key_hash: r.key_hash }]));
 }
 
-export async function recordHeartbeat(
-  db: Queryable,
-  id: number,
-  hb: { agent_version?: string; uptime?: number; os?: string },
-): Promise<void> {
+/**
+ * A heartbeat: SPEC's fields (an absent one keeps the last), and the kernel's
+ * state when it carries its kill switch (an older agent's heartbeat leaves
+ * the last state and its time as they were).
+ */
+export async function recordHeartbeat(db: Queryable, id: number, hb: Heartbeat): Promise<void> {
   await db.query(
     `UPDATE nodes SET last_seen_at = now(), agent_version = coalesce($2, agent_version),
-       uptime = coalesce($3, uptime), os = coalesce($4, os) WHERE id = $1`,
-    [id, hb.agent_version ?? null, hb.uptime ?? null, hb.os ?? null],
+       uptime = coalesce($3, uptime), os = coalesce($4, os),
+       heartbeat_kernel_at = CASE WHEN $5::boolean IS NULL THEN heartbeat_kernel_at ELSE now() END,
+       heartbeat_kill_switch = coalesce($5, heartbeat_kill_switch),
+       heartbeat_log_only_rules = CASE WHEN $5::boolean IS NULL THEN heartbeat_log_only_rules ELSE $6::int END,
+       heartbeat_rules_in_kernel = CASE WHEN $5::boolean IS NULL THEN heartbeat_rules_in_kernel ELSE $7::int END
+     WHERE id = $1`,
+    [
+      id,
+      hb.agent_version ?? null,
+      hb.uptime ?? null,
+      hb.os ?? null,
+      hb.kill_switch ?? null,
+      hb.log_only_rules ?? null,
+      hb.rules_in_kernel ?? null,
+    ],
   );
 }

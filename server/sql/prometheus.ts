@@ -5,7 +5,7 @@
 // within the online window: active, the drop rules in force there; pending,
 // the commands not yet answered; failed, the refused ones of rules in force.
 import type { Db } from '../db.ts';
-import { statusSql } from './nodes.ts';
+import { killSwitchSql, statusSql } from './nodes.ts';
 
 export interface NodeRow {
   uuid: string;
@@ -24,6 +24,9 @@ export interface NodeRow {
   fragments_pps: number | null;
   dropped_pps: number | null;
   kill_switch: boolean;
+  /** The kernel's kill switch as last said (null: never, or not within the online window), and the mismatch (server/sql/nodes.ts). */
+  kill_switch_in_force: boolean | null;
+  kill_switch_mismatch: boolean;
   mean_pps: number | null;
   p95_pps: number | null;
   p99_pps: number | null;
@@ -44,9 +47,12 @@ export async function scrapeSnapshot(db: Db, workspaceId: number, onlineSeconds:
          coalesce(n.kernel_reported_at > now() - make_interval(secs => $2::float8) AND n.kernel_attached, false) AS healthy,
          coalesce(l.received_at > now() - make_interval(secs => $2::float8), false) AS fresh,
          l.pps, l.bps, l.tcp_pct, l.udp_pct, l.icmp_pct, l.conn_count, l.fragments_pps, l.dropped_pps, b.mean_pps, b.p95_pps, b.p99_pps,
-         n.kill_switch OR w.kill_switch AS kill_switch
+         n.kill_switch OR w.kill_switch AS kill_switch,
+         CASE WHEN greatest(n.heartbeat_kernel_at, n.kernel_reported_at) > now() - make_interval(secs => $2::float8)
+           THEN k.kill_switch_in_force END AS kill_switch_in_force, k.kill_switch_mismatch
        FROM nodes n JOIN workspaces w ON w.id = n.workspace_id
          LEFT JOIN node_last_sample l ON l.node_id = n.id LEFT JOIN baselines b ON b.node_id = n.id
+         CROSS JOIN LATERAL (SELECT ${killSwitchSql('n', 'w')}) k
        WHERE n.workspace_id = $1 ORDER BY n.id`,
         [workspaceId, onlineSeconds],
       );
