@@ -4,12 +4,13 @@
  * (families, a minimum severity, a minimum peak pps or bps, which nodes),
  * one action, and its bounds: the TTL of the rules it makes, a cooldown per
  * node, a limit of rules per incident, and the grace after the incident
- * resolves before its rules are withdrawn. `dry_run` records what it would
- * have done (on the incident's timeline) and makes nothing. Actions are a
- * tagged union so that the BGP (FlowSpec, RTBH) and notification actions of
+ * resolves before its rules are withdrawn. `dry_run` makes log-only rules
+ * instead (the kernel counts what they match and drops nothing) and records
+ * them on the incident's timeline. Actions are a tagged union so that the BGP (FlowSpec, RTBH) and notification actions of
  * later issues join it without a new shape.
  */
 import { z } from 'zod';
+import { DEFAULT_POLICY } from '../commands/policy.ts';
 import { ATTACK_FAMILIES, SEVERITIES } from '../enums.ts';
 import { MAX_BPS, MAX_PPS } from '../limits.ts';
 import { PROTOCOLS } from '../rule.ts';
@@ -44,6 +45,29 @@ export const policyAction = z.discriminatedUnion('type', [
       min_share_pct: z.number().min(0).max(100).default(0.5),
     })
     .strict(),
+  z
+    .object({
+      /**
+       * A drop rule for each covering prefix of the incident's top sources
+       * (those the agent marked normal left out) that holds at least
+       * min_sources of them: a spoofed flood from a concentrated range, the
+       * reflectors of one subnet. Spoofed or not.
+       */
+      type: z.literal('drop_source_prefixes'),
+      /** Lengths of the covering prefixes; no broader than an agent with default settings accepts. */
+      prefix_length_v4: z.number().int().min(DEFAULT_POLICY.minPrefixV4).max(32).default(24),
+      prefix_length_v6: z.number().int().min(DEFAULT_POLICY.minPrefixV6).max(128).default(48),
+      /** A prefix is dropped when it holds at least this many of the top sources (at most 32 are reported). */
+      min_sources: z.number().int().min(2).max(32).default(4),
+      protocol: z.enum(PROTOCOLS).optional(),
+      /** Only the incident's dominant destination port (one carrying 80% of top_dst_ports); needs protocol tcp or udp. */
+      dominant_port: z.boolean().default(false),
+    })
+    .strict()
+    .refine((a) => !a.dominant_port || a.protocol === 'tcp' || a.protocol === 'udp', {
+      message: 'dominant_port needs protocol tcp or udp',
+      path: ['dominant_port'],
+    }),
 ]);
 
 /** Where the rules go: the node that was hit, or every node of the workspace (a botnet's sources seen on one host dropped on all). */

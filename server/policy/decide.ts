@@ -1,9 +1,13 @@
 // What a response policy does about one incident report: pure, so that the
 // rules (conditions, cooldown, the limit of rules, what a spoofed flood
-// gets) are tested without a database. server/policy/respond.ts runs it for
-// each report and makes the rules.
+// gets) are tested without a database. Each action plans its rules in its
+// own module (top-sources.ts, prefixes.ts); server/policy/respond.ts runs
+// this for each report and makes the rules.
 import { SEVERITIES, type Severity } from '../../contract/enums.ts';
+import type { Protocol } from '../../contract/rule.ts';
 import type { PolicyAction, PolicyConditions } from '../../contract/wire/policy.ts';
+import { sourcePrefixes } from './prefixes.ts';
+import { topSources } from './top-sources.ts';
 
 export interface Policy {
   id: number;
@@ -28,18 +32,32 @@ export interface IncidentView {
   peak_pps: number | null;
   peak_bps: number | null;
   spoofing_detected: boolean | null;
+  /** The incident's distinct sources (the agent's estimate), null when not reported. */
+  source_ip_count: number | null;
+  /** A report after the opening one has arrived. */
+  updated: boolean;
   top_src_ips: { ip: string; count: number; normal?: boolean }[];
+  top_dst_ports: { port: number; count: number }[];
 }
 
-/** What the policy did before: the sources it dropped for this incident, and when it last fired on this node for another one. */
+/** What the policy did before: the matches it acted on for this incident (rule keys), and when it last fired on this node for another one. */
 export interface History {
   sources: ReadonlySet<string>;
   lastFiredElsewhereMs?: number;
 }
 
-export type Decision =
-  | { act: false; why: string }
-  | { act: true; sources: { ip: string; sharePct: number }[]; why: string; skipped: { ip: string; why: string }[] };
+/** A rule to make: its match, the key it is remembered by (History.sources), and why, for its reason. */
+export interface PlannedRule {
+  source: string;
+  protocol?: Protocol;
+  port?: number;
+  key: string;
+  because: string;
+}
+
+/** What an action plans for one report; decide() adds the incident's summary as the `why` of a plan that acts. */
+export type Plan = { act: false; why: string } | { act: true; rules: PlannedRule[]; skipped: { source: string; why: string }[] };
+export type Decision = { act: false; why: string } | (Extract<Plan, { act: true }> & { why: string });
 
 const rank = (s: Severity) => SEVERITIES.indexOf(s);
 
@@ -64,23 +82,18 @@ export function decide(p: Policy, inc: IncidentView, h: History, nowMs: number):
     return { act: false, why: `cooling down (${p.cooldown_seconds} s after it acted on this node)` };
   const room = p.max_rules - h.sources.size;
   if (room <= 0) return { act: false, why: `its limit of ${p.max_rules} rules for this incident is reached` };
-  const a = p.action;
+  const plan = planOf(p.action, inc, h, room);
+  if (!plan.act) return plan;
+  // The incident in a few words, for each rule's reason: "syn_flood/high at 80000 pps".
+  return { ...plan, why: `${inc.attack_family}/${inc.severity} at ${inc.peak_pps ?? 0} pps${inc.spoofing_detected ? ', spoofed' : ''}` };
+}
+
+function planOf(a: PolicyAction, inc: IncidentView, h: History, room: number): Plan {
   // One case per action type: a new type that is not handled here does not compile.
   switch (a.type) {
-    case 'drop_top_sources': {
-      if (inc.spoofing_detected) return { act: false, why: 'the sources are spoofed: dropping them would drop nobody' };
-      const total = inc.top_src_ips.reduce((n, s) => n + s.count, 0);
-      const sources: { ip: string; sharePct: number }[] = [];
-      const skipped: { ip: string; why: string }[] = [];
-      for (const s of [...inc.top_src_ips].sort((x, y) => y.count - x.count)) {
-        if (h.sources.has(s.ip)) continue;
-        const sharePct = total ? (100 * s.count) / total : 0;
-        if (s.normal) skipped.push({ ip: s.ip, why: 'seen in normal traffic before the attack' });
-        else if (sharePct < a.min_share_pct) skipped.push({ ip: s.ip, why: `${sharePct.toFixed(2)}% of the top sources' packets` });
-        else if (sources.length < room) sources.push({ ip: s.ip, sharePct });
-      }
-      if (!sources.length) return { act: false, why: 'no new source to drop' };
-      return { act: true, sources, skipped, why: `${inc.attack_family}/${inc.severity} at ${inc.peak_pps ?? 0} pps` };
-    }
+    case 'drop_top_sources':
+      return topSources(a, inc, h, room);
+    case 'drop_source_prefixes':
+      return sourcePrefixes(a, inc, h, room);
   }
 }

@@ -4,8 +4,10 @@
 // check (rule-check.ts), saying in its reason which policy made it and why;
 // the push channel brings them to the agents at once. All of one incident's
 // judging runs in one transaction with the incident locked, so reports that
-// race make each rule once. Every decision that acted goes on the
-// incident's timeline ('policy'). Rules a policy made are withdrawn once
+// race make each rule once. A dry run makes log-only rules (the kernel
+// counts, drops nothing), marked and withdrawn as the others; a match that a
+// rule in force already holds is left to that rule. Every decision that
+// acted goes on the incident's timeline ('policy'). Rules a policy made are withdrawn once
 // their incident has been resolved for the policy's grace time (checked
 // every WITHDRAW_EVERY_MS by each process; withdrawing twice is harmless).
 import type { Db } from '../db.ts';
@@ -13,7 +15,7 @@ import type { Logger } from '../log.ts';
 import { checkRule } from '../rule-check.ts';
 import { addEvent } from '../sql/incidents.ts';
 import { createRule, withdrawRule } from '../sql/mitigations.ts';
-import { dueWithdrawals, history, listPolicies, lockIncident, recordFiring } from '../sql/policies.ts';
+import { dueWithdrawals, history, listPolicies, liveRuleOfMatch, lockIncident, recordFiring } from '../sql/policies.ts';
 import { decide, type Policy } from './decide.ts';
 
 export const WITHDRAW_EVERY_MS = 5_000;
@@ -55,47 +57,64 @@ export class Responder {
       for (const p of (await listPolicies(c, inc.workspace_id, true)) as unknown as Policy[]) {
         const d = decide(p, inc, await history(c, p, inc), Date.now());
         if (!d.act) continue;
-        const rules: { id: number | null; source: string }[] = [];
+        const rules: { id: number; source: string; protocol?: string; port?: number; mode: 'drop' | 'log' }[] = [];
         const refused: { source: string; reason: string }[] = [];
-        for (const s of d.sources) {
+        const skipped = [...d.skipped];
+        for (const r of d.rules) {
           const request = {
             node_id: p.scope === 'node' ? inc.node_id : undefined,
-            source: s.ip,
-            ...(p.action.protocol ? { protocol: p.action.protocol } : {}),
+            source: r.source,
+            ...(r.protocol ? { protocol: r.protocol } : {}),
+            ...(r.port ? { port: r.port } : {}),
             ttl_seconds: p.ttl_seconds,
+            // A dry run makes log-only rules: the kernel counts what the policy would have dropped.
+            ...(p.dry_run ? { mode: 'log' as const } : {}),
           };
           const checked = await checkRule(c, inc.workspace_id, request);
           if (!checked.ok) {
-            refused.push({ source: s.ip, reason: `${checked.field}: ${checked.reason}` });
+            refused.push({ source: r.source, reason: `${checked.field}: ${checked.reason}` });
             continue;
           }
-          const reason = `policy "${p.name}" (#${p.id}) for incident #${inc.id} (${d.why}): ${s.ip} sent ${s.sharePct.toFixed(1)}% of its top sources' packets`;
-          const id = p.dry_run
-            ? null
-            : await createRule(c, inc.workspace_id, {
-                node_id: request.node_id,
-                rule: checked.rule,
-                reason,
-                policy: { id: p.id, incidentId: inc.id, withdrawAfterSeconds: p.withdraw_grace_seconds },
-              });
-          if (id !== null) made.push(id);
-          rules.push({ id, source: s.ip });
+          // The kernel holds one rule per match: a second one would replace the first (a log rule
+          // turning a drop into a count) and withdrawing either would remove both.
+          const held = await liveRuleOfMatch(c, inc.workspace_id, request.node_id ?? null, checked.rule, p.dry_run);
+          if (held !== null) {
+            skipped.push({ source: r.source, why: `${held} of the same match is in force` });
+            continue;
+          }
+          const reason = `policy "${p.name}" (#${p.id}) for incident #${inc.id} (${d.why}): ${r.because}${p.dry_run ? '; dry run: log only' : ''}`;
+          const id = await createRule(c, inc.workspace_id, {
+            node_id: request.node_id,
+            rule: checked.rule,
+            reason,
+            policy: { id: p.id, incidentId: inc.id, withdrawAfterSeconds: p.withdraw_grace_seconds },
+          });
+          if (id === null) continue;
+          made.push(id);
+          rules.push({
+            id,
+            source: r.source,
+            ...(r.protocol ? { protocol: r.protocol } : {}),
+            ...(r.port ? { port: r.port } : {}),
+            mode: p.dry_run ? 'log' : 'drop',
+          });
         }
         await recordFiring(
           c,
           p,
           inc,
-          d.sources.map((s) => s.ip),
+          d.rules.map((r) => r.key),
         );
         await addEvent(c, inc.id, 'policy', {
           policy_id: p.id,
           name: p.name,
+          action: p.action.type,
           dry_run: p.dry_run,
           scope: p.scope,
           why: d.why,
-          rules: rules.map((r) => ({ id: r.id, source: r.source })),
+          rules,
           refused,
-          skipped: d.skipped,
+          skipped,
         });
       }
       return made;

@@ -63,7 +63,8 @@ export async function deletePolicy(db: Queryable, workspaceId: number, id: numbe
 export async function lockIncident(db: Queryable, id: number): Promise<(IncidentView & { workspace_id: number }) | undefined> {
   const { rows } = await db.query<IncidentView & { workspace_id: number }>(
     `SELECT i.id, i.node_id, n.workspace_id, i.status, i.attack_family, i.severity, i.peak_pps, i.peak_bps, i.spoofing_detected,
-       coalesce(i.details->'top_src_ips', '[]'::jsonb) AS top_src_ips
+       i.source_ip_count, EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'updated') AS updated,
+       coalesce(i.details->'top_src_ips', '[]'::jsonb) AS top_src_ips, coalesce(i.details->'top_dst_ports', '[]'::jsonb) AS top_dst_ports
      FROM incidents i JOIN nodes n ON n.id = i.node_id WHERE i.id = $1 FOR UPDATE OF i`,
     [id],
   );
@@ -86,6 +87,35 @@ export async function recordFiring(db: Queryable, p: Policy, inc: IncidentView, 
      ON CONFLICT (policy_id, incident_id) DO UPDATE SET sources = policy_firings.sources || EXCLUDED.sources, fired_at = now()`,
     [p.id, inc.id, inc.node_id, sources],
   );
+}
+
+/**
+ * What already holds this match on the nodes a new rule would reach, or null:
+ * a rule in force of the workspace for that node or all of them (for a
+ * workspace-wide log rule, a rule of any node), and for a log rule also a
+ * drop rule the node's agent put there by itself (auto-mitigation), which a
+ * log rule of the same match would turn into a count.
+ */
+export async function liveRuleOfMatch(
+  db: Queryable,
+  workspaceId: number,
+  nodeId: number | null,
+  m: { source: { cidr: string }; protocol?: string; port?: number },
+  logOnly: boolean,
+): Promise<string | null> {
+  const { rows } = await db.query<{ held: string }>(
+    `SELECT 'rule #' || r.id AS held FROM mitigation_rules r
+     WHERE r.workspace_id = $1 AND r.source = $2::cidr AND r.protocol IS NOT DISTINCT FROM $3 AND r.port IS NOT DISTINCT FROM $4
+       AND r.withdrawn_at IS NULL AND r.expires_at > now() AND (r.node_id IS NULL OR r.node_id = $5 OR ($5::bigint IS NULL AND $6::boolean))
+     UNION ALL
+     SELECT 'a local rule of node ' || k.node_id FROM node_kernel_rules k JOIN nodes n ON n.id = k.node_id
+     WHERE $6::boolean AND n.workspace_id = $1 AND ($5::bigint IS NULL OR k.node_id = $5) AND k.origin = 'local' AND k.mode = 'drop'
+       AND k.source = $2::cidr AND k.protocol IS NOT DISTINCT FROM $3 AND k.port IS NOT DISTINCT FROM $4 AND k.icmp_type IS NULL
+       AND (k.expires_at IS NULL OR k.expires_at > now())
+     LIMIT 1`,
+    [workspaceId, m.source.cidr, m.protocol ?? null, m.port ?? null, nodeId, logOnly],
+  );
+  return rows[0]?.held ?? null;
 }
 
 /** Policy rules whose incident resolved more than their grace ago, not withdrawn or expired yet. */

@@ -3,8 +3,8 @@
 // incident report makes the policy's rules for the node hit (its heaviest
 // sources, not the normal client), each saying which policy and incident
 // made it; a later report tops up to the limit; a workspace-scoped policy
-// drops on every node; a dry run makes nothing and says what it would have
-// done; after the incident resolves its rules are withdrawn past the grace;
+// drops on every node; a dry run leaves alone a match a drop rule in force
+// holds (policy-actions.test.ts has its log-only rules); after the incident resolves its rules are withdrawn past the grace;
 // the cooldown holds back the node's next incident.
 import test from 'ava';
 import type { RunningServer } from '../../server/index.ts';
@@ -19,6 +19,8 @@ const report = (family: string, sources: { ip: string; count: number; normal?: b
   peak_pps: 80_000,
   peak_bps: 90_000_000,
   spoofing_detected: false,
+  // Few sources: the agent's "not spoofed" is final from the opening report on.
+  source_ip_count: sources.length,
   top_src_ips: sources,
   ...(incident_id ? { incident_id } : {}),
 });
@@ -98,11 +100,11 @@ each(
     t.is(events.length, 2);
     t.like(events[0].data, { name: 'syn sources', dry_run: false });
     t.deepEqual(
-      events[0].data.skipped.map((s: any) => s.ip),
+      events[0].data.skipped.map((s: any) => s.source),
       ['192.0.2.77'],
     );
 
-    // A workspace-scoped policy drops on every node; a dry run makes nothing.
+    // A workspace-scoped policy drops on every node; a dry run does not turn that drop into a count.
     const fleet = await api('POST', '/policies', {
       name: 'fleet',
       conditions: { families: ['udp_flood'] },
@@ -121,15 +123,15 @@ each(
       onNode.body.pending_commands.some((c: any) => c.command.includes('203.0.113.9')),
       'reached the node not hit',
     );
-    t.is((await rulesOf(udp.body.incident_id)).length, 1, 'the dry run made no rule');
+    t.is((await rulesOf(udp.body.incident_id)).length, 1, 'the dry run made no log rule of the same match');
     const dryEvents = (await api('GET', `/incidents/${udp.body.incident_id}`)).body.timeline.filter(
       (e: any) => e.kind === 'policy' && e.data.dry_run,
     );
     t.deepEqual(
       dryEvents.map((e: any) => e.data.rules),
-      [[{ id: null, source: '203.0.113.9' }]],
-      'what it would have dropped',
+      [[]],
     );
+    t.deepEqual(dryEvents[0].data.skipped, [{ source: '203.0.113.9', why: `rule #${fleetRules[0].id} of the same match is in force` }]);
 
     // Resolved: the policy rules are withdrawn past the grace (0 s here; checked every 5 s).
     await agent(other, '/incident/resolve', { incident_id: udp.body.incident_id });
