@@ -92,9 +92,10 @@ export async function recordFiring(db: Queryable, p: Policy, inc: IncidentView, 
 /**
  * What already holds this match on the nodes a new rule would reach, or null:
  * a rule in force of the workspace for that node or all of them (for a
- * workspace-wide log rule, a rule of any node), and for a log rule also a
- * drop rule the node's agent put there by itself (auto-mitigation), which a
- * log rule of the same match would turn into a count.
+ * workspace-wide log rule, a rule of any node; for a drop rule, a drop rule
+ * only: a drop replaces a count), and for a log rule also a drop rule the
+ * node's agent put there by itself (auto-mitigation), which a log rule of the
+ * same match would turn into a count.
  */
 export async function liveRuleOfMatch(
   db: Queryable,
@@ -106,7 +107,8 @@ export async function liveRuleOfMatch(
   const { rows } = await db.query<{ held: string }>(
     `SELECT 'rule #' || r.id AS held FROM mitigation_rules r
      WHERE r.workspace_id = $1 AND r.source = $2::cidr AND r.protocol IS NOT DISTINCT FROM $3 AND r.port IS NOT DISTINCT FROM $4
-       AND r.withdrawn_at IS NULL AND r.expires_at > now() AND (r.node_id IS NULL OR r.node_id = $5 OR ($5::bigint IS NULL AND $6::boolean))
+       AND r.withdrawn_at IS NULL AND r.expires_at > now() AND (r.action = 'drop' OR $6::boolean)
+       AND (r.node_id IS NULL OR r.node_id = $5 OR ($5::bigint IS NULL AND $6::boolean))
      UNION ALL
      SELECT 'a local rule of node ' || k.node_id FROM node_kernel_rules k JOIN nodes n ON n.id = k.node_id
      WHERE $6::boolean AND n.workspace_id = $1 AND ($5::bigint IS NULL OR k.node_id = $5) AND k.origin = 'local' AND k.mode = 'drop'
