@@ -27,6 +27,7 @@ import type { Logger } from './log.ts';
 import { AutoMitigation, closedPortSignature, echoSignature } from './mitigate.ts';
 import { Outbox, type SpoolRecord } from './outbox.ts';
 import { createConsumers } from './packets/consumers.ts';
+import { SurgeWatch } from './packets/surge.ts';
 import { SampleTap } from './packets/tap.ts';
 import type { SampleConsumer } from './packets/types.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
@@ -89,6 +90,9 @@ export class Agent {
   /** The forensics over the kernel's packet samples (agent/packets). */
   private readonly consumers: SampleConsumer[];
   private readonly tap: SampleTap;
+  /** Extra ticks when the samples show a flood far over the threshold (agent/packets/surge.ts). */
+  private readonly surge: SurgeWatch;
+  private readonly extraTicks = new Set<NodeJS.Timeout>();
   /** The incident open across a restart (agent/resume.ts). */
   private readonly open: OpenIncident;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
@@ -128,7 +132,11 @@ export class Agent {
         key: this.open.pending,
       });
     this.consumers = createConsumers({ cfg, log });
-    this.tap = new SampleTap(this.bw, this.consumers);
+    this.surge = new SurgeWatch((delayMs) => {
+      if (delayMs === 0) this.log.debug('surge in the packet samples: two ticks out of schedule');
+      this.extraTick(delayMs);
+    });
+    this.tap = new SampleTap(this.bw, [...this.consumers, this.surge]);
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
       iface: cfg.iface,
@@ -246,6 +254,8 @@ export class Agent {
         this.log.info('the incident open when the agent last stopped is over: resolved', { key: left.key });
       }
       this.tap.adapt(sample.pps, this.detector.active);
+      const thr = this.detector.thresholds();
+      this.surge.update({ pps: thr.pps, bps: thr.bps, period: this.tap.samplePeriod, armed: !this.detector.active });
     } else {
       this.windowStart = at;
       this.windowBase = snap;
@@ -272,6 +282,19 @@ export class Agent {
       if (this.bw.pruneExpiredRules().length) this.rulesReport.changed();
     }
     if (wall - this.lastSave >= 60_000 && !this.detector.active) this.saveState(wall);
+  }
+
+  /** A tick out of schedule (the surge watch's); the ticker's slots stay as they are. */
+  private extraTick(delayMs: number): void {
+    const t = setTimeout(() => {
+      this.extraTicks.delete(t);
+      try {
+        this.tick();
+      } catch (e) {
+        this.log.error('tick failed', { error: (e as Error).message });
+      }
+    }, delayMs);
+    this.extraTicks.add(t);
   }
 
   /**
@@ -414,6 +437,8 @@ export class Agent {
   /** First stage of shutdown: stop the tick and loops, flush, save, close the spool and the addon. */
   async stop(flushMs = 3_000): Promise<void> {
     await this.ticker?.stop();
+    for (const t of this.extraTicks) clearTimeout(t);
+    this.extraTicks.clear();
     this.tap.stop();
     for (const c of this.consumers) await c.stop?.();
     await Promise.all([this.heartbeat.stop(), this.configLoop.stop(), this.push?.stop(), this.rulesReport.stop()]);

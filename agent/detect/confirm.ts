@@ -1,11 +1,13 @@
 /**
  * The opening rule over the recent ticks (the "history"): a flood opens an
  * incident when
+ *   surge: the newest tick lasts >= surgeMs at >= surgeRatio x threshold, and
+ *     an earlier tick is in the history (a restart does not open on its first), or
  *   fast: every tick of the last fastMs is at >= fastRatio x threshold, or
  *   middle: at least midFraction of the last midMs is at >= midRatio x threshold, or
  *   slow: at least confirmFraction of the last confirmMs is at >= confirmRatio x threshold.
  * A window counts only once the history spans it, so a restart or a gap
- * cannot open on a single tick.
+ * cannot open on a single tick of the windowed paths.
  */
 import type { DetectorTuning, TrafficSample } from './types.ts';
 
@@ -32,6 +34,8 @@ export function shareAbove(history: readonly Tick[], ratio: number, windowMs: nu
 }
 
 export function shouldOpen(history: readonly Tick[], t: DetectorTuning): boolean {
+  const last = history[history.length - 1];
+  if (history.length >= 2 && last && last.sample.intervalMs >= t.surgeMs && last.ratio >= t.surgeRatio) return true;
   const fast = shareAbove(history, t.fastRatio, t.fastMs);
   if (fast !== null && fast >= 0.999) return true;
   const mid = shareAbove(history, t.midRatio, t.midMs);

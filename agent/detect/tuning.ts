@@ -12,6 +12,13 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   /** Used only while no static threshold and no baseline exist. */
   coldPps: 100_000,
   coldBps: 1_000_000_000,
+  /**
+   * Surge path: the newest tick, at least surgeMs long, at >= surgeRatio x threshold, after an earlier
+   * tick. The agent's surge watch (agent/packets/surge.ts) cuts such a tick out of a flood's first
+   * tens of ms, so a flood far over the threshold opens without waiting for whole ticks.
+   */
+  surgeRatio: 6,
+  surgeMs: 20,
   /** Fast path: every tick of the last fastMs at >= fastRatio x threshold. */
   fastRatio: 4,
   fastMs: 200,

@@ -117,6 +117,8 @@ export interface DetectorTuning {
   floorBps: number;
   coldPps: number;
   coldBps: number;
+  surgeRatio: number;
+  surgeMs: number;
   fastRatio: number;
   fastMs: number;
   midRatio: number;

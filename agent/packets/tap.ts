@@ -48,6 +48,11 @@ export class SampleTap {
     this.adapt(0, false);
   }
 
+  /** The kernel's sample period in force (1 in N packets; 0 while off). */
+  get samplePeriod(): number {
+    return this.period;
+  }
+
   /** Each tick: the measured rate and whether an incident is open. */
   adapt(pps: number, attack: boolean): void {
     if (this.consumers.length === 0) return;
