@@ -93,6 +93,10 @@ export class Agent {
   /** Extra ticks when the samples show a flood far over the threshold (agent/packets/surge.ts). */
   private readonly surge: SurgeWatch;
   private readonly extraTicks = new Set<NodeJS.Timeout>();
+  /** While the surge's tick of the flood alone is due, the ticker's slots wait for it. */
+  private surgeTickDue = false;
+  /** The requests an opening sets off, held until the server has the opening (agent/outbox.ts). */
+  private afterOpening: { key: string; timer: NodeJS.Timeout } | null = null;
   /** The incident open across a restart (agent/resume.ts). */
   private readonly open: OpenIncident;
   readonly stats = { ticks: 0, samples: 0, events: 0, commandsApplied: 0, commandsFailed: 0, autoDropped: 0 };
@@ -134,8 +138,12 @@ export class Agent {
     this.consumers = createConsumers({ cfg, log });
     this.surge = new SurgeWatch((delayMs) => {
       if (delayMs === 0) this.log.debug('surge in the packet samples: two ticks out of schedule');
+      else this.surgeTickDue = true;
       this.extraTick(delayMs);
     });
+    this.outbox.onIncidentSent = (type, key) => {
+      if (type === 'opened' && this.afterOpening?.key === key) this.releaseOpening();
+    };
     this.tap = new SampleTap(this.bw, [...this.consumers, this.surge]);
     const info = this.bw.info;
     log.info(info.adopted ? 'adopted the pinned program' : 'attached', {
@@ -193,7 +201,9 @@ export class Agent {
     this.tap.start();
     this.ticker = startTicker(
       this.cfg.tickMs,
-      () => this.tick(),
+      () => {
+        if (!this.surgeTickDue) this.tick();
+      },
       (e) => this.log.error('tick failed', { error: (e as Error).message }),
     );
   }
@@ -288,6 +298,7 @@ export class Agent {
   private extraTick(delayMs: number): void {
     const t = setTimeout(() => {
       this.extraTicks.delete(t);
+      if (delayMs > 0) this.surgeTickDue = false;
       try {
         this.tick();
       } catch (e) {
@@ -346,11 +357,21 @@ export class Agent {
     if (ev.type === 'opened') {
       this.log.warn('attack detected', info);
       this.auto.reset();
-      this.configLoop.kick();
-      this.rulesReport.changed(); // and every 5 s from now
+      // The opening goes first: the config poll and the rule report it sets off wait until the server
+      // has it (or a second), so that they do not queue before it at the server.
+      if (this.afterOpening) this.releaseOpening();
+      this.afterOpening = { key, timer: setTimeout(() => this.releaseOpening(), 1_000) };
     } else if (ev.type === 'resolved') {
       this.log.info('attack over', info);
     }
+  }
+
+  private releaseOpening(): void {
+    if (!this.afterOpening) return;
+    clearTimeout(this.afterOpening.timer);
+    this.afterOpening = null;
+    this.configLoop.kick();
+    this.rulesReport.changed(); // and every 5 s from now
   }
 
   /** Talker sampling follows the measured rate (agent/sampling.ts). */
@@ -439,6 +460,8 @@ export class Agent {
     await this.ticker?.stop();
     for (const t of this.extraTicks) clearTimeout(t);
     this.extraTicks.clear();
+    if (this.afterOpening) clearTimeout(this.afterOpening.timer);
+    this.afterOpening = null;
     this.tap.stop();
     for (const c of this.consumers) await c.stop?.();
     await Promise.all([this.heartbeat.stop(), this.configLoop.stop(), this.push?.stop(), this.rulesReport.stop()]);

@@ -42,6 +42,8 @@ export class Outbox {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   sent = { samples: 0, incidents: 0, captures: 0, dropped: 0 };
+  /** Called once the server took an incident event (the agent holds its other requests back for an opening). */
+  onIncidentSent: ((type: DetectorEventType, key: string) => void) | null = null;
   private readonly inbox: string;
 
   constructor(
@@ -114,6 +116,7 @@ export class Outbox {
       } else {
         await this.sendIncident(first.record);
         this.sent.incidents++;
+        this.onIncidentSent?.(first.record.type, first.record.key);
       }
       this.backoff.reset();
       for (const e of run) this.spool.remove(e.seq);

@@ -8,8 +8,11 @@
  * current tick, and one cutMs later, a tick of the flood alone, on which the
  * detector's surge path (agent/detect/confirm.ts) opens. The detector judges
  * the kernel's counters, never this estimate: a false alarm costs two
- * snapshots, no incident. Armed only while no incident is open, and at most
- * once per quietMs. Samples are capped per CPU (agent/packets/tap.ts); the
+ * snapshots, no incident. Armed only while no incident is open. After a
+ * trigger it is quiet for quietMs, doubled at each trigger that follows
+ * within 2 x maxQuietMs up to maxQuietMs: a flood that ramps up gets another
+ * look 40 ms later, bursty traffic that never opens costs a few snapshots a
+ * second at most. Samples are capped per CPU (agent/packets/tap.ts); the
  * estimate needs only the first few dozen of a flood's.
  */
 import type { PacketSample, SampleConsumer } from './types.ts';
@@ -22,11 +25,12 @@ export interface SurgeOptions {
   minSpanMs: number;
   /** Between the two extra ticks (ms): at least the detector's surgeMs. */
   cutMs: number;
-  /** After a trigger, none for this long (ms). */
+  /** After a trigger, none for this long (ms); doubled for each trigger in a row, up to maxQuietMs. */
   quietMs: number;
+  maxQuietMs: number;
 }
 
-export const DEFAULT_SURGE: Readonly<SurgeOptions> = Object.freeze({ ratio: 6, samples: 32, minSpanMs: 5, cutMs: 30, quietMs: 500 });
+export const DEFAULT_SURGE: Readonly<SurgeOptions> = Object.freeze({ ratio: 6, samples: 32, minSpanMs: 5, cutMs: 30, quietMs: 40, maxQuietMs: 1_000 });
 
 export interface SurgeState {
   /** The detector's thresholds in force. */
@@ -45,12 +49,14 @@ export class SurgeWatch implements SampleConsumer {
   private readonly len: Float64Array;
   private n = 0;
   private lastFiredMs = Number.NEGATIVE_INFINITY;
+  private quietMs: number;
   fired = 0;
 
   constructor(
     private readonly tick: (delayMs: number) => void,
     private readonly o: SurgeOptions = DEFAULT_SURGE,
   ) {
+    this.quietMs = o.quietMs;
     this.at = new Float64Array(o.samples);
     this.len = new Float64Array(o.samples);
   }
@@ -72,7 +78,7 @@ export class SurgeWatch implements SampleConsumer {
     if (this.n < k) return;
     const newest = this.at[(this.n - 1) % k]!;
     const oldest = this.at[this.n % k]!;
-    if (newest - this.lastFiredMs < this.o.quietMs) return;
+    if (newest - this.lastFiredMs < this.quietMs) return;
     const span = Math.max(newest - oldest, this.o.minSpanMs);
     // k samples span k - 1 gaps between them.
     const pps = ((k - 1) * this.state.period * 1000) / span;
@@ -80,6 +86,8 @@ export class SurgeWatch implements SampleConsumer {
     for (let j = 0; j < k; j++) bytes += this.len[j]!;
     const bps = (((bytes * (k - 1)) / k) * 8 * this.state.period * 1000) / span;
     if (pps < this.o.ratio * this.state.pps && bps < this.o.ratio * this.state.bps) return;
+    const inARow = newest - this.lastFiredMs < 2 * this.o.maxQuietMs;
+    this.quietMs = inARow ? Math.min(this.quietMs * 2, this.o.maxQuietMs) : this.o.quietMs;
     this.lastFiredMs = newest;
     this.fired++;
     this.tick(0);

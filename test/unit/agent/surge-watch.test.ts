@@ -61,17 +61,29 @@ test('the bit rate counts too: 6,000 pps of 1,500-byte packets (72 Mbit/s) again
   t.deepEqual(ticks, [0, 30]);
 });
 
-test('disarmed while an incident is open; once fired, quiet for 500 ms', (t) => {
-  const off = watch(1, false);
-  off.w.onSamples(samples(0, 64, 20_000));
-  t.deepEqual(off.ticks, []);
-  const { w, ticks } = watch();
+test('disarmed while an incident is open', (t) => {
+  const { w, ticks } = watch(1, false);
   w.onSamples(samples(0, 64, 20_000));
-  w.onSamples(samples(100, 64, 20_000));
-  t.is(w.fired, 1);
-  w.onSamples(samples(600, 64, 20_000));
-  t.is(w.fired, 2);
-  t.deepEqual(ticks, [0, 30, 0, 30]);
+  t.deepEqual(ticks, []);
+});
+
+test('after a trigger, quiet for 40 ms, doubled for each trigger in a row up to 1 s; a fresh start after a calm', (t) => {
+  const { w } = watch();
+  const firedAt: number[] = [];
+  // A steady surge the detector never opens on: the watch keeps asking, less and less often.
+  for (let at = 0; at < 3_000; at += 5) {
+    const before = w.fired;
+    w.onSamples(samples(at, 64, 20_000).slice(0, 50));
+    if (w.fired > before) firedAt.push(Math.round(at));
+  }
+  const gaps = firedAt.slice(1).map((x, i) => x - firedAt[i]!);
+  t.deepEqual(gaps.slice(0, 5), [40, 80, 160, 320, 640], `triggers at ${firedAt.join(', ')}`);
+  t.true(gaps.slice(5).every((g) => g >= 1_000 && g <= 1_005));
+  // Two seconds without a trigger: the next waits 40 ms again.
+  const last = firedAt.at(-1)!;
+  w.onSamples(samples(last + 2_500, 64, 20_000));
+  w.onSamples(samples(last + 2_545, 64, 20_000));
+  t.is(w.fired, firedAt.length + 2);
 });
 
 test('a change of period forgets the samples of the old weight', (t) => {
