@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type SavedCapture, saveCaptures } from './lab/captures.ts';
 import { ATTACKS, type LabRun, startLab } from './lab/index.ts';
+import { createLabPolicies } from './lab/policies.ts';
 import { type AttackResult, playAttack, withdrawRule } from './lab/scenario.ts';
 import { forensicsTable, markdownTable } from './lab/tables.ts';
 import { LiveView } from './lab/view.ts';
@@ -79,16 +80,11 @@ async function play(run: LabRun, attacks: (typeof ATTACKS)[number][], signal: Ab
   metrics    curl -H 'Authorization: Bearer ${run.workspace.token}' ${url}/api/metrics
   victim     ${run.net.victimIp} on ${run.net.victimIf} (namespace ${run.net.victimNs}), threshold ${THRESHOLD} pps
   attacker   ${run.net.attackerIp}, spoofing from 198.19.0.0/16; legitimate client ${run.net.clientIp} (HTTP every 50 ms, ping)
-  policy     the server drops each incident's top sources by itself (docs/policies.md); the operator's
-             rule through the user API is the second path (both reach the agent by push)
+  policies   the server drops each incident's top sources by itself, and the /16 ranges 8 of them
+             share (spoofed floods; docs/policies.md); the operator's rule through the user API is
+             the second path (both reach the agent by push)
 `);
-  const policy = await run.user('POST', '/policies', {
-    name: 'drop the top sources',
-    action: { type: 'drop_top_sources' },
-    cooldown_seconds: 0,
-    withdraw_grace_seconds: 0,
-  });
-  if (policy.status !== 201) throw new Error(`the demo's policy was refused: ${JSON.stringify(policy.body)}`);
+  await createLabPolicies(run);
   await new Promise((r) => setTimeout(r, 3000)); // the agent's first samples: a calm node
 
   const view = new LiveView(run, process.stdout);
@@ -131,7 +127,8 @@ async function play(run: LabRun, attacks: (typeof ATTACKS)[number][], signal: Ab
 `);
   console.log(`Legitimate HTTP requests during the demo: ${legit.ok} answered, ${legit.failed} failed.`);
   console.log(
-    "Drop rules: the server's response policy made its own from each incident's top sources (none for spoofed floods: forged sources);\n" +
+    "Drop rules: the server's response policies made their own from each incident's top sources, or from the range they share\n" +
+      '(a spoofed flood: a forged address dropped alone drops nobody);\n' +
       "the operator's rule was created through the user API (POST /api/v1/mitigations) as soon as the incident showed at the server.",
   );
   return results.every((r) => r.family === r.expectedFamily && r.toDropMs !== undefined) ? 0 : 2;

@@ -37,6 +37,8 @@ export interface AttackResult {
   /** The incident's captures at the server (GET /incidents/:id pcaps) when it resolved, and ms from onset to the first. */
   captures?: Capture[];
   toCaptureMs?: number;
+  /** ms from onset to the incident's row at the server (its opened_at, the server's clock: the same host's). */
+  toIncidentStoredMs?: number;
   /** Wall-clock ms of the generator's start (no flood packet can precede it), of the onset and of the flood's end. */
   startedAt?: number;
   onsetAt?: number;
@@ -104,6 +106,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
     })
     .catch(() => {});
   let seenAt: number | undefined;
+  let storedAt: number | undefined;
   let captureAt: number | undefined;
   let polls = 0;
   /** Notes when the incident's first capture shows at the server. */
@@ -122,6 +125,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
         const inc = list.find((i: any) => !known.has(i.id));
         if (inc) {
           seenAt = Date.now();
+          storedAt = Date.parse(inc.opened_at);
           r.incidentId = inc.id;
           r.family = inc.attack_family;
           r.severity = inc.severity;
@@ -162,6 +166,7 @@ export async function playAttack(run: LabRun, attack: Attack, o: PlayOptions): P
   r.droppedPackets = span.dropped;
   r.measuredPps = Math.round((span.received * 1000) / Math.max(1, (endedAt || Date.now()) - onset));
   if (seenAt !== undefined) r.toIncidentMs = seenAt - onset;
+  if (storedAt !== undefined && Number.isFinite(storedAt)) r.toIncidentStoredMs = storedAt - onset;
   else r.notes.push('no incident during the flood');
   if (drop !== undefined) {
     r.toDropMs = drop - onset;
