@@ -24,6 +24,12 @@ export interface Admin {
   /** A response policy of the workspace from its JSON (contract/wire/policy.ts newPolicy), checked as the user API checks it. */
   createPolicy(workspace: number | string, body: unknown): Promise<object>;
   listPolicies(workspace: number | string): Promise<object[]>;
+  /** The kill switch of a node of the workspace (by id), or of the whole workspace. */
+  setKillSwitch(
+    workspace: number | string,
+    on: boolean,
+    node?: number,
+  ): Promise<{ workspace: number; node?: number; kill_switch: boolean }>;
 }
 
 export function admin(db: Db): Admin {
@@ -65,6 +71,15 @@ export function admin(db: Db): Admin {
     async listPolicies(workspace) {
       const w = await find(workspace);
       return (await policies.listPolicies(db, w.id)).map(({ workspace_id: _, ...p }) => p);
+    },
+    async setKillSwitch(workspace, on, node) {
+      const w = await find(workspace);
+      if (node === undefined) {
+        await ws.setWorkspaceKillSwitch(db, w.id, on);
+        return { workspace: w.id, kill_switch: on };
+      }
+      if (!(await nodes.setKillSwitch(db, w.id, node, on))) throw new Error(`no node ${node} in workspace ${workspace}`);
+      return { workspace: w.id, node, kill_switch: on };
     },
   };
 }

@@ -1,7 +1,9 @@
 // The `breakwater` command line (scripts/breakwater.mjs loads this file):
 // `breakwater server`, and the admin commands `workspace create`, `node create`,
 // `token create`, `policy create` and `policy list` (response policies,
-// docs/policies.md, from a JSON file), which take the same settings, write to the database
+// docs/policies.md, from a JSON file), `kill-switch on|off` (a node's, with
+// --node, or the workspace's: every server process pushes it to the agents
+// at once through the database's notification), which take the same settings, write to the database
 // directly and print the new secret once on stdout (never to logs). With the
 // embedded database, stop the server first: one process owns a data directory.
 // `breakwater --help` is generated from COMMANDS, ADMIN and config.ts's
@@ -23,6 +25,7 @@ const ADMIN = {
   workspace: str({ flag: 'workspace', arg: 'ID', help: 'workspace id or UUID' }),
   ip: str({ flag: 'ip', arg: 'IP', help: "the node's address, shown in Prometheus" }),
   file: str({ flag: 'file', arg: 'FILE', help: "a policy's JSON (docs/policies.md); - reads it from standard input" }),
+  node: int({ flag: 'node', min: 1, max: 2 ** 31 - 1, help: "a node's id (kill-switch: that node's switch, not the workspace's)" }),
   ppsThreshold: int({
     flag: 'pps-threshold',
     min: 1,
@@ -39,6 +42,8 @@ const COMMANDS: Record<string, { needs: AdminFlag[]; takes: AdminFlag[]; prints?
   'token create': { needs: ['workspace'], takes: ['name'], prints: '{ id, token }' },
   'policy create': { needs: ['workspace', 'file'], takes: [], prints: 'the policy' },
   'policy list': { needs: ['workspace'], takes: [], prints: 'one policy a line' },
+  'kill-switch on': { needs: ['workspace'], takes: ['node'], prints: '{ workspace, node?, kill_switch }' },
+  'kill-switch off': { needs: ['workspace'], takes: ['node'], prints: '{ workspace, node?, kill_switch }' },
 };
 
 export function usage(): string {
@@ -154,12 +159,13 @@ async function runAdmin({ command, cfg, flags }: Invocation, out: (s: string) =>
     await migrate(db, log);
     const a = admin(db);
     // parse() has checked that each command has the flags it needs.
-    const { name, workspace, ip, ppsThreshold, file } = flags;
+    const { name, workspace, ip, ppsThreshold, file, node } = flags;
     if (command === 'workspace create') out(JSON.stringify(await a.createWorkspace(name!)));
     if (command === 'node create') out(JSON.stringify(await a.createNode(workspace!, name!, { ip, ppsThreshold })));
     if (command === 'token create') out(JSON.stringify(await a.createToken(workspace!, name)));
     if (command === 'policy create') out(JSON.stringify(await a.createPolicy(workspace!, readJsonFile(file!))));
     if (command === 'policy list') for (const p of await a.listPolicies(workspace!)) out(JSON.stringify(p));
+    if (command.startsWith('kill-switch ')) out(JSON.stringify(await a.setKillSwitch(workspace!, command.endsWith(' on'), node)));
   } finally {
     await db.close();
   }

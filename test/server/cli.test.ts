@@ -49,6 +49,15 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
     [policy.id],
   );
   fs.rmSync(dir, { recursive: true, force: true });
+  // The kill switch: the node's, then the workspace's; the agent's config below says it is on.
+  const killSwitch = async (...args: string[]) =>
+    JSON.parse((await run('node', [cli, 'kill-switch', ...args, '--workspace', ws.uuid, ...db], { env })).stdout);
+  t.deepEqual(await killSwitch('on', '--node', String(node.id)), { workspace: ws.id, node: node.id, kill_switch: true });
+  t.deepEqual(await killSwitch('off', '--node', String(node.id)), { workspace: ws.id, node: node.id, kill_switch: false });
+  t.deepEqual(await killSwitch('on'), { workspace: ws.id, kill_switch: true });
+  const noNode = await run('node', [cli, 'kill-switch', 'on', '--workspace', ws.uuid, '--node', '424242', ...db], { env }).catch((e) => e);
+  t.is(noNode.code, 1);
+  t.regex(noNode.stderr, /breakwater: no node 424242 in workspace/);
   const bad = await run('node', [cli, 'node', 'create', '--workspace', '424242', '--name', 'x', ...db], { env }).catch((e) => e);
   t.is(bad.code, 1);
   // One line says why (LOG_LEVEL=debug adds the statements' text before it, never their parameters).
@@ -72,6 +81,11 @@ async function scenario(t: import('ava').ExecutionContext, db: string[]) {
     });
     const url = `http://127.0.0.1:${port}`;
     t.is((await request(url, 'POST', '/api/v1/agent/metrics', { headers: agentHeaders(node), json: { pps: 5, bps: 40 } })).status, 200);
+    t.is(
+      (await request(url, 'GET', '/api/v1/agent/config', { headers: agentHeaders(node) })).body.kill_switch,
+      true,
+      'the workspace kill switch from the CLI',
+    );
     const m = await request(url, 'GET', `/api/metrics?token=${ws.token}`);
     t.is(m.status, 200);
     t.regex(m.body, /breakwater_node_pps\{[^}]*node="edge-1"[^}]*\} 5/);
