@@ -1,7 +1,8 @@
 // ns per packet through BPF_PROG_TEST_RUN, every case measured in the same
 // run, interleaved round by round (these machines are noisy):
 //   an empty XDP program (the harness cost), Breakwater with no rules, with
-//   10,000 rules (miss and hit), a spoofed flood (a random source on every
+//   10,000 rules (miss and hit), 10,000 prefix rules (one length; 16 lengths,
+//   and with two shorter than a /16), a spoofed flood (a random source on every
 //   packet), packet sampling on (at the tap's period for a 211 kpps flood,
 //   every sampled head written to the ring and read; and every packet over
 //   the per-CPU cap, the dearest case), and Debian's xdp-filter with the
@@ -45,6 +46,9 @@ const src = (s: string) => eth(ipv4(udp({ payload: 22 }), { src: s }));
 const hitMixed24 = src('192.1.65.7'); // the 321st /24 (192.0.0.0 + 321 << 8)
 const hitMixed16 = src('129.44.1.2'); // the 300th /16 (128.0.0.0 + 300 << 16)
 const missMixedNear = src('192.2.200.1'); // past the last /24 (192.2.112.0), in a /16 that holds /24 rules
+// The same set and two prefixes shorter than a /16 (which span blocks), hit at the /8.
+const SHORT = ['10.0.0.0/8', '100.64.0.0/10'];
+const hitShort8 = src('10.1.2.3');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'bw-bench-'));
 const ns = `bwbench${process.pid}`;
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
   const expiring = Breakwater.loadForTest();
   const prefixed = Breakwater.loadForTest();
   const mixed = Breakwater.loadForTest();
+  const short = Breakwater.loadForTest();
   const spoofed = Breakwater.loadForTest({ benchSourceMask: 0xffffffff });
   // The same per-packet random draw with the source kept: the fair baseline.
   const single = Breakwater.loadForTest({ benchSourceMask: 0 });
@@ -116,7 +121,7 @@ async function main(): Promise<void> {
   // packet sampled past the cap of a CPU (2,000 a second), as while the period lags a flood.
   const sampled = Breakwater.loadForTest();
   const capped = Breakwater.loadForTest();
-  opened.push(plain, ruled, expiring, prefixed, mixed, spoofed, single, sampled, capped);
+  opened.push(plain, ruled, expiring, prefixed, mixed, short, spoofed, single, sampled, capped);
   sampled.setSampling(FLOOD_PERIOD, 0);
   capped.setSampling(1, 2 * ATTACK_PER_SEC);
   let heads = 0;
@@ -130,6 +135,8 @@ async function main(): Promise<void> {
   // Prefix rules, probed by length in use (xdp-filter has no prefixes): one length, then 16 lengths.
   for (let i = 0; i < RULES; i++) prefixed.addRule({ source: `${ruleIp(i << 3)}/29` });
   for (let i = 0; i < RULES; i++) mixed.addRule({ source: mixedRule(i) });
+  for (let i = 0; i < RULES; i++) short.addRule({ source: mixedRule(i) });
+  for (const source of SHORT) short.addRule({ source });
 
   const cases: [string, Runner, number][] = [
     ['empty XDP program (harness)', () => testRunPinned(pins.empty, miss, REPEAT), 2],
@@ -144,6 +151,8 @@ async function main(): Promise<void> {
     ['Breakwater, 10,000 prefix rules /16-/31, hit /16', () => mixed.testRun(hitMixed16, REPEAT), 1],
     ['Breakwater, 10,000 prefix rules /16-/31, miss', () => mixed.testRun(miss, REPEAT), 2],
     ['Breakwater, 10,000 prefix rules /16-/31, miss near', () => mixed.testRun(missMixedNear, REPEAT), 2],
+    ['Breakwater, 10,000 prefix rules and a /8, a /10, hit /8', () => short.testRun(hitShort8, REPEAT), 1],
+    ['Breakwater, 10,000 prefix rules and a /8, a /10, miss', () => short.testRun(miss, REPEAT), 2],
     [`Breakwater, sampled 1 in ${FLOOD_PERIOD}, written`, () => sampled.testRun(miss, REPEAT), 2],
     ['Breakwater, every packet sampled, over cap', () => capped.testRun(miss, REPEAT), 2],
     ['xdp-filter, 10,000 rules, miss', () => testRunPinned(pins.filter, miss, REPEAT), 2],

@@ -184,34 +184,41 @@ struct bw_rule_key6 {
 
 /*
  * The prefix lengths in use, which the program probes (the addon keeps them
- * in step with the rules: a length is in use while one rule has it). A
- * prefix at least as long as a block (IPv4 /16, IPv6 /32) is listed in the
- * block it lies in; a shorter one, which spans blocks, for its whole family.
- * Host rules are never listed: their class bit says whether to probe them.
+ * in step with the rules: a length is in use while one rule has it). A set
+ * of lengths is a __u32 per 32 of them: bit 31 - (L % 32) stands for length
+ * L, so the longest length is the lowest bit set, which BPF finds without a
+ * loop (x & -x). Host rules are never listed: their class bit says whether
+ * to probe them.
+ *
+ * IPv4: every length is listed in each /16 block it covers: a /24 in the
+ * block it lies in, a /8 in the 256 blocks it spans, a /0 in all 65,536. A
+ * packet reads one entry for its lengths. IPv6 cannot list a length shorter
+ * than its block (/32) in every block it spans (a /16 spans 65,536 of them,
+ * a /0 2^32), so those lengths are listed for the whole family instead.
  */
 #define BW_BLOCK_LEN4 16
 #define BW_BLOCK_LEN6 32
 
-/* ARRAY "prefix_lens", one entry: bit L set when a rule of that family and
- * class has prefix length L, shorter than a block. */
+/* A length's bit in the word of its 32 lengths (IPv4: the only word). */
+#define BW_LEN_BIT(len) (1u << (31 - (len) % 32))
+
+/* ARRAY "prefix_lens", one entry: IPv6 lengths 0-31 in use per class. */
 struct bw_prefix_lens {
-	__u32 v4[BW_CLASS_MAX];	/* lengths 0-15 */
-	__u32 v6[BW_CLASS_MAX];	/* lengths 0-31 */
+	__u32 v6[BW_CLASS_MAX];
 };
 
 /* ARRAY "blocks_v4", 65536 entries indexed by the source's first 16 bits:
- * bit i of lens[class] set when a rule of that class has length 16 + i and
- * lies in that /16. */
+ * BW_LEN_BIT(L) of lens[class] set when a rule of that class and length L
+ * (0-31) covers that /16 (lies in it, or spans it when shorter than /16). */
 #define BW_BLOCKS4 (1u << BW_BLOCK_LEN4)
 struct bw_block4 {
-	__u16 lens[BW_CLASS_MAX];
-	__u16 pad;
+	__u32 lens[BW_CLASS_MAX];
 };
 
 /* HASH "blocks_v6", keyed by the source's first 32 bits (network byte order,
  * as in the packet), present while a rule of /32 to /127 lies in that /32:
- * bit b of lens[class][w] set when a rule of that class has length
- * 32 + 32 w + b. At most one block per rule. */
+ * BW_LEN_BIT(L) of lens[class][w] set when a rule of that class has length
+ * L = 32 + 32 w + (0-31). At most one block per rule. */
 struct bw_block6 {
 	__u32 lens[BW_CLASS_MAX][3];
 };
@@ -292,8 +299,8 @@ struct bw_sample {
 _Static_assert(sizeof(struct bw_config) == 32, "bw_config size");
 _Static_assert(sizeof(struct bw_rule_key4) == 8, "bw_rule_key4 size");
 _Static_assert(sizeof(struct bw_rule_key6) == 20, "bw_rule_key6 size");
-_Static_assert(sizeof(struct bw_prefix_lens) == 24, "bw_prefix_lens size");
-_Static_assert(sizeof(struct bw_block4) == 8, "bw_block4 size");
+_Static_assert(sizeof(struct bw_prefix_lens) == 12, "bw_prefix_lens size");
+_Static_assert(sizeof(struct bw_block4) == 12, "bw_block4 size");
 _Static_assert(sizeof(struct bw_block6) == 36, "bw_block6 size");
 _Static_assert(sizeof(struct bw_rule) == 16, "bw_rule size");
 _Static_assert(sizeof(struct bw_rule_stats) == 16, "bw_rule_stats size");

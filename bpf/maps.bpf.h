@@ -47,7 +47,7 @@ struct {
 } rules_v6 SEC(".maps");
 
 /* The prefix lengths in use (breakwater.h); written by the addon with every
- * rule it adds or removes. */
+ * rule it adds or removes. IPv6 lengths shorter than a /32: */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -55,6 +55,7 @@ struct {
 	__type(value, struct bw_prefix_lens);
 } prefix_lens SEC(".maps");
 
+/* Every IPv4 length, per /16 block (a /8 in each of its 256 blocks): */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, BW_BLOCKS4);
@@ -62,6 +63,7 @@ struct {
 	__type(value, struct bw_block4);
 } blocks_v4 SEC(".maps");
 
+/* IPv6 lengths /32-/127, per /32 block that holds one: */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_MAX_RULES);

@@ -10,6 +10,7 @@
 struct bw_match {
 	struct bw_rule *rule;	/* the rule that decides, or NULL */
 	__u32 expired;		/* a rule matched but had expired */
+	__u32 drop;		/* rule is a live drop rule: nothing can override it */
 };
 
 /* Keeps the first live drop rule, else the first live log-only rule. */
@@ -26,51 +27,60 @@ static __always_inline void consider(struct bw_match *m, struct bw_rule *r,
 			return;
 		}
 	}
-	if (!m->rule || (m->rule->mode != BW_MODE_DROP && r->mode == BW_MODE_DROP))
+	if (r->mode == BW_MODE_DROP) {
 		m->rule = r;
+		m->drop = 1;
+	} else if (!m->rule) {
+		m->rule = r;
+	}
 }
 
 /*
- * Index (0-31) of the highest bit set in x, which is not 0. Without a branch
- * (BPF has no count-leading-zeros): a branch per step would give the verifier
- * a path per result in every probe of the loops below.
+ * The longest length in a non-empty set of 32 (bit 31 - L: length L, see
+ * bpf/breakwater.h), and its mask. The lowest bit set is the longest length:
+ * x & -x isolates it and a de Bruijn multiply numbers it, without a branch
+ * (a branch per step would give the verifier a path per result in every
+ * probe below) and without the count-leading-zeros BPF lacks. The table is
+ * indexed by ((x & -x) * 0x077cb531) >> 27: its entry for bit k is length
+ * 31 - k, with that length's mask in network byte order.
  */
-static __always_inline __u32 top_bit(__u32 x)
-{
-	x |= x >> 1;
-	x |= x >> 2;
-	x |= x >> 4;
-	x |= x >> 8;
-	x |= x >> 16;
-	/* x is now 2^(n+1) - 1: count its bits */
-	x -= (x >> 1) & 0x55555555;
-	x = (x & 0x33333333) + ((x >> 2) & 0x33333333);
-	x = (x + (x >> 4)) & 0x0f0f0f0f;
-	return ((x * 0x01010101) >> 24) - 1;
-}
+struct bw_len {
+	__u32 len;
+	__u32 mask;
+};
 
-/* The first bits (0-32) of a word set, in network byte order. */
-static __always_inline __u32 mask32(__u32 bits)
+#define BW_LEN(l) { (l), __bpf_constant_htonl((__u32)(0xffffffff00000000ull >> (l))) }
+static const struct bw_len bw_lens[32] = {
+	BW_LEN(31), BW_LEN(30), BW_LEN(3), BW_LEN(29), BW_LEN(2), BW_LEN(17),
+	BW_LEN(7), BW_LEN(28), BW_LEN(1), BW_LEN(9), BW_LEN(11), BW_LEN(16),
+	BW_LEN(6), BW_LEN(14), BW_LEN(27), BW_LEN(23), BW_LEN(0), BW_LEN(4),
+	BW_LEN(18), BW_LEN(8), BW_LEN(10), BW_LEN(12), BW_LEN(15), BW_LEN(24),
+	BW_LEN(5), BW_LEN(19), BW_LEN(13), BW_LEN(25), BW_LEN(20), BW_LEN(26),
+	BW_LEN(21), BW_LEN(22),
+};
+#undef BW_LEN
+
+static __always_inline const struct bw_len *longest_len(__u64 lens)
 {
-	return bpf_htonl((__u32)(0xffffffff00000000ull >> bits));
+	return &bw_lens[(((lens & -lens) * 0x077cb531ull) >> 27) & 31];
 }
 
 /*
  * The longest prefix rule of k's shape (protocol and port already in k) whose
- * length is in lens (bit L: length L) and which holds saddr, or NULL. Probes
- * the lengths longest first and stops at the first hit, as a trie would: a
- * shorter rule of the same shape never decides when a longer one matches.
+ * length is in lens and which holds saddr, or NULL. Probes the lengths
+ * longest first and stops at the first hit, as a trie would: a shorter rule
+ * of the same shape never decides when a longer one matches.
  */
 static __always_inline struct bw_rule *longest4(struct bw_rule_key4 *k,
-						__u32 saddr, __u32 lens)
+						__u32 saddr, __u64 lens)
 {
 	for (int i = 0; i < 32 && lens; i++) {
-		__u32 len = top_bit(lens);
+		const struct bw_len *l = longest_len(lens);
 		struct bw_rule *r;
 
-		lens &= ~(1u << len);
-		k->prefixlen = len;
-		k->addr = saddr & mask32(len);
+		lens &= lens - 1;
+		k->prefixlen = l->len;
+		k->addr = saddr & l->mask;
 		r = bpf_map_lookup_elem(&rules_v4, k);
 		if (r)
 			return r;
@@ -78,25 +88,29 @@ static __always_inline struct bw_rule *longest4(struct bw_rule_key4 *k,
 	return NULL;
 }
 
-/* The same for IPv6: bit b of lens[w] is length 32 w + b. */
+/* The same for IPv6: lens[w] holds lengths 32 w to 32 w + 31. */
 static __always_inline struct bw_rule *longest6(struct bw_rule_key6 *k,
 						const __u32 *saddr,
 						const __u32 *lens)
 {
 #pragma unroll
 	for (int w = 3; w >= 0; w--) {
-		__u32 bits = lens[w];
+		__u64 bits = lens[w];
 
+		if (!bits)
+			continue;
+		/* The words before w are the source's, those after it zero. */
+#pragma unroll
+		for (int j = 0; j < 4; j++)
+			if (j != w)
+				k->addr[j] = j < w ? saddr[j] : 0;
 		for (int i = 0; i < 32 && bits; i++) {
-			__u32 b = top_bit(bits);
+			const struct bw_len *l = longest_len(bits);
 			struct bw_rule *r;
 
-			bits &= ~(1u << b);
-			k->prefixlen = 32 * w + b;
-#pragma unroll
-			for (int j = 0; j < 4; j++)
-				k->addr[j] = j < w ? saddr[j] :
-					     j == w ? saddr[j] & mask32(b) : 0;
+			bits &= bits - 1;
+			k->prefixlen = 32 * w + l->len;
+			k->addr[w] = saddr[w] & l->mask;
 			r = bpf_map_lookup_elem(&rules_v6, k);
 			if (r)
 				return r;
@@ -132,61 +146,73 @@ static __always_inline struct bw_rule *longest6(struct bw_rule_key6 *k,
 	(BW_CLASS_BIT(v6, 0, BW_CLASS_ANY) | BW_CLASS_BIT(v6, 0, BW_CLASS_PROTO) | \
 	 BW_CLASS_BIT(v6, 0, BW_CLASS_PORT))
 
-/* One shape: its host rule (exact probe), then its longest prefix rule. */
+/* The class bits of one shape, host and prefix rules. */
+#define SHAPE_CLASSES(v6, cls) (BW_CLASS_BIT(v6, 0, cls) | BW_CLASS_BIT(v6, 1, cls))
+
+/*
+ * One shape, if it has rules and the packet the fields it needs: its host
+ * rule (exact probe), then its longest prefix rule; not the prefix rule once
+ * a live drop rule decided (consider() would keep that one anyway).
+ */
 static __always_inline void lookup_shape4(struct bw_match *m,
-					  struct bw_rule_key4 *k, __u32 saddr,
-					  __u32 classes, __u32 lens, int cls,
-					  __u64 *now)
+					  struct bw_rule_key4 *k,
+					  struct bw_pkt *p, __u32 classes,
+					  __u32 lens, int cls, __u64 *now)
 {
+	if (!(classes & SHAPE_CLASSES(0, cls)) || !SET_SHAPE(*k, p, cls))
+		return;
 	if (classes & BW_CLASS_BIT(0, 1, cls)) {
 		k->prefixlen = 32;
-		k->addr = saddr;
+		k->addr = p->saddr4;
 		consider(m, bpf_map_lookup_elem(&rules_v4, k), now);
 	}
-	if (lens)
-		consider(m, longest4(k, saddr, lens), now);
+	if (lens && !m->drop)
+		consider(m, longest4(k, p->saddr4, lens), now);
 }
 
 static __always_inline void lookup_shape6(struct bw_match *m,
 					  struct bw_rule_key6 *k,
-					  const __u32 *saddr, __u32 classes,
-					  const __u32 *lens, int cls, __u64 *now)
+					  struct bw_pkt *p, const __u32 *saddr,
+					  __u32 classes, const __u32 *lens,
+					  int cls, __u64 *now)
 {
+	if (!(classes & SHAPE_CLASSES(1, cls)) || !SET_SHAPE(*k, p, cls))
+		return;
 	if (classes & BW_CLASS_BIT(1, 1, cls)) {
 		k->prefixlen = 128;
 		__builtin_memcpy(k->addr, saddr, 16);
 		consider(m, bpf_map_lookup_elem(&rules_v6, k), now);
 	}
-	if (lens[0] | lens[1] | lens[2] | lens[3])
+	if ((lens[0] | lens[1] | lens[2] | lens[3]) && !m->drop)
 		consider(m, longest6(k, saddr, lens), now);
 }
 
-/* Looks the packet up once per rule shape present, most specific first. */
+/*
+ * Looks the packet up once per rule shape present, most specific first, and
+ * stops at the first live drop rule: no later one can override it (a
+ * log-only rule found first still yields to a later drop).
+ */
 static __always_inline void match_rules4(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
 	struct bw_rule_key4 k = {};
 	__u32 classes = cfg->rule_classes;
-	__u32 lens[BW_CLASS_MAX] = {};
-	__u32 saddr = p->saddr4;
+	struct bw_block4 *b = NULL;
 	__u64 now = 0;
 
+	/* One entry holds every length in use over the source's /16. */
 	if (classes & PREFIX_CLASSES(0)) {
-		__u32 zero = 0, block = bpf_ntohl(saddr) >> (32 - BW_BLOCK_LEN4);
-		struct bw_prefix_lens *pl = bpf_map_lookup_elem(&prefix_lens, &zero);
-		struct bw_block4 *b = bpf_map_lookup_elem(&blocks_v4, &block);
+		__u32 block = bpf_ntohl(p->saddr4) >> (32 - BW_BLOCK_LEN4);
 
-#pragma unroll
-		for (int c = 0; c < BW_CLASS_MAX; c++)
-			lens[c] = (pl ? pl->v4[c] : 0) |
-				  (b ? (__u32)b->lens[c] << BW_BLOCK_LEN4 : 0);
+		b = bpf_map_lookup_elem(&blocks_v4, &block);
 	}
-	if (SET_SHAPE(k, p, BW_CLASS_PORT))
-		lookup_shape4(m, &k, saddr, classes, lens[BW_CLASS_PORT], BW_CLASS_PORT, &now);
-	if (SET_SHAPE(k, p, BW_CLASS_PROTO))
-		lookup_shape4(m, &k, saddr, classes, lens[BW_CLASS_PROTO], BW_CLASS_PROTO, &now);
-	if (SET_SHAPE(k, p, BW_CLASS_ANY))
-		lookup_shape4(m, &k, saddr, classes, lens[BW_CLASS_ANY], BW_CLASS_ANY, &now);
+	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PORT] : 0, BW_CLASS_PORT, &now);
+	if (m->drop)
+		return;
+	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PROTO] : 0, BW_CLASS_PROTO, &now);
+	if (m->drop)
+		return;
+	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_ANY] : 0, BW_CLASS_ANY, &now);
 }
 
 static __always_inline void match_rules6(struct bw_config *cfg,
@@ -199,6 +225,7 @@ static __always_inline void match_rules6(struct bw_config *cfg,
 	__u64 now = 0;
 
 	__builtin_memcpy(saddr, p->saddr6, 16);
+	/* Lengths shorter than a /32 for the family, longer ones of its /32. */
 	if (classes & PREFIX_CLASSES(1)) {
 		__u32 zero = 0;
 		struct bw_prefix_lens *pl = bpf_map_lookup_elem(&prefix_lens, &zero);
@@ -212,12 +239,13 @@ static __always_inline void match_rules6(struct bw_config *cfg,
 				lens[c][w + 1] = b ? b->lens[c][w] : 0;
 		}
 	}
-	if (SET_SHAPE(k, p, BW_CLASS_PORT))
-		lookup_shape6(m, &k, saddr, classes, lens[BW_CLASS_PORT], BW_CLASS_PORT, &now);
-	if (SET_SHAPE(k, p, BW_CLASS_PROTO))
-		lookup_shape6(m, &k, saddr, classes, lens[BW_CLASS_PROTO], BW_CLASS_PROTO, &now);
-	if (SET_SHAPE(k, p, BW_CLASS_ANY))
-		lookup_shape6(m, &k, saddr, classes, lens[BW_CLASS_ANY], BW_CLASS_ANY, &now);
+	lookup_shape6(m, &k, p, saddr, classes, lens[BW_CLASS_PORT], BW_CLASS_PORT, &now);
+	if (m->drop)
+		return;
+	lookup_shape6(m, &k, p, saddr, classes, lens[BW_CLASS_PROTO], BW_CLASS_PROTO, &now);
+	if (m->drop)
+		return;
+	lookup_shape6(m, &k, p, saddr, classes, lens[BW_CLASS_ANY], BW_CLASS_ANY, &now);
 }
 
 static __always_inline int allowlisted(struct bw_pkt *p)

@@ -92,50 +92,93 @@ void ListFamily(Napi::Env env, int fd, int stats_fd, int family, Napi::Array &ou
 }
 
 // Where a prefix rule is listed in the kernel's index of lengths in use
-// (bpf/breakwater.h): for its whole family when shorter than a block, else
-// in its block (IPv4: the first 16 bits as the array index; IPv6: the first
-// 32 bits as they are in the address, the hash key).
+// (bpf/breakwater.h). IPv4: in every /16 block it covers, from its first
+// (array indices: the first 16 bits); rules of one class and length that
+// share a first block cover the same blocks, and no other rule of that class
+// and length covers any of them, so each block's bit has one owner. IPv6:
+// for the whole family when shorter than a /32, else in its /32 (the hash
+// key, the first 32 bits as they are in the address).
 struct IndexSlot {
   bool v6, global;
   int cls;
-  __u32 len, block;
+  __u32 len, block, blocks;
   __u64 Packed() const {
     return (__u64)v6 << 48 | (__u64)cls << 40 | (__u64)len << 32 | (global ? 0 : block);
   }
 };
 
 IndexSlot SlotOf(int family, int cls, __u32 len, const __u8 *addr) {
-  IndexSlot s = {family == 6, len < (family == 6 ? BW_BLOCK_LEN6 : BW_BLOCK_LEN4), cls, len, 0};
+  IndexSlot s = {family == 6, family == 6 && len < BW_BLOCK_LEN6, cls, len, 0, 1};
   if (s.global) return s;
-  if (s.v6)
+  if (s.v6) {
     memcpy(&s.block, addr, 4);
-  else
+  } else {
     s.block = addr[0] << 8 | addr[1];
+    if (len < BW_BLOCK_LEN4) s.blocks = 1u << (BW_BLOCK_LEN4 - len);
+  }
   return s;
 }
 
 bool IsHost(int family, __u32 len) { return len == (family == 6 ? 128u : 32u); }
 
+void Flip(__u32 &word, __u32 len, bool on) {
+  word = on ? word | BW_LEN_BIT(len) : word & ~BW_LEN_BIT(len);
+}
+
+// Reads blocks_v4[first, first + n) into out with batched lookups (the
+// batch starts past the key it is given); returns 0 or errno.
+int ReadBlocks4(int fd, __u32 first, __u32 n, std::vector<bw_block4> &out) {
+  std::vector<__u32> keys(n);
+  out.resize(n);
+  __u32 done = 0, in = first - 1, next = 0;
+  while (done < n) {
+    __u32 count = n - done;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_batch(fd, first + done == 0 ? nullptr : &in, &next, &keys[done], &out[done],
+                                   &count, &opts) ? errno : 0;
+    done += count;
+    if (err && !(err == ENOENT && done == n)) return err;
+    if (!err && count == 0) return EIO;
+    in = next;
+  }
+  return 0;
+}
+
+// Writes blocks_v4[first, first + n) from values; returns 0 or errno, the
+// blocks written before a failure put back as they were in old.
+int WriteBlocks4(int fd, __u32 first, const std::vector<bw_block4> &values, const std::vector<bw_block4> &old) {
+  __u32 n = values.size();
+  std::vector<__u32> keys(n);
+  for (__u32 i = 0; i < n; i++) keys[i] = first + i;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);  // elem_flags 0: BPF_ANY
+  __u32 count = n;
+  if (!bpf_map_update_batch(fd, keys.data(), values.data(), &count, &opts)) return 0;
+  int err = errno;
+  if (count > n) count = 0;  // not reported
+  if (count) bpf_map_update_batch(fd, keys.data(), old.data(), &count, &opts);
+  return err;
+}
+
 // Sets or clears s's bit in the kernel's index; returns 0 or errno.
 int SetIndexBit(const int *fds, const IndexSlot &s, bool on) {
-  auto flip = [on](auto &word, __u32 bit) { word = on ? word | (1u << bit) : word & ~(1u << bit); };
   if (s.global) {
     __u32 zero = 0;
     bw_prefix_lens pl = {};
     if (bpf_map_lookup_elem(fds[kPrefixLens], &zero, &pl)) return errno;
-    flip(s.v6 ? pl.v6[s.cls] : pl.v4[s.cls], s.len);
+    Flip(pl.v6[s.cls], s.len, on);
     return bpf_map_update_elem(fds[kPrefixLens], &zero, &pl, BPF_ANY) ? errno : 0;
   }
-  if (!s.v6) {
-    bw_block4 b = {};
-    if (bpf_map_lookup_elem(fds[kBlocksV4], &s.block, &b)) return errno;
-    flip(b.lens[s.cls], s.len - BW_BLOCK_LEN4);
-    return bpf_map_update_elem(fds[kBlocksV4], &s.block, &b, BPF_ANY) ? errno : 0;
+  if (!s.v6) {  // each block it covers (a /8: 256), in one batch
+    std::vector<bw_block4> old, now;
+    if (int err = ReadBlocks4(fds[kBlocksV4], s.block, s.blocks, old)) return err;
+    now = old;
+    for (bw_block4 &b : now) Flip(b.lens[s.cls], s.len, on);
+    return WriteBlocks4(fds[kBlocksV4], s.block, now, old);
   }
   bw_block6 b = {};
   if (bpf_map_lookup_elem(fds[kBlocksV6], &s.block, &b) && errno != ENOENT) return errno;
   __u32 at = s.len - BW_BLOCK_LEN6;
-  flip(b.lens[s.cls][at / 32], at % 32);
+  Flip(b.lens[s.cls][at / 32], s.len, on);
   static const bw_block6 empty = {};
   if (!memcmp(&b, &empty, sizeof b))
     return bpf_map_delete_elem(fds[kBlocksV6], &s.block) && errno != ENOENT ? errno : 0;
@@ -256,7 +299,8 @@ Napi::Value Program::ListRules(const Napi::CallbackInfo &info) {
 
 // prefixLengths({ family, address, prefixLen }) -> { any, protocol, port }: the
 // prefix lengths the kernel probes for a packet from that source, per rule
-// shape, longest first (its index as it is: the global lengths and the block's).
+// shape, longest first (its index as it is: IPv4 its block's; IPv6 the
+// family's short lengths and its block's).
 Napi::Value Program::PrefixLengths(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   RequireOpen(env, "prefixLengths");
@@ -264,7 +308,8 @@ Napi::Value Program::PrefixLengths(const Napi::CallbackInfo &info) {
   Prefix p = ReadPrefix(env, info[0].As<Napi::Object>(), "prefixLengths");
   __u32 zero = 0;
   bw_prefix_lens pl = {};
-  if (bpf_map_lookup_elem(map_fd_[kPrefixLens], &zero, &pl)) ThrowSys(env, "prefixLengths", errno);
+  if (p.family == 6 && bpf_map_lookup_elem(map_fd_[kPrefixLens], &zero, &pl))
+    ThrowSys(env, "prefixLengths", errno);
   bw_block4 b4 = {};
   bw_block6 b6 = {};
   IndexSlot s = SlotOf(p.family, 0, p.family == 6 ? 128 : 32, p.addr);
@@ -276,16 +321,11 @@ Napi::Value Program::PrefixLengths(const Napi::CallbackInfo &info) {
   static const char *const kNames[BW_CLASS_MAX] = {"any", "protocol", "port"};
   for (int c = 0; c < BW_CLASS_MAX; c++) {
     Napi::Array lens = Napi::Array::New(env);
-    int full = p.family == 6 ? 128 : 32, block = p.family == 6 ? BW_BLOCK_LEN6 : BW_BLOCK_LEN4;
-    for (int len = full - 1; len >= 0; len--) {
-      bool on;
-      if (len < block)
-        on = ((p.family == 6 ? pl.v6[c] : pl.v4[c]) >> len) & 1;
-      else if (p.family == 6)
-        on = (b6.lens[c][(len - block) / 32] >> ((len - block) % 32)) & 1;
-      else
-        on = (b4.lens[c] >> (len - block)) & 1;
-      if (on) lens.Set(lens.Length(), len);
+    for (int len = (p.family == 6 ? 128 : 32) - 1; len >= 0; len--) {
+      __u32 word = p.family == 4 ? b4.lens[c]
+                   : len < BW_BLOCK_LEN6 ? pl.v6[c]
+                                         : b6.lens[c][(len - BW_BLOCK_LEN6) / 32];
+      if (word & BW_LEN_BIT(len)) lens.Set(lens.Length(), len);
     }
     out.Set(kNames[c], lens);
   }
