@@ -27,6 +27,8 @@ export interface DetectorState {
 interface Incident {
   seq: number;
   startedAtMs: number;
+  /** The tick it opened on. */
+  openedAtMs: number;
   thresholds: Thresholds;
   agg: Aggregate;
   lastSentMs: number;
@@ -112,6 +114,7 @@ export class Detector {
         startedAtMs: this.onsetMs(),
         thresholds: thr,
         agg,
+        openedAtMs: s.timestampMs,
         lastSentMs: s.timestampMs,
         updatesSent: 0,
         belowSinceMs: null,
@@ -137,7 +140,13 @@ export class Detector {
       this.history = [];
       return [ev];
     }
-    if (now - inc.lastSentMs >= (inc.updatesSent ? this.tuning.updateMs : this.tuning.firstUpdateMs)) {
+    const t = this.tuning;
+    // Two updates at fixed times after the opening, then one every updateMs.
+    const due =
+      inc.updatesSent < 2
+        ? now - inc.openedAtMs >= (inc.updatesSent === 0 ? t.earlyUpdateMs : t.firstUpdateMs)
+        : now - inc.lastSentMs >= t.updateMs;
+    if (due) {
       inc.lastSentMs = now;
       inc.updatesSent++;
       return [this.event('updated', now, null)];

@@ -33,7 +33,12 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   /** Resolve after holdMs with every tick under closeRatio x threshold. */
   closeRatio: 0.8,
   holdMs: 10_000,
-  /** An open incident is re-sent this long after it opened (the sources of its first full second), then every updateMs. */
+  /**
+   * An open incident is re-sent earlyUpdateMs after it opened (an opening on the surge path holds tens
+   * of ms of flood: too little for the spoofing rule's 1,000 packets, which a response policy waits
+   * for), then firstUpdateMs after it opened (the sources of its first full second), then every updateMs.
+   */
+  earlyUpdateMs: 200,
   firstUpdateMs: 1_000,
   /** An open incident is re-sent this often. */
   updateMs: 5_000,

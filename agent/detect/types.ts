@@ -129,6 +129,7 @@ export interface DetectorTuning {
   confirmFraction: number;
   closeRatio: number;
   holdMs: number;
+  earlyUpdateMs: number;
   firstUpdateMs: number;
   updateMs: number;
   maxGapMs: number;

@@ -1,24 +1,32 @@
 // drop_top_sources: a host rule for each of the incident's heaviest sources,
 // never for a spoofed flood, and not before the agent has judged spoofing.
 //
-// The agent sends `spoofing_detected` in every report, but its `false` on the
-// opening report is often only "not enough evidence yet": the opening holds
-// the first ticks of the flood, whose talker window is too short for the
-// spoofing rule's 1,000 sources (agent/detect/spoofing.ts). The agent re-sends
-// the incident after its first full second (tuning firstUpdateMs, 1 s), and
-// that report's verdict is the one to trust. So the opening report is acted
-// on only when its verdict cannot change: spoofed already, or from fewer
-// distinct sources than the spoofing rule ever looks at (a SYN flood from one
-// host, reflection from 16 resolvers), so those are dropped at once.
+// The agent sends `spoofing_detected` in every report, but its `false` is
+// often only "not enough evidence yet": an opening holds the first tens of ms
+// of the flood, too few packets for the spoofing rule, which judges from
+// 1,000 packets (agent/detect/spoofing.ts). The report's ttl_histogram says
+// how many packets its verdict rests on: from 1,000 on the verdict is final
+// (a random-source flood shows hundreds of sources by then; a SYN flood from
+// one host or 16 resolvers do not), under that the policy waits for the
+// agent's next report (200 ms, 1 s after the opening, then every 5 s). An
+// agent that sends no ttl_histogram: its opening is acted on when its
+// verdict cannot change (spoofed, or fewer distinct sources than the rule
+// ever looks at), else from the report after it.
 import type { PolicyAction } from '../../contract/wire/policy.ts';
 import type { History, IncidentView, Plan, PlannedRule } from './decide.ts';
 
-/** The fewest distinct sources the agent's spoofing rule judges (SPOOF_RULE.minSources; a unit test holds them equal). */
+/** The fewest packets and distinct sources the agent's spoofing rule judges (SPOOF_RULE's; a unit test holds them equal). */
+export const SPOOF_MIN_PACKETS = 1_000;
 export const SPOOF_MIN_SOURCES = 256;
 
 /** Why the agent's spoofing verdict is not one to act on yet, or null when it is. */
 export function spoofingUnjudged(inc: IncidentView): string | null {
-  if (inc.spoofing_detected || inc.updated) return null;
+  if (inc.spoofing_detected) return null;
+  if (typeof inc.packets === 'number')
+    return inc.packets >= SPOOF_MIN_PACKETS
+      ? null
+      : `spoofing not judged yet: ${Math.round(inc.packets)} packets, the agent judges from ${SPOOF_MIN_PACKETS}; waiting for its next report`;
+  if (inc.updated) return null;
   const n = inc.source_ip_count;
   if (n !== null && n < SPOOF_MIN_SOURCES) return null;
   return `spoofing not judged yet: the opening report${n === null ? '' : ` (${n} sources)`}; waiting for the agent's next`;

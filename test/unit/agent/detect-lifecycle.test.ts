@@ -107,17 +107,19 @@ test("flooding: only while an open incident's ticks are over the threshold, not 
   t.false(d.flooding);
 });
 
-test('an update 1 s after the opening, then every 5 s while the attack lasts, then one resolve after the hold time', (t) => {
+test('updates 200 ms and 1 s after the opening, then every 5 s while the attack lasts, then one resolve after the hold time', (t) => {
   const d = new Detector(cfg);
   warm(d);
   const evs = run(d, 30_000, 90_000, (tt) => (tt <= 60_000 ? [...normal(2_000), udp(100_000)] : normal(2_000)));
   t.is(opened(evs).length, 1);
   const updates = evs.filter((e) => e.type === 'updated');
-  // The first a second after the open (its first full second of sources), then every 5 s until the resolve, hold time included.
+  // 200 ms after the open (enough packets to judge spoofing), a second after it (its first full second of
+  // sources), then every 5 s until the resolve, hold time included.
   const times = [opened(evs)[0]!.atMs, ...updates.map((e) => e.atMs)];
-  t.true(updates.length >= 7, `${updates.length} updates`);
-  t.is(times[1]! - times[0]!, 1_000);
-  for (let i = 2; i < times.length; i++) t.is(times[i]! - times[i - 1]!, 5_000);
+  t.true(updates.length >= 8, `${updates.length} updates`);
+  t.is(times[1]! - times[0]!, 200);
+  t.is(times[2]! - times[0]!, 1_000);
+  for (let i = 3; i < times.length; i++) t.is(times[i]! - times[i - 1]!, 5_000);
   const resolved = evs.filter((e) => e.type === 'resolved');
   t.is(resolved.length, 1);
   t.is(resolved[0]!.extension.ended_at_ms, 60_000);

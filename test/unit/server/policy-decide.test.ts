@@ -9,7 +9,7 @@ import test from 'ava';
 import { SPOOF_RULE } from '../../../agent/detect/spoofing.ts';
 import { newPolicy } from '../../../contract/wire/policy.ts';
 import { decide, type History, type IncidentView, type Policy, unmet } from '../../../server/policy/decide.ts';
-import { SPOOF_MIN_SOURCES } from '../../../server/policy/top-sources.ts';
+import { SPOOF_MIN_PACKETS, SPOOF_MIN_SOURCES } from '../../../server/policy/top-sources.ts';
 
 const policy = (o: object = {}): Policy => ({
   id: 1,
@@ -122,6 +122,19 @@ test('drop_top_sources waits for the spoofing verdict of the report after the op
   t.true(decide(policy(), incident({ updated: false, source_ip_count: 3 }), none, NOW).act);
   t.false(decide(policy(), incident({ updated: false, source_ip_count: SPOOF_MIN_SOURCES }), none, NOW).act);
   t.is(SPOOF_MIN_SOURCES, SPOOF_RULE.minSources, "the agent's rule and the server's wait agree");
+  t.is(SPOOF_MIN_PACKETS, SPOOF_RULE.minPackets, "the agent's rule and the server's wait agree");
+});
+
+test('drop_top_sources with the packets the verdict rests on: waits under 1,000, whatever the report, acts from 1,000', (t) => {
+  // A surge opening: 30 ms of a SYN flood from one host, 240 packets; the same after 200 ms, 1,600.
+  const early = decide(policy(), incident({ updated: false, source_ip_count: 1, packets: 240 }), none, NOW);
+  t.false(early.act);
+  if (!early.act) t.regex(early.why, /^spoofing not judged yet: 240 packets, the agent judges from 1000/);
+  t.false(decide(policy(), incident({ updated: true, source_ip_count: 1, packets: 900 }), none, NOW).act, 'an update is not enough');
+  t.true(decide(policy(), incident({ updated: true, source_ip_count: 1, packets: 1_600 }), none, NOW).act);
+  t.true(decide(policy(), incident({ updated: false, source_ip_count: 1, packets: 1_000 }), none, NOW).act, 'an opening with enough');
+  const spoofed = decide(policy(), opening({ updated: true, spoofing_detected: true, packets: 5_000 }), none, NOW);
+  t.false(spoofed.act);
 });
 
 const prefixes = (action: object = {}, o: object = {}) => policy({ action: { type: 'drop_source_prefixes', ...action }, ...o });
