@@ -4,14 +4,19 @@
 // The agent sends `spoofing_detected` in every report, but its `false` is
 // often only "not enough evidence yet": an opening holds the first tens of ms
 // of the flood, too few packets for the spoofing rule, which judges from
-// 1,000 packets (agent/detect/spoofing.ts). The report's ttl_histogram says
-// how many packets its verdict rests on: from 1,000 on the verdict is final
-// (a random-source flood shows hundreds of sources by then; a SYN flood from
-// one host or 16 resolvers do not), under that the policy waits for the
-// agent's next report (200 ms, 1 s after the opening, then every 5 s). An
-// agent that sends no ttl_histogram: its opening is acted on when its
-// verdict cannot change (spoofed, or fewer distinct sources than the rule
-// ever looks at), else from the report after it.
+// 1,000 packets and, for two of its tests, 1,000 sources in a talker window
+// (agent/detect/spoofing.ts). The report's ttl_histogram says how many
+// packets the verdict rests on, and the agent reports 200 ms and 1 s after
+// the opening, then every 5 s. A false verdict is acted on once it can no
+// longer change:
+//   - fewer than 256 sources in at least 512 packets: a flood from random
+//     sources would show about one source a packet (a SYN flood from one
+//     host, 16 resolvers, 254 HTTP clients are real sources);
+//   - or the report of the first full second (the second update) with
+//     1,000 packets behind it, or any report after that.
+// An agent that sends no ttl_histogram: its opening is acted on when its
+// verdict cannot change (fewer distinct sources than the rule ever looks
+// at), else from the report after it.
 import type { PolicyAction } from '../../contract/wire/policy.ts';
 import type { History, IncidentView, Plan, PlannedRule } from './decide.ts';
 
@@ -22,12 +27,14 @@ export const SPOOF_MIN_SOURCES = 256;
 /** Why the agent's spoofing verdict is not one to act on yet, or null when it is. */
 export function spoofingUnjudged(inc: IncidentView): string | null {
   if (inc.spoofing_detected) return null;
-  if (typeof inc.packets === 'number')
-    return inc.packets >= SPOOF_MIN_PACKETS
-      ? null
-      : `spoofing not judged yet: ${Math.round(inc.packets)} packets, the agent judges from ${SPOOF_MIN_PACKETS}; waiting for its next report`;
-  if (inc.updated) return null;
   const n = inc.source_ip_count;
+  if (typeof inc.packets === 'number') {
+    const updates = inc.updates ?? (inc.updated ? 1 : 0);
+    if (n !== null && n < SPOOF_MIN_SOURCES && inc.packets >= 2 * SPOOF_MIN_SOURCES) return null;
+    if ((updates >= 2 && inc.packets >= SPOOF_MIN_PACKETS) || updates >= 3) return null;
+    return `spoofing not judged yet: ${Math.round(inc.packets)} packets from ${n ?? 'unknown'} sources; waiting for the agent's report of its first full second`;
+  }
+  if (inc.updated) return null;
   if (n !== null && n < SPOOF_MIN_SOURCES) return null;
   return `spoofing not judged yet: the opening report${n === null ? '' : ` (${n} sources)`}; waiting for the agent's next`;
 }

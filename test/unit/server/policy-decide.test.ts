@@ -125,15 +125,20 @@ test('drop_top_sources waits for the spoofing verdict of the report after the op
   t.is(SPOOF_MIN_PACKETS, SPOOF_RULE.minPackets, "the agent's rule and the server's wait agree");
 });
 
-test('drop_top_sources with the packets the verdict rests on: waits under 1,000, whatever the report, acts from 1,000', (t) => {
-  // A surge opening: 30 ms of a SYN flood from one host, 240 packets; the same after 200 ms, 1,600.
+test('drop_top_sources with the packets the verdict rests on: few sources in 512 packets, or the first full second', (t) => {
+  // A surge opening: 30 ms of a SYN flood from one host, 240 packets; the report 200 ms later, 1,600.
   const early = decide(policy(), incident({ updated: false, source_ip_count: 1, packets: 240 }), none, NOW);
   t.false(early.act);
-  if (!early.act) t.regex(early.why, /^spoofing not judged yet: 240 packets, the agent judges from 1000/);
-  t.false(decide(policy(), incident({ updated: true, source_ip_count: 1, packets: 900 }), none, NOW).act, 'an update is not enough');
-  t.true(decide(policy(), incident({ updated: true, source_ip_count: 1, packets: 1_600 }), none, NOW).act);
-  t.true(decide(policy(), incident({ updated: false, source_ip_count: 1, packets: 1_000 }), none, NOW).act, 'an opening with enough');
-  const spoofed = decide(policy(), opening({ updated: true, spoofing_detected: true, packets: 5_000 }), none, NOW);
+  if (!early.act) t.regex(early.why, /^spoofing not judged yet: 240 packets from 1 sources/);
+  t.true(decide(policy(), incident({ updates: 1, source_ip_count: 1, packets: 1_600 }), none, NOW).act);
+  t.true(decide(policy(), incident({ updates: 0, source_ip_count: 255, packets: 512 }), none, NOW).act, 'a 2x opening');
+  // Half a random-source flood (a multi-vector): 660 sources in 1,300 packets waits for the first full second.
+  const multi = (updates: number, packets: number) => incident({ updates, updated: updates > 0, source_ip_count: 660, packets });
+  t.false(decide(policy(), multi(1, 1_300), none, NOW).act, 'the 200 ms report');
+  t.true(decide(policy(), multi(2, 6_600), none, NOW).act, 'the 1 s report says not spoofed: acts');
+  t.false(decide(policy(), multi(2, 900), none, NOW).act, 'the 1 s report, under 1,000 packets');
+  t.true(decide(policy(), multi(3, 900), none, NOW).act, 'any report after it');
+  const spoofed = decide(policy(), opening({ updates: 2, spoofing_detected: true, packets: 5_000 }), none, NOW);
   t.false(spoofed.act);
 });
 
