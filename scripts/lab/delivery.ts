@@ -2,7 +2,9 @@
 // /api/v1/mitigations, and from the moment it returns, the victim's pinned
 // rule map read every millisecond until the rule is there (the XDP program
 // looks it up for every packet: from then on the source is dropped). Used
-// by the push tests and bench:push; withdrawTimed the same for a withdrawal.
+// by the push tests and bench:push; withdrawTimed the same for a withdrawal;
+// countInView reads any agent's map (the fleet's, scripts/lab/fleet.ts).
+import type { PinnedView } from '../../native/index.ts';
 import type { LabRun } from './index.ts';
 import { until } from './wait.ts';
 
@@ -36,8 +38,14 @@ export async function withdrawTimed(run: LabRun, ruleId: number, source: string,
 
 /** A rule for `source` (address or prefix; IPv4) is in the victim's kernel map, in `mode` when given. */
 export function inKernel(run: LabRun, source: string, mode?: 'drop' | 'log'): boolean {
-  const [addr, len] = source.split('/');
-  return run.kernel
-    .listRules()
-    .some((k) => k.address === addr && k.prefixLen === Number(len ?? 32) && (mode === undefined || k.mode === mode));
+  return countInView(run.kernel, [source], mode) === 1;
+}
+
+/** How many of `sources` (addresses or prefixes; IPv4) have a rule in the kernel map behind `view` (any agent's: a fleet's), in `mode` when given; one read of the map. */
+export function countInView(view: PinnedView, sources: readonly string[], mode?: 'drop' | 'log'): number {
+  const rules = view.listRules();
+  return sources.filter((source) => {
+    const [addr, len] = source.split('/');
+    return rules.some((k) => k.address === addr && k.prefixLen === Number(len ?? 32) && (mode === undefined || k.mode === mode));
+  }).length;
 }
