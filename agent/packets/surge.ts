@@ -30,7 +30,14 @@ export interface SurgeOptions {
   maxQuietMs: number;
 }
 
-export const DEFAULT_SURGE: Readonly<SurgeOptions> = Object.freeze({ ratio: 6, samples: 32, minSpanMs: 5, cutMs: 30, quietMs: 40, maxQuietMs: 1_000 });
+export const DEFAULT_SURGE: Readonly<SurgeOptions> = Object.freeze({
+  ratio: 6,
+  samples: 32,
+  minSpanMs: 5,
+  cutMs: 30,
+  quietMs: 40,
+  maxQuietMs: 1_000,
+});
 
 export interface SurgeState {
   /** The detector's thresholds in force. */
