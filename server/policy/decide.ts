@@ -34,10 +34,8 @@ export interface IncidentView {
   spoofing_detected: boolean | null;
   /** The incident's distinct sources (the agent's estimate), null when not reported. */
   source_ip_count: number | null;
-  /** A report after the opening one has arrived. */
-  updated: boolean;
   /** Reports after the opening one. */
-  updates?: number;
+  updates: number;
   /** The packets the agent's spoofing verdict rests on (its ttl_histogram's), null when it does not say. */
   packets?: number | null;
   top_src_ips: { ip: string; count: number; normal?: boolean }[];

@@ -29,12 +29,11 @@ export function spoofingUnjudged(inc: IncidentView): string | null {
   if (inc.spoofing_detected) return null;
   const n = inc.source_ip_count;
   if (typeof inc.packets === 'number') {
-    const updates = inc.updates ?? (inc.updated ? 1 : 0);
     if (n !== null && n < SPOOF_MIN_SOURCES && inc.packets >= 2 * SPOOF_MIN_SOURCES) return null;
-    if ((updates >= 2 && inc.packets >= SPOOF_MIN_PACKETS) || updates >= 3) return null;
+    if ((inc.updates >= 2 && inc.packets >= SPOOF_MIN_PACKETS) || inc.updates >= 3) return null;
     return `spoofing not judged yet: ${Math.round(inc.packets)} packets from ${n ?? 'unknown'} sources; waiting for the agent's report of its first full second`;
   }
-  if (inc.updated) return null;
+  if (inc.updates > 0) return null;
   if (n !== null && n < SPOOF_MIN_SOURCES) return null;
   return `spoofing not judged yet: the opening report${n === null ? '' : ` (${n} sources)`}; waiting for the agent's next`;
 }

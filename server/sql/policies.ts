@@ -63,8 +63,7 @@ export async function deletePolicy(db: Queryable, workspaceId: number, id: numbe
 export async function lockIncident(db: Queryable, id: number): Promise<(IncidentView & { workspace_id: number }) | undefined> {
   const { rows } = await db.query<IncidentView & { workspace_id: number }>(
     `SELECT i.id, i.node_id, n.workspace_id, i.status, i.attack_family, i.severity, i.peak_pps, i.peak_bps, i.spoofing_detected,
-       i.source_ip_count, EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'updated') AS updated,
-       (SELECT count(*)::int FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'updated') AS updates,
+       i.source_ip_count, (SELECT count(*)::int FROM incident_events e WHERE e.incident_id = i.id AND e.kind = 'updated') AS updates,
        CASE WHEN jsonb_typeof(i.details->'ttl_histogram') = 'object'
          THEN (SELECT coalesce(sum(v::numeric), 0)::float8 FROM jsonb_each_text(i.details->'ttl_histogram') AS t(k, v)) END AS packets,
        coalesce(i.details->'top_src_ips', '[]'::jsonb) AS top_src_ips, coalesce(i.details->'top_dst_ports', '[]'::jsonb) AS top_dst_ports

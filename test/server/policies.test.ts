@@ -8,8 +8,9 @@
 // the cooldown holds back the node's next incident.
 import test from 'ava';
 import type { RunningServer } from '../../server/index.ts';
-import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { agentHeaders, request } from '../helpers/http.ts';
 import { setup, withServers } from './_harness.ts';
+import { policyClient } from './_policy-client.ts';
 
 const each = withServers(test);
 
@@ -30,15 +31,7 @@ each(
   async (t, srv: RunningServer) => {
     const { ws, node } = await setup(srv, 'policies');
     const other = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.11' });
-    const u = bearer(ws.token);
-    const api = (method: string, path: string, json?: unknown) => request(srv.url, method, `/api/v1${path}`, { headers: u, json });
-    const agent = async (n: { uuid: string; key: string }, path: string, json: unknown) => {
-      const r = await request(srv.url, 'POST', `/api/v1/agent${path}`, { headers: agentHeaders(n), json });
-      await srv.responder.idle();
-      return r;
-    };
-    const rulesOf = async (incidentId: number) =>
-      ((await api('GET', '/mitigations?limit=500')).body.rules as any[]).filter((r) => r.incident_id === incidentId);
+    const { api, agent, rulesOf } = policyClient(srv, ws.token);
 
     // The API.
     const bad = await api('POST', '/policies', { name: 'x', action: { type: 'drop_top_sources' }, max_rules: 0 });

@@ -7,8 +7,9 @@
 // rule in force (here the agent's own auto-mitigation) already holds.
 import test from 'ava';
 import type { RunningServer } from '../../server/index.ts';
-import { agentHeaders, bearer, request } from '../helpers/http.ts';
+import { agentHeaders, request } from '../helpers/http.ts';
 import { setup, withServers } from './_harness.ts';
+import { policyClient } from './_policy-client.ts';
 
 const each = withServers(test);
 
@@ -38,17 +39,7 @@ each(
   async (t, srv: RunningServer) => {
     const { ws, node } = await setup(srv, 'actions');
     const other = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.11' });
-    const u = bearer(ws.token);
-    const api = (method: string, path: string, json?: unknown) => request(srv.url, method, `/api/v1${path}`, { headers: u, json });
-    const agent = async (n: { uuid: string; key: string }, path: string, json: unknown) => {
-      const r = await request(srv.url, 'POST', `/api/v1/agent${path}`, { headers: agentHeaders(n), json });
-      await srv.responder.idle();
-      return r;
-    };
-    const rulesOf = async (incidentId: number) =>
-      ((await api('GET', '/mitigations?limit=500')).body.rules as any[]).filter((r) => r.incident_id === incidentId);
-    const policyEvents = async (incidentId: number) =>
-      (await api('GET', `/incidents/${incidentId}`)).body.timeline.filter((e: any) => e.kind === 'policy');
+    const { api, agent, rulesOf, policyEvents } = policyClient(srv, ws.token);
 
     // Bad action bodies: 400, the field first.
     for (const [action, field] of [

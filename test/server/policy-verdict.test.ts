@@ -5,8 +5,8 @@
 // ttl_histogram is judged by the older rule (few sources: at once).
 import test from 'ava';
 import type { RunningServer } from '../../server/index.ts';
-import { agentHeaders, bearer, request } from '../helpers/http.ts';
 import { setup, withServers } from './_harness.ts';
+import { policyClient } from './_policy-client.ts';
 
 const each = withServers(test);
 
@@ -23,20 +23,13 @@ const syn = (packets?: number) => ({
 each('drop_top_sources waits for 1,000 packets behind the spoofing verdict', async (t, srv: RunningServer) => {
   const { ws, node } = await setup(srv, 'verdict');
   const other = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.12' });
-  const api = (method: string, path: string, json?: unknown) =>
-    request(srv.url, method, `/api/v1${path}`, { headers: bearer(ws.token), json });
-  const agent = async (n: { uuid: string; key: string }, json: unknown) => {
-    const r = await request(srv.url, 'POST', '/api/v1/agent/incident', { headers: agentHeaders(n), json });
-    await srv.responder.idle();
-    return r.body.incident_id as number;
-  };
-  const rulesOf = async (id: number) =>
-    ((await api('GET', '/mitigations?limit=500')).body.rules as any[]).filter((r) => r.incident_id === id);
+  const { api, agent: report, rulesOf, policyEvents } = policyClient(srv, ws.token);
+  const agent = async (n: { uuid: string; key: string }, json: unknown) => (await report(n, '/incident', json)).body.incident_id as number;
   t.is((await api('POST', '/policies', { name: 'hosts', action: { type: 'drop_top_sources' }, cooldown_seconds: 0 })).status, 201);
 
   const id = await agent(node, syn(240));
   t.is((await rulesOf(id)).length, 0, 'the opening: 240 packets, not judged');
-  const [wait] = (await api('GET', `/incidents/${id}`)).body.timeline.filter((e: any) => e.kind === 'policy');
+  const [wait] = await policyEvents(id);
   t.is(wait, undefined, 'a decision that did not act is not on the timeline');
   await agent(node, { ...syn(1_600), incident_id: id });
   const made = await rulesOf(id);

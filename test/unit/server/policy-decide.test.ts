@@ -25,7 +25,7 @@ const incident = (o: Partial<IncidentView> = {}): IncidentView => ({
   peak_bps: 30_000_000,
   spoofing_detected: false,
   source_ip_count: 40,
-  updated: true,
+  updates: 1,
   top_dst_ports: [{ port: 80, count: 900 }],
   top_src_ips: [
     { ip: '198.51.100.1', count: 600 },
@@ -103,7 +103,7 @@ test('spoofed floods, resolved incidents and disabled policies get nothing', (t)
 const opening = (o: Partial<IncidentView> = {}) =>
   incident({
     attack_family: 'multi_vector',
-    updated: false,
+    updates: 0,
     source_ip_count: 6000,
     top_src_ips: Array.from({ length: 27 }, (_, i) => ({ ip: `198.19.${i * 9}.${i + 1}`, count: 40 })),
     ...o,
@@ -114,26 +114,26 @@ test('drop_top_sources waits for the spoofing verdict of the report after the op
   t.false(wait.act);
   if (!wait.act) t.regex(wait.why, /^spoofing not judged yet: the opening report \(6000 sources\)/);
   t.false(decide(policy(), opening({ source_ip_count: null }), none, NOW).act, 'no source count: waits too');
-  const spoofed = decide(policy(), opening({ updated: true, spoofing_detected: true }), none, NOW);
+  const spoofed = decide(policy(), opening({ updates: 1, spoofing_detected: true }), none, NOW);
   t.false(spoofed.act);
   if (!spoofed.act) t.regex(spoofed.why, /spoofed: dropping them would drop nobody/);
-  t.true(decide(policy(), opening({ updated: true }), none, NOW).act, 'the next report says not spoofed: acts');
+  t.true(decide(policy(), opening({ updates: 1 }), none, NOW).act, 'the next report says not spoofed: acts');
   // Too few sources for the spoofing rule to ever judge: the opening's verdict is final, act at once.
-  t.true(decide(policy(), incident({ updated: false, source_ip_count: 3 }), none, NOW).act);
-  t.false(decide(policy(), incident({ updated: false, source_ip_count: SPOOF_MIN_SOURCES }), none, NOW).act);
+  t.true(decide(policy(), incident({ updates: 0, source_ip_count: 3 }), none, NOW).act);
+  t.false(decide(policy(), incident({ updates: 0, source_ip_count: SPOOF_MIN_SOURCES }), none, NOW).act);
   t.is(SPOOF_MIN_SOURCES, SPOOF_RULE.minSources, "the agent's rule and the server's wait agree");
   t.is(SPOOF_MIN_PACKETS, SPOOF_RULE.minPackets, "the agent's rule and the server's wait agree");
 });
 
 test('drop_top_sources with the packets the verdict rests on: few sources in 512 packets, or the first full second', (t) => {
   // A surge opening: 30 ms of a SYN flood from one host, 240 packets; the report 200 ms later, 1,600.
-  const early = decide(policy(), incident({ updated: false, source_ip_count: 1, packets: 240 }), none, NOW);
+  const early = decide(policy(), incident({ updates: 0, source_ip_count: 1, packets: 240 }), none, NOW);
   t.false(early.act);
   if (!early.act) t.regex(early.why, /^spoofing not judged yet: 240 packets from 1 sources/);
   t.true(decide(policy(), incident({ updates: 1, source_ip_count: 1, packets: 1_600 }), none, NOW).act);
   t.true(decide(policy(), incident({ updates: 0, source_ip_count: 255, packets: 512 }), none, NOW).act, 'a 2x opening');
   // Half a random-source flood (a multi-vector): 660 sources in 1,300 packets waits for the first full second.
-  const multi = (updates: number, packets: number) => incident({ updates, updated: updates > 0, source_ip_count: 660, packets });
+  const multi = (updates: number, packets: number) => incident({ updates, source_ip_count: 660, packets });
   t.false(decide(policy(), multi(1, 1_300), none, NOW).act, 'the 200 ms report');
   t.true(decide(policy(), multi(2, 6_600), none, NOW).act, 'the 1 s report says not spoofed: acts');
   t.false(decide(policy(), multi(2, 900), none, NOW).act, 'the 1 s report, under 1,000 packets');
@@ -147,7 +147,7 @@ const prefixes = (action: object = {}, o: object = {}) => policy({ action: { typ
 const reflection = (o: Partial<IncidentView> = {}) =>
   incident({
     attack_family: 'dns_flood',
-    updated: false,
+    updates: 0,
     top_src_ips: [
       ...Array.from({ length: 16 }, (_, i) => ({ ip: `198.19.53.${i + 1}`, count: 500 })),
       { ip: '198.18.70.3', count: 20, normal: true },
@@ -172,7 +172,7 @@ test('drop_source_prefixes drops a reflector subnet, from the opening report, sp
 });
 
 test('drop_source_prefixes: a spoofed range spread wider than the prefix length, and min_sources', (t) => {
-  const spread = opening({ spoofing_detected: true, updated: true });
+  const spread = opening({ spoofing_detected: true, updates: 1 });
   const narrow = decide(prefixes(), spread, none, NOW);
   t.false(narrow.act, 'one source per /24 of the /16');
   if (!narrow.act) t.regex(narrow.why, /no new prefix holds 4 of the top sources/);
