@@ -9,6 +9,7 @@ import { type Aggregate, addSample, emptyAggregate } from './aggregate.ts';
 import { type BaselineState, emptyBaseline, learnSecond, parseBaseline } from './baseline.ts';
 import { classify } from './classify.ts';
 import { shouldOpen, type Tick, trimHistory } from './confirm.ts';
+import { FamilyHold } from './family-hold.ts';
 import { SourceMemory, type SourceMemoryState } from './offenders.ts';
 import { emptyProfile, featuresOf, learnProfile, type ProfileState, parseProfile } from './profile.ts';
 import { buildFields } from './report.ts';
@@ -31,6 +32,8 @@ interface Incident {
   openedAtMs: number;
   thresholds: Thresholds;
   agg: Aggregate;
+  /** The family reported: a change must hold for familyHoldMs (family-hold.ts). */
+  family: FamilyHold;
   lastSentMs: number;
   updatesSent: number;
   belowSinceMs: number | null;
@@ -114,6 +117,7 @@ export class Detector {
         startedAtMs: this.onsetMs(),
         thresholds: thr,
         agg,
+        family: new FamilyHold(classify(agg, this.profile.rates, t.vectorShare), t.familyHoldMs),
         openedAtMs: s.timestampMs,
         lastSentMs: s.timestampMs,
         updatesSent: 0,
@@ -128,8 +132,10 @@ export class Detector {
 
   private during(inc: Incident, s: TrafficSample, ratio: number): DetectorEvent[] {
     const now = s.timestampMs;
+    let changed = false;
     if (ratio >= this.tuning.closeRatio) {
       addSample(inc.agg, s);
+      changed = inc.family.observe(classify(inc.agg, this.profile.rates, this.tuning.vectorShare), now);
       inc.belowSinceMs = null;
     } else {
       inc.belowSinceMs ??= now - s.intervalMs;
@@ -141,14 +147,14 @@ export class Detector {
       return [ev];
     }
     const t = this.tuning;
-    // Two updates at fixed times after the opening, then one every updateMs.
+    // Two updates at fixed times after the opening, then one every updateMs; and one when the family changes.
     const due =
       inc.updatesSent < 2
         ? now - inc.openedAtMs >= (inc.updatesSent === 0 ? t.earlyUpdateMs : t.firstUpdateMs)
         : now - inc.lastSentMs >= t.updateMs;
-    if (due) {
+    if (due || changed) {
       inc.lastSentMs = now;
-      inc.updatesSent++;
+      if (due) inc.updatesSent++;
       return [this.event('updated', now, null)];
     }
     return [];
@@ -178,7 +184,7 @@ export class Detector {
   private event(type: DetectorEventType, atMs: number, endedAtMs: number | null): DetectorEvent {
     const inc = this.incident;
     if (!inc) throw new Error('no open incident');
-    const c = classify(inc.agg, this.profile.rates, this.tuning.vectorShare);
+    const c = inc.family.current;
     return {
       type,
       atMs,

@@ -46,6 +46,8 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   maxGapMs: 2_000,
   /** A vector is significant when it carries this share of the excess packets. */
   vectorShare: 0.25,
+  /** An open incident's family changes only when the new one has held on every attack tick this long (family-hold.ts). */
+  familyHoldMs: 1_000,
   /** A source seen in calm traffic is remembered as normal only after this much more calm. */
   normalLagMs: 2_000,
   baselineHalfLifeMs: 3_600_000,

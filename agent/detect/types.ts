@@ -134,6 +134,7 @@ export interface DetectorTuning {
   updateMs: number;
   maxGapMs: number;
   vectorShare: number;
+  familyHoldMs: number;
   normalLagMs: number;
   baselineHalfLifeMs: number;
   baselineWarmupSeconds: number;
