@@ -21,6 +21,8 @@ export interface CaptureFacts {
   firstDropMs?: number;
   /** The share of flood packets with a drop verdict from 50 ms after the first on. */
   droppedAfter: number;
+  /** What the capture holds from the onset to the first flood packet (for a failure's message). */
+  between: string;
 }
 
 export function captureFacts(packets: readonly TsharkPacket[], attack: Attack, onsetAt: number): CaptureFacts {
@@ -42,5 +44,15 @@ export function captureFacts(packets: readonly TsharkPacket[], attack: Attack, o
     firstFloodMs: flood[0]?.ms,
     firstDropMs: firstDrop?.ms,
     droppedAfter: after.length ? after.filter((p) => p.xdp === 1).length / after.length : 0,
+    between: describe(
+      packets.filter((p) => p.ms >= onsetAt && p.ms < (flood[0]?.ms ?? onsetAt)),
+      onsetAt,
+    ),
   };
+}
+
+/** Count, and the first few as "src proto at +ms". */
+function describe(packets: readonly TsharkPacket[], onsetAt: number): string {
+  const first = packets.slice(0, 5).map((p) => `${p.src || '?'} ${p.proto} at +${Math.round(p.ms - onsetAt)} ms`);
+  return `${packets.length} packets${first.length ? ` (${first.join(', ')}${packets.length > 5 ? ', ...' : ''})` : ''}`;
 }
