@@ -36,12 +36,15 @@ const LAB_POLLING = ['--heartbeat-ms', '5000'];
 /** The lab's addresses are reserved ranges: its agents place them with the test country database (docs/geo.md); BW_LAB_GEO names another (a path, a package, or off). */
 const LAB_GEO = process.env.BW_LAB_GEO ?? path.join(root, 'test/fixtures/geo');
 
+/** node's own options for every lab agent (BW_AGENT_NODE_ARGS, space-separated: --cpu-prof --cpu-prof-dir=/tmp/p), which NODE_OPTIONS refuses. */
+const NODE_ARGS = (process.env.BW_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /** node's arguments that run the agent: the bundle the set-up builds (no tsx in the process), or the sources. */
 export function agentCommand(from: 'bundle' | 'source'): string[] {
-  if (from === 'source') return ['--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent'];
+  if (from === 'source') return [...NODE_ARGS, '--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent'];
   const bundle = path.join(root, 'dist/agent.mjs');
   if (!fs.existsSync(bundle)) throw new Error('dist/agent.mjs is missing: run npm run build:agent (npm run setup does it)');
-  return [bundle, 'agent'];
+  return [...NODE_ARGS, bundle, 'agent'];
 }
 
 export class LabAgents {
