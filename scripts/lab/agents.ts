@@ -36,7 +36,7 @@ const LAB_POLLING = ['--heartbeat-ms', '5000'];
 /** The lab's addresses are reserved ranges: its agents place them with the test country database (docs/geo.md); BW_LAB_GEO names another (a path, a package, or off). */
 const LAB_GEO = process.env.BW_LAB_GEO ?? path.join(root, 'test/fixtures/geo');
 
-/** node's own options for every lab agent (BW_AGENT_NODE_ARGS, space-separated: --cpu-prof --cpu-prof-dir=/tmp/p), which NODE_OPTIONS refuses. */
+/** node's own options for every lab agent (BW_AGENT_NODE_ARGS, space-separated: --perf-basic-prof), which NODE_OPTIONS refuses. */
 const NODE_ARGS = (process.env.BW_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** node's arguments that run the agent: the bundle the set-up builds (no tsx in the process), or the sources. */
