@@ -9,7 +9,6 @@
  * either become rules, each acknowledged (agent/commands-run.ts); the kernel's rules are reported
  * (agent/rule-report.ts). stop() is the first stage of shutdown.
  */
-import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +36,7 @@ import { OpenIncident } from './resume.ts';
 import { RuleReporter } from './rule-report.ts';
 import { applyCommand } from './rules.ts';
 import { DEFAULT_SAMPLING, onceWeight, TalkerSampling } from './sampling.ts';
+import { ServerAddresses } from './server-addresses.ts';
 import { Spool } from './spool.ts';
 import { IncidentIds, readJson, writeJsonAtomic } from './state.ts';
 import { Loop } from './sync.ts';
@@ -77,7 +77,7 @@ export class Agent {
   readonly push: PushChannel | null;
   private ticker: Ticker | null = null;
   private protect: ProtectedEntry[] = [];
-  private serverAddrs: string[] = [];
+  private readonly serverAddrs: ServerAddresses;
   private prev: { snap: Snapshot; at: number } | null = null;
   private metricBase: { snap: Snapshot; at: number } | null = null;
   private windowStart = 0;
@@ -112,6 +112,7 @@ export class Agent {
       minPrefixV6: cfg.minPrefixV6,
     });
     this.client = new AgentClient({ server: cfg.server, nodeUuid: cfg.nodeUuid, apiKey: cfg.apiKey, timeoutMs: 5_000 });
+    this.serverAddrs = new ServerAddresses(cfg.server, log);
     this.spool = new Spool<SpoolRecord>(cfg.spoolDir, cfg.spoolMaxBytes);
     this.outbox = new Outbox(this.spool, this.client, new IncidentIds(path.join(cfg.stateDir, 'incidents.json')), log);
     this.detector = new Detector({ tuning: this.tuning() }, readJson(this.stateFile));
@@ -220,19 +221,14 @@ export class Agent {
 
   /** Addresses no rule may drop: the server's, the host's, the gateways, the allowlist. */
   private async refreshProtected(): Promise<void> {
-    const host = new URL(this.cfg.server).hostname.replace(/^\[|\]$/g, '');
-    try {
-      this.serverAddrs = (await dns.lookup(host, { all: true })).map((a) => a.address);
-    } catch (e) {
-      this.log.warn('cannot resolve the server name; keeping the last addresses', { host, error: (e as Error).message });
-    }
-    const view = hostView(this.cfg.netns);
+    const server = await this.serverAddrs.current();
+    const view = hostView(this.cfg.netns, this.nsCache);
     if (!view.complete)
       this.log.debug('no process lives in the namespace: only the agent namespace addresses and gateways are protected', {
         netns: this.cfg.netns,
       });
     this.protect = protectedEntries({
-      server: this.serverAddrs,
+      server,
       host: view.addresses,
       gateway: view.gateways,
       allowlist: this.cfg.allowlist,

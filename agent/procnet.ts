@@ -129,14 +129,17 @@ export interface HostView {
   complete: boolean;
 }
 
-/** Own addresses and gateways of the agent's namespace, plus those of `netns` when given. */
-export function hostView(netns?: string): HostView {
+/**
+ * Own addresses and gateways of the agent's namespace, plus those of `netns` when given; `cache` is
+ * procNetDir's (the process found, or a miss that waits 30 s before the next /proc scan).
+ */
+export function hostView(netns?: string, cache?: { pid?: string; missUntil?: number }): HostView {
   const addresses = new Set<string>();
   for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) addresses.add(a.address.replace(/%.*$/, ''));
   const gateways = new Set(parseGateways(read('/proc/net/route'), read('/proc/net/ipv6_route')));
   let complete = true;
   if (netns) {
-    const dir = procNetDir(netns);
+    const dir = procNetDir(netns, cache);
     if (dir) {
       for (const a of parseLocalAddresses(read(`${dir}/fib_trie`), read(`${dir}/if_inet6`))) addresses.add(a);
       for (const g of parseGateways(read(`${dir}/route`), read(`${dir}/ipv6_route`))) gateways.add(g);
