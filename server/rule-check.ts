@@ -12,9 +12,14 @@ import { nodeAddresses } from './sql/nodes.ts';
 export type Checked = { ok: true; rule: NewRule['rule'] } | { ok: false; field: string; reason: string };
 
 export async function checkRule(db: Queryable, workspaceId: number, v: RuleRequest): Promise<Checked> {
+  return checkRuleAgainst(v, await nodeAddresses(db, workspaceId, v.node_id ?? null));
+}
+
+/** The same check against the addresses of the nodes the rule would reach, read once for many rules (a policy's). */
+export function checkRuleAgainst(v: RuleRequest, nodeAddresses: readonly string[]): Checked {
   const checked = checkRuleRequest(v, DEFAULT_POLICY);
   if (!checked.ok) return { ok: false, field: checked.field, reason: checked.reason };
-  const hosts = protectedEntries({ host: await nodeAddresses(db, workspaceId, v.node_id ?? null) });
+  const hosts = protectedEntries({ host: nodeAddresses });
   const safe = checkSafety(checked.command, hosts);
   if (!safe.ok) return { ok: false, field: 'source', reason: safe.reason };
   return { ok: true, rule: { ...checked.command.rule, ttlSeconds: checked.command.rule.ttlSeconds ?? v.ttl_seconds } };

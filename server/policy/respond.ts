@@ -12,11 +12,11 @@
 // every WITHDRAW_EVERY_MS by each process; withdrawing twice is harmless).
 import type { Db } from '../db.ts';
 import type { Logger } from '../log.ts';
-import { checkRule } from '../rule-check.ts';
 import { addEvent } from '../sql/incidents.ts';
-import { createRule, withdrawRule } from '../sql/mitigations.ts';
-import { dueWithdrawals, history, listPolicies, liveRuleOfMatch, lockIncident, recordFiring } from '../sql/policies.ts';
+import { withdrawRule } from '../sql/mitigations.ts';
+import { dueWithdrawals, history, listPolicies, lockIncident, recordFiring } from '../sql/policies.ts';
 import { decide, type Policy } from './decide.ts';
+import { makeRules } from './make-rules.ts';
 
 export const WITHDRAW_EVERY_MS = 5_000;
 
@@ -57,48 +57,8 @@ export class Responder {
       for (const p of (await listPolicies(c, inc.workspace_id, true)) as unknown as Policy[]) {
         const d = decide(p, inc, await history(c, p, inc), Date.now());
         if (!d.act) continue;
-        const rules: { id: number; source: string; protocol?: string; port?: number; mode: 'drop' | 'log' }[] = [];
-        const refused: { source: string; reason: string }[] = [];
-        const skipped = [...d.skipped];
-        for (const r of d.rules) {
-          const request = {
-            node_id: p.scope === 'node' ? inc.node_id : undefined,
-            source: r.source,
-            ...(r.protocol ? { protocol: r.protocol } : {}),
-            ...(r.port ? { port: r.port } : {}),
-            ttl_seconds: p.ttl_seconds,
-            // A dry run makes log-only rules: the kernel counts what the policy would have dropped.
-            ...(p.dry_run ? { mode: 'log' as const } : {}),
-          };
-          const checked = await checkRule(c, inc.workspace_id, request);
-          if (!checked.ok) {
-            refused.push({ source: r.source, reason: `${checked.field}: ${checked.reason}` });
-            continue;
-          }
-          // The kernel holds one rule per match: a second one would replace the first (a log rule
-          // turning a drop into a count) and withdrawing either would remove both.
-          const held = await liveRuleOfMatch(c, inc.workspace_id, request.node_id ?? null, checked.rule, p.dry_run);
-          if (held !== null) {
-            skipped.push({ source: r.source, why: `${held} of the same match is in force` });
-            continue;
-          }
-          const reason = `policy "${p.name}" (#${p.id}) for incident #${inc.id} (${d.why}): ${r.because}${p.dry_run ? '; dry run: log only' : ''}`;
-          const id = await createRule(c, inc.workspace_id, {
-            node_id: request.node_id,
-            rule: checked.rule,
-            reason,
-            policy: { id: p.id, incidentId: inc.id, withdrawAfterSeconds: p.withdraw_grace_seconds },
-          });
-          if (id === null) continue;
-          made.push(id);
-          rules.push({
-            id,
-            source: r.source,
-            ...(r.protocol ? { protocol: r.protocol } : {}),
-            ...(r.port ? { port: r.port } : {}),
-            mode: p.dry_run ? 'log' : 'drop',
-          });
-        }
+        const { rules, refused, skipped } = await makeRules(c, p, inc, d);
+        for (const r of rules) made.push(r.id);
         await recordFiring(
           c,
           p,

@@ -37,44 +37,64 @@ export interface NewRule {
 
 /** Creates a rule and one pending command per target node; null when node_id is not in the workspace. */
 export async function createRule(client: Queryable, workspaceId: number, n: NewRule): Promise<number | null> {
-  const r = {
-    node_id: n.node_id,
-    source: n.rule.source.cidr,
-    protocol: n.rule.protocol,
-    port: n.rule.port,
-    ttl_seconds: n.rule.ttlSeconds,
-    reason: n.reason,
-  };
+  return (await createRules(client, workspaceId, [n]))[0] ?? null;
+}
+
+/**
+ * Creates many rules (a policy's) in four statements whatever their number: the workspace's rule
+ * lock, the ids, the rules, and one pending command per rule and target node, in the rules' order.
+ * Each id is in the order given; null for a rule whose node_id is not in the workspace.
+ */
+export async function createRules(client: Queryable, workspaceId: number, list: readonly NewRule[]): Promise<(number | null)[]> {
+  if (list.length === 0) return [];
   await lockWorkspaceForRules(client, workspaceId);
-  if (r.node_id !== undefined) {
-    const { rowCount } = await client.query('SELECT 1 FROM nodes WHERE id = $1 AND workspace_id = $2', [r.node_id, workspaceId]);
-    if (rowCount !== 1) return null;
+  const asked = [...new Set(list.flatMap((n) => (n.node_id === undefined ? [] : [n.node_id])))];
+  const known = new Set<number>();
+  if (asked.length) {
+    const { rows } = await client.query<{ id: number }>('SELECT id FROM nodes WHERE workspace_id = $1 AND id = ANY($2::bigint[])', [
+      workspaceId,
+      asked,
+    ]);
+    for (const r of rows) known.add(Number(r.id));
   }
-  const { rows } = await client.query<{ id: number }>(
-    `INSERT INTO mitigation_rules (workspace_id, node_id, source, protocol, port, ttl_seconds, reason, expires_at,
+  const made = list.filter((n) => n.node_id === undefined || known.has(n.node_id));
+  if (made.length === 0) return list.map(() => null);
+  const { rows: ids } = await client.query<{ id: number }>(
+    "SELECT nextval(pg_get_serial_sequence('mitigation_rules', 'id'))::bigint AS id FROM generate_series(1, $1::int)",
+    [made.length],
+  );
+  const col = <T>(f: (n: NewRule) => T) => made.map(f);
+  await client.query(
+    `INSERT INTO mitigation_rules (id, workspace_id, node_id, source, protocol, port, ttl_seconds, reason, expires_at,
        policy_id, incident_id, withdraw_after_seconds, action)
-     VALUES ($1, $2, $3::cidr, $4, $5, $6::int, $7, now() + make_interval(secs => $6::int), $8, $9, $10, $11) RETURNING id`,
+     SELECT t.id, $1, t.node_id, t.source, t.protocol, t.port, t.ttl, t.reason, now() + make_interval(secs => t.ttl),
+       t.policy_id, t.incident_id, t.withdraw_after, t.action
+     FROM unnest($2::bigint[], $3::bigint[], $4::cidr[], $5::text[], $6::int[], $7::int[], $8::text[], $9::bigint[], $10::bigint[],
+       $11::int[], $12::text[]) AS t(id, node_id, source, protocol, port, ttl, reason, policy_id, incident_id, withdraw_after, action)`,
     [
       workspaceId,
-      r.node_id ?? null,
-      r.source,
-      r.protocol ?? null,
-      r.port ?? null,
-      r.ttl_seconds,
-      r.reason ?? '',
-      n.policy?.id ?? null,
-      n.policy?.incidentId ?? null,
-      n.policy?.withdrawAfterSeconds ?? null,
-      n.rule.mode === 'log' ? 'log' : 'drop',
+      ids.map((r) => r.id),
+      col((n) => n.node_id ?? null),
+      col((n) => n.rule.source.cidr),
+      col((n) => n.rule.protocol ?? null),
+      col((n) => n.rule.port ?? null),
+      col((n) => n.rule.ttlSeconds),
+      col((n) => n.reason ?? ''),
+      col((n) => n.policy?.id ?? null),
+      col((n) => n.policy?.incidentId ?? null),
+      col((n) => n.policy?.withdrawAfterSeconds ?? null),
+      col((n) => (n.rule.mode === 'log' ? 'log' : 'drop')),
     ],
   );
-  const id = rows[0]!.id;
   await client.query(
     `INSERT INTO node_commands (rule_id, node_id, op)
-     SELECT $1, id, 'add' FROM nodes WHERE workspace_id = $2 AND ($3::bigint IS NULL OR id = $3)`,
-    [id, workspaceId, r.node_id ?? null],
+     SELECT t.rule_id, n.id, 'add' FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(rule_id, node_id, ord)
+     JOIN nodes n ON n.workspace_id = $3 AND (t.node_id IS NULL OR n.id = t.node_id)
+     ORDER BY t.ord, n.id`,
+    [ids.map((r) => r.id), col((n) => n.node_id ?? null), workspaceId],
   );
-  return id;
+  const idOf = new Map(made.map((n, i) => [n, Number(ids[i]!.id)]));
+  return list.map((n) => idOf.get(n) ?? null);
 }
 
 export async function listRules(db: Queryable, workspaceId: number, f: { state?: RuleState; limit: number; before?: number }) {
