@@ -462,6 +462,7 @@ export class Agent {
     for (const c of this.consumers) await c.stop?.();
     await Promise.all([this.heartbeat.stop(), this.configLoop.stop(), this.push?.stop(), this.rulesReport.stop()]);
     await this.outbox.stop(Date.now() + flushMs);
+    this.client.close();
     this.saveState();
     this.spool.close();
     if (this.cfg.detachOnExit) {

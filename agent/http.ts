@@ -1,13 +1,16 @@
 /**
  * The agent's client of /api/v1/agent: auth headers, MessagePack (JSON until
  * the server has shown it speaks MessagePack, and again if it stops), and
- * errors that carry the status and Retry-After for the backoff helper. A
- * FormData body goes as multipart/form-data, encoded by Node's own fetch
- * (undici), which streams a file-backed Blob from disk.
+ * errors that carry the status and Retry-After for the backoff helper. Calls
+ * go through Node's http client (agent/transport.ts, a fraction of fetch's
+ * CPU); a FormData body goes as multipart/form-data through Node's fetch
+ * (undici), which encodes it and streams a file-backed Blob from disk; the
+ * push stream is fetch's too (one long-lived GET).
  */
 import { Packr } from 'msgpackr';
 import { JSON_TYPE, MSGPACK_TYPE as MSGPACK, PACKR_OPTIONS } from '../contract/codec.ts';
 import { parseRetryAfter } from './backoff.ts';
+import { type Answer, Transport } from './transport.ts';
 
 const packr = new Packr(PACKR_OPTIONS);
 
@@ -48,8 +51,11 @@ export class AgentClient {
    */
   clockOffsetMs = 0;
 
+  private readonly transport: Transport;
+
   constructor(private readonly o: ClientOptions) {
     this.base = `${o.server.replace(/\/+$/, '')}/api/v1/agent`;
+    this.transport = new Transport(this.base);
     this.format = o.format ?? 'auto';
     this.msgpack = this.format === 'msgpack';
   }
@@ -93,25 +99,28 @@ export class AgentClient {
       headers['content-type'] = this.msgpack ? MSGPACK : JSON_TYPE;
       payload = this.msgpack ? new Uint8Array(packr.pack(body)) : JSON.stringify(body);
     }
-    let res: Response;
+    let res: Answer;
     const sent = Date.now();
+    const timeoutMs = opts.timeoutMs ?? this.o.timeoutMs ?? 10_000;
     try {
-      res = await fetch(this.base + path, {
-        method,
-        headers,
-        body: payload,
-        signal: AbortSignal.timeout(opts.timeoutMs ?? this.o.timeoutMs ?? 10_000),
-      });
+      res =
+        payload instanceof FormData
+          ? await viaFetch(this.base + path, method, headers, payload, timeoutMs)
+          : await this.transport.send(this.base + path, { method, headers, body: payload, timeoutMs });
     } catch (e) {
       throw new HttpError(0, `${method} ${path}: ${(e as Error).message}`);
     }
-    const server = Date.parse(res.headers.get('date') ?? '');
+    const header = (name: string) => {
+      const v = res.headers[name];
+      return (Array.isArray(v) ? v[0] : v) ?? null;
+    };
+    const server = Date.parse(header('date') ?? '');
     if (!Number.isNaN(server)) {
       const offset = server + 500 - (sent + Date.now()) / 2; // the header is truncated to the second
       this.clockOffsetMs = Math.abs(offset) > CLOCK_SKEW_MS ? Math.round(offset) : 0;
     }
-    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-    const raw = Buffer.from(await res.arrayBuffer());
+    const type = (header('content-type') ?? '').split(';')[0]!.trim();
+    const raw = res.body;
     if (this.format === 'auto') {
       if (type === MSGPACK) this.msgpack = true;
       else if (res.status === 415) this.msgpack = false; // the server stopped accepting it: retry as JSON
@@ -124,14 +133,22 @@ export class AgentClient {
         value = undefined;
       }
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const err = (value as { error?: { message?: string } } | undefined)?.error?.message ?? res.statusText;
-      throw new HttpError(
-        res.status,
-        `${method} ${path}: ${res.status} ${err}`,
-        parseRetryAfter(res.headers.get('retry-after'), Date.now()),
-      );
+      throw new HttpError(res.status, `${method} ${path}: ${res.status} ${err}`, parseRetryAfter(header('retry-after'), Date.now()));
     }
     return value as T;
   }
+
+  /** Closes the idle keep-alive sockets. */
+  close(): void {
+    this.transport.close();
+  }
+}
+
+/** A multipart body through fetch (undici encodes FormData and streams a file-backed Blob from disk). */
+async function viaFetch(url: string, method: string, headers: Record<string, string>, body: FormData, timeoutMs: number): Promise<Answer> {
+  const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  const raw = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, statusText: res.statusText, headers: Object.fromEntries(res.headers), body: raw };
 }

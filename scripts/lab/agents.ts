@@ -42,8 +42,9 @@ const NODE_ARGS = (process.env.BW_AGENT_NODE_ARGS ?? '').split(' ').filter(Boole
 /** node's arguments that run the agent: the bundle the set-up builds (no tsx in the process), or the sources. */
 export function agentCommand(from: 'bundle' | 'source'): string[] {
   if (from === 'source') return [...NODE_ARGS, '--import', 'tsx', path.join(root, 'agent/cli.ts'), 'agent'];
-  const bundle = path.join(root, 'dist/agent.mjs');
-  if (!fs.existsSync(bundle)) throw new Error('dist/agent.mjs is missing: run npm run build:agent (npm run setup does it)');
+  // BW_AGENT_BUNDLE: another build of the bundle (a bench comparing two), resolved from the checkout.
+  const bundle = path.resolve(root, process.env.BW_AGENT_BUNDLE ?? 'dist/agent.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build:agent (npm run setup does it)`);
   return [...NODE_ARGS, bundle, 'agent'];
 }
 
