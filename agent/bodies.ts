@@ -4,7 +4,7 @@
  * field the contract does not know, or of the wrong type, does not compile;
  * a unit test runs each through the server's schemas.
  */
-import type { CommandAck, Heartbeat, IncidentFields, IncidentReport } from '../contract/wire/agent.ts';
+import type { CommandAck, CommandAcks, Heartbeat, IncidentFields, IncidentReport } from '../contract/wire/agent.ts';
 import type { Outcome } from './rules.ts';
 
 /** The first `max` UTF-16 units of s, never half a surrogate pair (the server refuses lone surrogates). */
@@ -43,4 +43,9 @@ export const resolveBody = (incidentId: number) => ({ incident_id: incidentId })
 /** POST /commands/:id/ack for an outcome of applyCommand. */
 export function ackBody(out: Outcome): CommandAck {
   return out.status === 'applied' ? { status: 'applied' } : { status: 'failed', reason: cut(out.reason, 1000) };
+}
+
+/** POST /commands/ack: the answers to a batch of commands, in the order applied. */
+export function acksBody(done: readonly { cmd: { id: number }; out: Outcome }[]): CommandAcks {
+  return { acks: done.map(({ cmd, out }) => ({ id: cmd.id, ...ackBody(out) })) };
 }

@@ -1,17 +1,21 @@
 /**
  * Pending commands from the server, from either way they come (the config
  * poll and the push channel, agent/push.ts): applied one batch at a time in
- * arrival order, each acknowledged (POST /commands/:id/ack, retried with
- * the backoff helper) once the whole batch is in the kernel, at most
- * ACKS_AT_ONCE acks in flight. A batch goes into the kernel as soon as the
- * one before it is in the kernel, not once its acks are answered: a busy
+ * arrival order, the batch's answers sent in one request (POST
+ * /commands/ack, up to MAX_ACKS_PER_REQUEST; one POST /commands/:id/ack
+ * each to a server without it), retried with the backoff helper, once the
+ * whole batch is in the kernel, at most ACKS_AT_ONCE requests in flight.
+ * A batch goes into the kernel as soon as the one before it is in the
+ * kernel, not once its acks are answered: a busy
  * server answered acks slowly, and four withdrawals pushed one by one
  * reached 50 agents' kernels at p95 8.2 s (bench:fleet). A command answered
  * in this run is not applied again when a config built before its answer
  * reached the server lists it still.
  */
+
+import { MAX_ACKS_PER_REQUEST } from '../contract/limits.ts';
 import { Backoff, retry } from './backoff.ts';
-import { ackBody } from './bodies.ts';
+import { ackBody, acksBody } from './bodies.ts';
 import { type AgentClient, HttpError } from './http.ts';
 import type { Logger } from './log.ts';
 import type { Outcome, PendingCommand } from './rules.ts';
@@ -33,10 +37,22 @@ export interface CommandRunnerDeps {
 
 type Done = { cmd: PendingCommand; out: Outcome };
 
+const ACK_RETRY = () => ({
+  backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }),
+  maxTries: 4,
+  retryable: (e: unknown) => e instanceof HttpError && e.retryable,
+  retryAfter: (e: unknown) => (e instanceof HttpError ? e.retryAfterMs : null),
+});
+
+/** An older server's 404 to POST /commands/ack: its commands go one request each. */
+class NoBatchAcks extends Error {}
+
 export class CommandRunner {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly answered = new Set<number>();
   private slots = ACKS_AT_ONCE;
+  /** POST /commands/ack: tried until a 404 says the server has none ('seen': it answered one). */
+  private batchAcks: boolean | 'seen' = true;
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly d: CommandRunnerDeps) {}
@@ -72,10 +88,34 @@ export class CommandRunner {
     return done;
   }
 
+  /** The batch's answers in requests of MAX_ACKS_PER_REQUEST; one request per command to a server without batch acks. */
   private async ackAll(done: Done[]): Promise<void> {
-    const results = await Promise.allSettled(done.map(({ cmd, out }) => this.inSlot(() => this.ack(cmd, out))));
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (done.length === 0) return;
+    const chunks: Done[][] = [];
+    for (let i = 0; i < done.length; i += MAX_ACKS_PER_REQUEST) chunks.push(done.slice(i, i + MAX_ACKS_PER_REQUEST));
+    const batched = this.batchAcks ? await Promise.allSettled(chunks.map((c) => this.inSlot(() => this.ackBatch(c)))) : [];
+    const single = chunks.filter((_, i) => !this.batchAcks && batched[i]?.status !== 'fulfilled').flat();
+    const results = [...batched, ...(await Promise.allSettled(single.map(({ cmd, out }) => this.inSlot(() => this.ack(cmd, out)))))];
+    const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof NoBatchAcks));
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** One request for many answers; each result (taken, gone, answered before) settles its command. */
+  private async ackBatch(chunk: Done[]): Promise<void> {
+    const body = acksBody(chunk);
+    try {
+      await retry(() => this.d.client.request('POST', '/commands/ack', body), ACK_RETRY());
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 404 && this.batchAcks !== 'seen') {
+        if (this.batchAcks) this.d.log.info('the server has no batch acks (POST /commands/ack): one request per command', {});
+        this.batchAcks = false;
+        throw new NoBatchAcks();
+      }
+      for (const { cmd } of chunk) this.answered.delete(cmd.id);
+      throw e;
+    }
+    this.batchAcks = 'seen';
+    for (const { cmd, out } of chunk) this.d.answered?.(cmd, out);
   }
 
   /** At most ACKS_AT_ONCE acks in flight, over all batches. */
@@ -93,12 +133,7 @@ export class CommandRunner {
   private async ack(cmd: PendingCommand, out: Outcome): Promise<void> {
     const body = ackBody(out);
     try {
-      await retry(() => this.d.client.request('POST', `/commands/${cmd.id}/ack`, body), {
-        backoff: new Backoff({ baseMs: 250, maxMs: 4_000 }),
-        maxTries: 4,
-        retryable: (e) => e instanceof HttpError && e.retryable,
-        retryAfter: (e) => (e instanceof HttpError ? e.retryAfterMs : null),
-      });
+      await retry(() => this.d.client.request('POST', `/commands/${cmd.id}/ack`, body), ACK_RETRY());
     } catch (e) {
       // 409: answered or withdrawn meanwhile. Otherwise the command stays pending and comes back (applied again: the same rule).
       if (!(e instanceof HttpError && (e.status === 409 || e.status === 404))) {

@@ -7,6 +7,9 @@
 /** Metric samples in one POST /metrics request (an agent back from an outage sends its spool in batches this size). */
 export const MAX_SAMPLES_PER_REQUEST = 600;
 
+/** Command answers in one POST /commands/ack request (extension: a batch of commands, answered at once). */
+export const MAX_ACKS_PER_REQUEST = 256;
+
 /** Request body sizes, bytes, by agent route (a larger one is 413). */
 export const BODY_LIMITS = {
   heartbeat: 4 * 1024,
@@ -14,6 +17,8 @@ export const BODY_LIMITS = {
   incident: 256 * 1024,
   resolve: 4 * 1024,
   ack: 4 * 1024,
+  /** POST /commands/ack: MAX_ACKS_PER_REQUEST answers with reasons of up to 1,000 characters. */
+  acks: 320 * 1024,
   /** POST /rules (extension): MAX_KERNEL_RULES_REPORTED rules of at most ~300 bytes each in JSON. */
   rules: 6 * 1024 * 1024,
   /** User API bodies. */

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { ACK_STATUSES, ATTACK_FAMILIES, INCIDENT_STATUSES, PCAP_FORMATS, SEVERITIES, VECTOR_SUBTYPES } from '../enums.ts';
 import {
+  MAX_ACKS_PER_REQUEST,
   MAX_BPS,
   MAX_BREAKDOWN_KEYS,
   MAX_LIST,
@@ -159,6 +160,24 @@ export const commandAck = z.object({
   reason: text(1000).optional(),
 });
 
+/**
+ * Extension: POST /commands/ack, the answers to many commands at once (a
+ * batch's, in the order applied); each id once.
+ */
+export const commandAcks = z.object({
+  acks: z
+    .array(commandAck.extend({ id }))
+    .min(1, 'at least one answer')
+    .max(MAX_ACKS_PER_REQUEST, `at most ${MAX_ACKS_PER_REQUEST} answers in one request`)
+    .superRefine((acks, ctx) => {
+      const seen = new Set<number>();
+      acks.forEach((a, i) => {
+        if (seen.has(a.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `command ${a.id} is answered twice` });
+        seen.add(a.id);
+      });
+    }),
+});
+
 /** The command id of POST /commands/:id/ack. */
 export const commandParam = z.object({ id: idText });
 
@@ -176,6 +195,9 @@ export const okReply = z.object({ ok: z.literal(true), server_time: z.string() }
 export const metricsReply = z.object({ ok: z.literal(true), accepted: count });
 export const incidentReply = z.object({ incident_id: id, status: z.enum(INCIDENT_STATUSES), created: z.boolean().optional() });
 export const ackReply = z.object({ id, status: z.enum(ACK_STATUSES) });
+/** What became of each answer: taken ('ok'), not this node's command ('gone'), already answered otherwise ('conflict'). */
+export const ACK_RESULTS = ['ok', 'gone', 'conflict'] as const;
+export const acksReply = z.object({ acks: z.array(z.object({ id, status: z.enum(ACK_STATUSES), result: z.enum(ACK_RESULTS) })) });
 export const pcapReply = z.object({
   pcap_id: id,
   uuid: z.string(),
@@ -238,6 +260,8 @@ export type MetricSample = z.input<typeof metricSample>;
 export type IncidentReport = z.input<typeof incidentReport>;
 export type IncidentFields = Omit<IncidentReport, 'incident_id'>;
 export type CommandAck = z.input<typeof commandAck>;
+export type CommandAcks = z.input<typeof commandAcks>;
+export type AcksReply = z.output<typeof acksReply>;
 export type PendingCommand = z.input<typeof pendingCommand>;
 export type ConfigReply = z.input<typeof configReply>;
 export type IncidentReply = z.output<typeof incidentReply>;

@@ -136,6 +136,19 @@ export function agentRoutes(deps: Deps): Router {
     out.write(': breakwater push\n\n');
   });
 
+  // Extension: the answers to a batch of commands in one request, in one transaction, in id order
+  // (two requests of one node lock its rows in the same order); each answer as POST /commands/:id/ack takes it.
+  r.post('/commands/ack', auth, body(BODY_LIMITS.acks), validate(A.commandAcks), async (ctx) => {
+    const { acks } = input<z.output<typeof A.commandAcks>>(ctx);
+    const nodeId = node(ctx).id;
+    const results = await db.withTransaction(async (c) => {
+      const out = new Map<number, 'ok' | 'gone' | 'conflict'>();
+      for (const a of [...acks].sort((x, y) => x.id - y.id)) out.set(a.id, await ackCommand(c, nodeId, a.id, a.status, a.reason ?? null));
+      return out;
+    });
+    send(ctx, 200, A.acksReply, { acks: acks.map((a) => ({ id: a.id, status: a.status, result: results.get(a.id)! })) });
+  });
+
   // Extension: the agent reports whether it applied a command.
   r.post('/commands/:id/ack', auth, body(BODY_LIMITS.ack), validate(A.commandAck), async (ctx) => {
     const id = parse(A.commandParam, ctx.params).id;

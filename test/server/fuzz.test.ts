@@ -168,6 +168,7 @@ each('no request gets a 5xx, and a refused one writes nothing', async (t, srv) =
       auth(agent),
     ),
     route('POST', at(`${A}/commands`, '/ack'), auth(agent), wireBody({ status: 'failed', reason: 'no' })),
+    route('POST', fc.constant(`${A}/commands/ack`), auth(agent), wireBody({ acks: [{ id: 1, status: 'failed', reason: 'no' }] })),
     route('POST', fc.constant(`${A}/rules`), auth(agent), wireBody(kernel)),
     route('PATCH', fc.constant(`${U}/workspace`), auth(user), wireBody({ name: 'w', default_pps_threshold: 100, ioc_patterns: [] })),
     route('POST', fc.constant(`${U}/tokens`), auth(user), wireBody({ name: 't' })),

@@ -3,7 +3,7 @@
 // the detector's incident fields through a whole incident, heartbeats,
 // acknowledgements of applied and refused commands, resolves, kernel-rules reports.
 import test from 'ava';
-import { ackBody, heartbeatBody, incidentBody, resolveBody } from '../../../agent/bodies.ts';
+import { ackBody, acksBody, heartbeatBody, incidentBody, resolveBody } from '../../../agent/bodies.ts';
 import { Detector } from '../../../agent/detect/index.ts';
 import { buildReport, RuleOrigins } from '../../../agent/kernel-report.ts';
 import { toMetricSample } from '../../../agent/rates.ts';
@@ -67,6 +67,15 @@ test('heartbeats and acknowledgements', (t) => {
   t.is(refused.status, 'failed');
   accepts(t, A.commandAck, ackBody(applied), 'applied');
   accepts(t, A.commandAck, ackBody(refused), 'failed, with a long reason');
+  accepts(
+    t,
+    A.commandAcks,
+    acksBody([
+      { cmd: { id: 1 }, out: applied },
+      { cmd: { id: 2 }, out: refused },
+    ]),
+    'a batch',
+  );
 });
 
 test('the kernel-rules report built from addon entries', (t) => {
