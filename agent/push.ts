@@ -86,10 +86,14 @@ export class PushChannel {
         }
         for (const ev of reader.push(chunk)) {
           if (ev.event !== PUSH_CONFIG_EVENT) continue;
-          // A config that fails to apply is the poll's to bring again; the stream stays.
-          await this.onConfig(JSON.parse(ev.data) as Partial<ConfigReply>).catch((e: Error) =>
-            this.log.warn('pushed config not applied', { error: e.message }),
-          );
+          // Handed over, not awaited: its commands are in the kernel in order (agent/commands-run.ts)
+          // and the next event is read while their acks are on their way. Awaited, a removal pushed
+          // right after an add waited for the add's ack to be answered by a busy server: seconds on a
+          // fleet (bench:fleet). A config that fails to apply is the poll's to bring again; the stream stays.
+          const config = JSON.parse(ev.data) as Partial<ConfigReply>;
+          void Promise.resolve()
+            .then(() => this.onConfig(config))
+            .catch((e: Error) => this.log.warn('pushed config not applied', { error: e.message }));
         }
       }
     } catch (e) {
