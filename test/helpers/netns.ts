@@ -22,7 +22,11 @@ export function udpDelivered(lab: Lab): number {
  * Sends `count` copies of a UDP packet from the attacker with trafgen (bounded
  * in packets and by a 20 s timeout). srcIp may differ from the attacker's own.
  */
-export function sendUdp(lab: Lab, o: { count: number; srcIp?: string; dport?: number; sport?: number; payload?: number }): void {
+/** `count` UDP packets to the victim, back to back, or `gapMs` apart (a probe that must not look like a flood). */
+export function sendUdp(
+  lab: Lab,
+  o: { count: number; srcIp?: string; dport?: number; sport?: number; payload?: number; gapMs?: number },
+): void {
   const conf = `{
     eth(da=${lab.victimMac}, type=0x0800),
     ipv4(saddr=${o.srcIp ?? lab.attackerIp}, daddr=${lab.victimIp}, ttl=64),
@@ -31,7 +35,10 @@ export function sendUdp(lab: Lab, o: { count: number; srcIp?: string; dport?: nu
   }`;
   lab.exec(
     lab.attackerNs,
-    ['timeout', '20', 'trafgen', '--dev', lab.attackerIf, '--in', '-', '-n', String(o.count), '-P', '1', '-C', '--no-sock-mem'],
+    [
+      ...['timeout', '20', 'trafgen', '--dev', lab.attackerIf, '--in', '-', '-n', String(o.count), '-P', '1', '-C', '--no-sock-mem'],
+      ...(o.gapMs ? ['-t', `${o.gapMs}ms`] : []),
+    ],
     {
       input: conf,
       stdio: ['pipe', 'pipe', 'pipe'],
