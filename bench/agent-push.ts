@@ -11,7 +11,8 @@
 //   BENCH_ROUNDS=20 BENCH_RUNS=2 npm run bench:agent-push
 import fs from 'node:fs';
 import os from 'node:os';
-import { startFleet, whenApplied } from '../scripts/lab/fleet.ts';
+import { whenApplied } from '../scripts/lab/applied.ts';
+import { startFleet } from '../scripts/lab/fleet.ts';
 import { startLab } from '../scripts/lab/index.ts';
 import { sleep } from '../scripts/lab/wait.ts';
 import { freshDataDir } from '../test/server/_harness.ts';

@@ -18,8 +18,9 @@
 //   BENCH_FLEET=50 BENCH_ROUNDS=6 BENCH_RATE=10 npm run bench:fleet
 import fs from 'node:fs';
 import os from 'node:os';
+import { whenApplied } from '../scripts/lab/applied.ts';
 import { countInView } from '../scripts/lab/delivery.ts';
-import { type Fleet, fleetFlood, startFleet, whenApplied } from '../scripts/lab/fleet.ts';
+import { type Fleet, fleetFlood, startFleet } from '../scripts/lab/fleet.ts';
 import { type LabRun, startLab } from '../scripts/lab/index.ts';
 import { sleep, until } from '../scripts/lab/wait.ts';
 import type { Logger } from '../server/index.ts';

@@ -8,8 +8,8 @@
 // them and removes the namespaces, pins and directories, also after a start
 // that failed half-way; each host is a run record, so a crashed run's hosts,
 // agents and directories go with the next start of any lab (records.ts).
-// fleetFlood is a flood from a few fixed, real-looking sources; appliedAt
-// and whenApplied say when agents wrote rules into their kernel maps.
+// fleetFlood is a flood from a few fixed, real-looking sources (when agents
+// wrote rules into their kernel maps: applied.ts).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,6 @@ import { claimRecord } from './records.ts';
 import type { Lab } from './topology.ts';
 import { removeNamespace } from './topology.ts';
 import { type Flow, ipv4Packet, trafgen } from './traffic.ts';
-import { until } from './wait.ts';
 
 export interface FleetMember {
   index: number;
@@ -141,33 +140,6 @@ export async function startFleet(run: LabRun, o: FleetOptions): Promise<Fleet> {
     await close();
     throw e;
   }
-}
-
-/**
- * When `agent` had written every one of `sources` into its kernel map (op
- * 'add') or deleted them ('delete'): the time, on this process's
- * performance.now() clock, of its last 'command applied' log line for them
- * (it logs each right after the map update returned; its clock is this
- * machine's, to the millisecond); undefined while one is missing. Reading
- * fifty maps every few milliseconds instead would cost the two cores the
- * agents and the server share (one read walks the map's buckets, ~0.1 ms).
- */
-export function appliedAt(agent: AgentProc, sources: readonly string[], op: 'add' | 'delete'): number | undefined {
-  const last = new Map<string, number>();
-  for (const line of agent.log) {
-    if (!line.includes('"msg":"command applied"')) continue;
-    const l = JSON.parse(line) as { t: string; command: string; rule?: { source?: { address?: string } } };
-    const src = l.rule?.source?.address;
-    if (src && sources.includes(src) && / -D /.test(l.command) === (op === 'delete')) last.set(src, Date.parse(l.t));
-  }
-  return last.size === sources.length ? Math.max(...last.values()) - performance.timeOrigin : undefined;
-}
-
-/** Waits until each agent applied `sources` (appliedAt); returns the times, undefined for those that did not within `ms`. */
-export async function whenApplied(agents: AgentProc[], sources: readonly string[], op: 'add' | 'delete', ms: number) {
-  const at = () => agents.map((a) => appliedAt(a, sources, op));
-  await until(() => at().every((t) => t !== undefined), ms, 10);
-  return at();
 }
 
 /** A UDP flood at the run's victim from a few fixed sources (TTL 64, a real host's: not judged spoofed), each an equal share. */
