@@ -13,7 +13,7 @@
 import type { Db } from '../db.ts';
 import type { Logger } from '../log.ts';
 import { addEvent } from '../sql/incidents.ts';
-import { withdrawRule } from '../sql/mitigations.ts';
+import { withdrawRules } from '../sql/mitigations.ts';
 import { dueWithdrawals, history, listPolicies, lockIncident, recordFiring } from '../sql/policies.ts';
 import { decide, type Policy } from './decide.ts';
 import { makeRules } from './make-rules.ts';
@@ -84,7 +84,10 @@ export class Responder {
   /** Withdraws the policy rules whose incident resolved past their grace; returns how many. */
   async withdrawDue(): Promise<number> {
     const due = await dueWithdrawals(this.db);
-    for (const r of due) await this.db.withTransaction((c) => withdrawRule(c, r.workspace_id, r.id));
+    // A workspace's due rules in one transaction: each node gets one push with all its removals.
+    const byWorkspace = new Map<number, number[]>();
+    for (const r of due) byWorkspace.set(r.workspace_id, [...(byWorkspace.get(r.workspace_id) ?? []), r.id]);
+    for (const [ws, ids] of byWorkspace) await this.db.withTransaction((c) => withdrawRules(c, ws, ids));
     return due.length;
   }
 

@@ -126,20 +126,31 @@ export async function getRule(db: Queryable, workspaceId: number, id: number) {
 
 /** Withdraws a rule: undelivered commands are dropped, applied ones get a 'remove' command. */
 export async function withdrawRule(client: Queryable, workspaceId: number, id: number): Promise<boolean> {
-  const { rowCount } = await client.query(
-    'UPDATE mitigation_rules SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE workspace_id = $1 AND id = $2',
-    [workspaceId, id],
+  return (await withdrawRules(client, workspaceId, [id])).length === 1;
+}
+
+/**
+ * Withdraws many rules of a workspace in two statements (a policy's, once its incident resolved:
+ * one push per node with all the removals, not one per rule); returns the ids withdrawn.
+ */
+export async function withdrawRules(client: Queryable, workspaceId: number, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await client.query<{ id: number }>(
+    'UPDATE mitigation_rules SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE workspace_id = $1 AND id = ANY($2::bigint[]) RETURNING id',
+    [workspaceId, ids],
   );
-  if (rowCount !== 1) return false;
+  const found = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  if (found.length === 0) return [];
   await client.query(
-    `WITH w AS (UPDATE node_commands SET status = 'withdrawn' WHERE rule_id = $1 AND op = 'add' AND status = 'pending' RETURNING 1)
+    `WITH w AS (UPDATE node_commands SET status = 'withdrawn' WHERE rule_id = ANY($1::bigint[]) AND op = 'add' AND status = 'pending' RETURNING 1)
      INSERT INTO node_commands (rule_id, node_id, op)
      SELECT rule_id, node_id, 'remove' FROM node_commands c
-     WHERE c.rule_id = $1 AND c.op = 'add' AND c.status = 'applied' AND c.superseded_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM node_commands x WHERE x.rule_id = $1 AND x.node_id = c.node_id AND x.op = 'remove')`,
-    [id],
+     WHERE c.rule_id = ANY($1::bigint[]) AND c.op = 'add' AND c.status = 'applied' AND c.superseded_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM node_commands x WHERE x.rule_id = c.rule_id AND x.node_id = c.node_id AND x.op = 'remove')
+     ORDER BY c.rule_id, c.node_id`,
+    [found],
   );
-  return true;
+  return found;
 }
 
 /** Commands a node still has to apply: not acknowledged, rule not expired (nor withdrawn, for adds). */

@@ -1,10 +1,12 @@
-// Many rules in one go (server/sql/mitigations.ts createRules, what a
-// response policy's decision makes), on both databases: each id in the order
-// asked, null for a node outside the workspace, one pending command per rule
-// and target node, in the rules' order, and the same rows one by one makes.
+// Many rules in one go (server/sql/mitigations.ts), on both databases:
+// createRules (what a response policy's decision makes): each id in the
+// order asked, null for a node outside the workspace, one pending command per
+// rule and target node, in the rules' order; withdrawRules (a policy's rules
+// once their incident resolved): undelivered adds dropped, applied ones a
+// removal each, once, another workspace's rule untouched.
 import test from 'ava';
 import { prefixOf } from '../../contract/net/prefix.ts';
-import { createRules } from '../../server/sql/mitigations.ts';
+import { ackCommand, createRules, withdrawRules } from '../../server/sql/mitigations.ts';
 import { setup, withServers } from './_harness.ts';
 
 const each = withServers(test);
@@ -63,4 +65,45 @@ each('ids in the order asked, null for a foreign node, commands in the rules ord
     ],
   );
   t.deepEqual(await srv.db.withTransaction((c) => createRules(c, ws.id, [])), []);
+});
+
+each('withdrawRules: pending adds withdrawn, applied ones removed once, other workspaces untouched', async (t, srv) => {
+  const { ws, node } = await setup(srv, 'wmany');
+  const other = await srv.admin.createNode(ws.id, 'node-b', { ip: '192.0.2.11' });
+  const foreign = await setup(srv, 'wforeign');
+  const [a, b] = (await srv.db.withTransaction((c) =>
+    createRules(c, ws.id, [{ rule: rule('198.18.8.1/32') }, { rule: rule('198.18.8.2/32') }]),
+  )) as number[];
+  const [f] = (await srv.db.withTransaction((c) => createRules(c, foreign.ws.id, [{ rule: rule('198.18.8.3/32') }]))) as number[];
+  const cmd = async (ruleId: number, nodeId: number, op = 'add') =>
+    (
+      await srv.db.query<{ id: number; status: string }>(
+        'SELECT id, status FROM node_commands WHERE rule_id = $1 AND node_id = $2 AND op = $3',
+        [ruleId, nodeId, op],
+      )
+    ).rows;
+  t.is(await ackCommand(srv.db, node.id, Number((await cmd(a!, node.id))[0]!.id), 'applied', null), 'ok');
+  const withdraw = () => srv.db.withTransaction((c) => withdrawRules(c, ws.id, [b!, a!, f!]));
+  t.deepEqual(await withdraw(), [a, b], "this workspace's rules, not the other's");
+  t.deepEqual(
+    (await cmd(a!, node.id, 'remove')).map((c) => c.status),
+    ['pending'],
+    'the applied add gets a removal',
+  );
+  t.deepEqual(
+    (await cmd(a!, other.id)).map((c) => c.status),
+    ['withdrawn'],
+  );
+  t.deepEqual(
+    [...(await cmd(b!, node.id)), ...(await cmd(b!, other.id))].map((c) => c.status),
+    ['withdrawn', 'withdrawn'],
+  );
+  t.deepEqual(await cmd(b!, node.id, 'remove'), []);
+  t.deepEqual(await withdraw(), [a, b], 'again: harmless');
+  t.is((await cmd(a!, node.id, 'remove')).length, 1, 'one removal, not two');
+  t.deepEqual(
+    (await cmd(f!, foreign.node.id)).map((c) => c.status),
+    ['pending'],
+  );
+  t.deepEqual(await srv.db.withTransaction((c) => withdrawRules(c, ws.id, [])), []);
 });
