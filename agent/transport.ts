@@ -24,20 +24,23 @@ export interface Answer {
   body: Buffer;
 }
 
+export interface Request {
+  method: string;
+  headers: Record<string, string>;
+  body?: Uint8Array | string;
+  timeoutMs: number;
+}
+
 export class Transport {
   private readonly agent: http.Agent;
   private readonly lib: typeof http | typeof https;
 
   constructor(base: string) {
-    const https_ = new URL(base).protocol === 'https:';
-    this.lib = https_ ? https : http;
+    this.lib = new URL(base).protocol === 'https:' ? https : http;
     this.agent = new this.lib.Agent({ keepAlive: true });
   }
 
-  async send(
-    url: string,
-    o: { method: string; headers: Record<string, string>; body?: Uint8Array | string; timeoutMs: number },
-  ): Promise<Answer> {
+  async send(url: string, o: Request): Promise<Answer> {
     try {
       return await this.once(url, o);
     } catch (e) {
@@ -46,7 +49,7 @@ export class Transport {
     }
   }
 
-  private once(url: string, o: { method: string; headers: Record<string, string>; body?: Uint8Array | string; timeoutMs: number }) {
+  private once(url: string, o: Request) {
     return new Promise<Answer>((resolve, reject) => {
       const headers = { ...o.headers };
       if (o.body !== undefined) headers['content-length'] = String(Buffer.byteLength(o.body));

@@ -76,7 +76,7 @@ export async function makeRules(c: Queryable, p: Policy, inc: Locked, d: Acting)
   );
   fresh.forEach((w, i) => {
     const id = ids[i];
-    if (id === null || id === undefined) return;
+    if (id == null) return; // its node left the workspace meanwhile
     rules.push({
       id,
       source: w.r.source,

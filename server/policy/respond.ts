@@ -86,7 +86,11 @@ export class Responder {
     const due = await dueWithdrawals(this.db);
     // A workspace's due rules in one transaction: each node gets one push with all its removals.
     const byWorkspace = new Map<number, number[]>();
-    for (const r of due) byWorkspace.set(r.workspace_id, [...(byWorkspace.get(r.workspace_id) ?? []), r.id]);
+    for (const r of due) {
+      const ids = byWorkspace.get(r.workspace_id) ?? [];
+      ids.push(r.id);
+      byWorkspace.set(r.workspace_id, ids);
+    }
     for (const [ws, ids] of byWorkspace) await this.db.withTransaction((c) => withdrawRules(c, ws, ids));
     return due.length;
   }

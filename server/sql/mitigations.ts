@@ -41,8 +41,9 @@ export async function createRule(client: Queryable, workspaceId: number, n: NewR
 }
 
 /**
- * Creates many rules (a policy's) in four statements whatever their number: the workspace's rule
- * lock, the ids, the rules, and one pending command per rule and target node, in the rules' order.
+ * Creates many rules (a policy's) in at most five statements whatever their number: the workspace's
+ * rule lock, the asked nodes' check (when a rule names one), the ids, the rules, and one pending
+ * command per rule and target node, in the rules' order.
  * Each id is in the order given; null for a rule whose node_id is not in the workspace.
  */
 export async function createRules(client: Queryable, workspaceId: number, list: readonly NewRule[]): Promise<(number | null)[]> {

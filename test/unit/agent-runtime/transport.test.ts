@@ -4,7 +4,7 @@
 // request is bounded by its timeout.
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Transport } from '../../../agent/transport.ts';
 
 /** A server that answers 'ok', but ends a socket without answering on the `dropOn`-th request of that socket. */
@@ -37,25 +37,26 @@ async function server(dropOn: number | null, silent = false) {
 const post = (t: Transport, url: string, timeoutMs = 2000) =>
   t.send(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi', timeoutMs });
 
-test('keep-alive: the second request goes on the first one socket', async (t) => {
-  const s = await server(null);
+/** The server and a transport to it, both closed when the test ends. */
+async function rig(t: ExecutionContext, dropOn: number | null, silent = false) {
+  const s = await server(dropOn, silent);
   const tr = new Transport(s.url);
   t.teardown(() => {
     tr.close();
     return s.close();
   });
+  return { s, tr };
+}
+
+test('keep-alive: the second request goes on the first one socket', async (t) => {
+  const { s, tr } = await rig(t, null);
   t.is((await post(tr, s.url)).body.toString(), 'ok POST 1');
   t.is((await post(tr, s.url)).body.toString(), 'ok POST 2');
   t.is(s.sockets.size, 1);
 });
 
 test('a reused socket the server ends without an answer: sent once more on a new socket', async (t) => {
-  const s = await server(2);
-  const tr = new Transport(s.url);
-  t.teardown(() => {
-    tr.close();
-    return s.close();
-  });
+  const { s, tr } = await rig(t, 2);
   await post(tr, s.url);
   const again = await post(tr, s.url);
   t.is(again.status, 200);
@@ -64,23 +65,13 @@ test('a reused socket the server ends without an answer: sent once more on a new
 });
 
 test('a new socket ended without an answer is an error, not sent again', async (t) => {
-  const s = await server(1);
-  const tr = new Transport(s.url);
-  t.teardown(() => {
-    tr.close();
-    return s.close();
-  });
+  const { s, tr } = await rig(t, 1);
   await t.throwsAsync(post(tr, s.url));
   t.is(s.sockets.size, 1);
 });
 
 test('the whole request is bounded by its timeout', async (t) => {
-  const s = await server(null, true);
-  const tr = new Transport(s.url);
-  t.teardown(() => {
-    tr.close();
-    return s.close();
-  });
+  const { s, tr } = await rig(t, null, true);
   const t0 = performance.now();
   const e = await t.throwsAsync(post(tr, s.url, 200));
   const took = performance.now() - t0;
