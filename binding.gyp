@@ -11,7 +11,7 @@
           "inputs": [
             "bpf/breakwater.bpf.c", "bpf/breakwater.h", "bpf/maps.bpf.h",
             "bpf/parsing.bpf.h", "bpf/counters.bpf.h", "bpf/rules.bpf.h",
-            "bpf/samples.bpf.h"
+            "bpf/samples.bpf.h", "bpf/bits.bpf.h"
           ],
           "outputs": [
             "<(SHARED_INTERMEDIATE_DIR)/breakwater.bpf.o",

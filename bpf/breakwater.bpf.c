@@ -18,6 +18,7 @@
 #include "breakwater.h"
 #include "maps.bpf.h"
 #include "parsing.bpf.h"
+#include "bits.bpf.h"
 #include "counters.bpf.h"
 #include "rules.bpf.h"
 #include "samples.bpf.h"

@@ -108,18 +108,13 @@ static __always_inline __u32 src_hash(struct bw_pkt *p)
 	return mix32(w[0] ^ mix32(w[1] ^ mix32(w[2] ^ mix32(w[3]))));
 }
 
-/* Leading zeros of a non-zero 32-bit value, without a clz instruction. */
-static __always_inline __u32 clz32(__u32 x)
-{
-	__u32 n = 0;
-
-	if (!(x & 0xFFFF0000)) { n += 16; x <<= 16; }
-	if (!(x & 0xFF000000)) { n += 8; x <<= 8; }
-	if (!(x & 0xF0000000)) { n += 4; x <<= 4; }
-	if (!(x & 0xC0000000)) { n += 2; x <<= 2; }
-	if (!(x & 0x80000000)) { n += 1; }
-	return n;
-}
+/* HyperLogLog rank of the bits under the register index: 1 + the number of
+ * trailing zeros, found by the lowest bit's slot (bits.bpf.h), its bit + 1. A
+ * sentinel above those bits caps it at 33 - BW_HLL_BITS, as a clz would. */
+static const __u8 bw_rank_of_slot[32] = {
+	1, 2, 29, 3, 30, 15, 25, 4, 31, 23, 21, 16, 26, 18, 5, 9,
+	32, 28, 14, 24, 22, 20, 17, 8, 27, 13, 19, 7, 12, 6, 11, 10,
+};
 
 static __always_inline void hll_add(struct bw_config *cfg, struct bw_pkt *p)
 {
@@ -127,8 +122,8 @@ static __always_inline void hll_add(struct bw_config *cfg, struct bw_pkt *p)
 	struct bw_hll *h = bpf_map_lookup_elem(&hll, &key);
 	__u32 hash = src_hash(p);
 	__u32 idx = hash >> (32 - BW_HLL_BITS);
-	/* Rank of the first 1 bit in the remaining bits; a sentinel bounds it. */
-	__u8 rank = clz32((hash << BW_HLL_BITS) | (1u << (BW_HLL_BITS - 1))) + 1;
+	__u32 rest = (hash & ((1u << (32 - BW_HLL_BITS)) - 1)) | (1u << (32 - BW_HLL_BITS));
+	__u8 rank = bw_rank_of_slot[lowest_bit_slot(rest) & 31];
 
 	if (!h)
 		return;

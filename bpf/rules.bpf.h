@@ -13,6 +13,35 @@ struct bw_match {
 	__u32 drop;		/* rule is a live drop rule: nothing can override it */
 };
 
+/*
+ * Rule keys as the probes write them: in whole 32-bit words. The hash reads a
+ * key word by word, and a word put together from byte stores (length,
+ * protocol, port) cannot be forwarded from the store buffer: each probe would
+ * wait for those stores to reach the cache. head is the first word: the
+ * shape's protocol and port with the length OR-ed in (key_len()).
+ */
+union bw_key4 {
+	struct bw_rule_key4 k;
+	__u32 w[2];
+};
+
+union bw_key6 {
+	struct bw_rule_key6 k;
+	__u32 w[5];
+};
+
+/* The first word of a key of that length, protocol and port (network byte
+ * order): the compiler folds it to shifts in a register. */
+static __always_inline __u32 key_head(__u8 len, __u8 proto, __u16 port_be)
+{
+	union bw_key4 u = { .k = { .prefixlen = len, .proto = proto } };
+
+	__builtin_memcpy(u.k.port, &port_be, 2);
+	return u.w[0];
+}
+
+#define key_len(len) key_head((len), 0, 0)
+
 /* Keeps the first live drop rule, else the first live log-only rule. */
 static __always_inline void consider(struct bw_match *m, struct bw_rule *r,
 				     __u64 *now)
@@ -37,12 +66,9 @@ static __always_inline void consider(struct bw_match *m, struct bw_rule *r,
 
 /*
  * The longest length in a non-empty set of 32 (bit 31 - L: length L, see
- * bpf/breakwater.h), and its mask. The lowest bit set is the longest length:
- * x & -x isolates it and a de Bruijn multiply numbers it, without a branch
- * (a branch per step would give the verifier a path per result in every
- * probe below) and without the count-leading-zeros BPF lacks. The table is
- * indexed by ((x & -x) * 0x077cb531) >> 27: its entry for bit k is length
- * 31 - k, with that length's mask in network byte order.
+ * bpf/breakwater.h), and its mask. The lowest bit set is the longest length,
+ * found by its slot (bits.bpf.h): the table's entry for a slot whose bit is
+ * k is length 31 - k, with that length's mask in network byte order.
  */
 struct bw_len {
 	__u32 len;
@@ -60,9 +86,9 @@ static const struct bw_len bw_lens[32] = {
 };
 #undef BW_LEN
 
-static __always_inline const struct bw_len *longest_len(__u64 lens)
+static __always_inline const struct bw_len *longest_len(__u32 lens)
 {
-	return &bw_lens[(((lens & -lens) * 0x077cb531ull) >> 27) & 31];
+	return &bw_lens[lowest_bit_slot(lens) & 31];
 }
 
 /*
@@ -71,7 +97,7 @@ static __always_inline const struct bw_len *longest_len(__u64 lens)
  * longest first and stops at the first hit, as a trie would: a shorter rule
  * of the same shape never decides when a longer one matches.
  */
-static __always_inline struct bw_rule *longest4(struct bw_rule_key4 *k,
+static __always_inline struct bw_rule *longest4(union bw_key4 *k, __u32 head,
 						__u32 saddr, __u64 lens)
 {
 	for (int i = 0; i < 32 && lens; i++) {
@@ -79,8 +105,8 @@ static __always_inline struct bw_rule *longest4(struct bw_rule_key4 *k,
 		struct bw_rule *r;
 
 		lens &= lens - 1;
-		k->prefixlen = l->len;
-		k->addr = saddr & l->mask;
+		k->w[0] = head | key_len(l->len);
+		k->w[1] = saddr & l->mask;
 		r = bpf_map_lookup_elem(&rules_v4, k);
 		if (r)
 			return r;
@@ -89,7 +115,7 @@ static __always_inline struct bw_rule *longest4(struct bw_rule_key4 *k,
 }
 
 /* The same for IPv6: lens[w] holds lengths 32 w to 32 w + 31. */
-static __always_inline struct bw_rule *longest6(struct bw_rule_key6 *k,
+static __always_inline struct bw_rule *longest6(union bw_key6 *k, __u32 head,
 						const __u32 *saddr,
 						const __u32 *lens)
 {
@@ -103,14 +129,14 @@ static __always_inline struct bw_rule *longest6(struct bw_rule_key6 *k,
 #pragma unroll
 		for (int j = 0; j < 4; j++)
 			if (j != w)
-				k->addr[j] = j < w ? saddr[j] : 0;
+				k->w[j + 1] = j < w ? saddr[j] : 0;
 		for (int i = 0; i < 32 && bits; i++) {
 			const struct bw_len *l = longest_len(bits);
 			struct bw_rule *r;
 
 			bits &= bits - 1;
-			k->prefixlen = 32 * w + l->len;
-			k->addr[w] = saddr[w] & l->mask;
+			k->w[0] = head | key_len(32 * w + l->len);
+			k->w[w + 1] = saddr[w] & l->mask;
 			r = bpf_map_lookup_elem(&rules_v6, k);
 			if (r)
 				return r;
@@ -120,26 +146,22 @@ static __always_inline struct bw_rule *longest6(struct bw_rule_key6 *k,
 }
 
 /*
- * Fills k's protocol and port for a shape; returns 0 if the shape cannot
- * match: a field it needs was not parsed (a protocol rule needs ip_proto, 0
- * when unknown; a port rule a parsed L4 header). Prefix-only rules always can.
- * A port rule never has port 0: with dport 0 the port shape's key is the
- * protocol shape's, which is looked up anyway.
+ * Whether a shape can match: a field it needs was parsed (a protocol rule
+ * needs ip_proto, 0 when unknown; a port rule a parsed L4 header). Prefix-only
+ * rules always can. A port rule never has port 0: with dport 0 the port
+ * shape's key is the protocol shape's, which is looked up anyway.
  */
-#define SET_SHAPE(k, p, cls)						\
-	({								\
-		int ok = 1;						\
-		(k).proto = (cls) == BW_CLASS_ANY ? 0 : (p)->ip_proto;	\
-		(k).port[0] = (cls) == BW_CLASS_PORT ? (p)->dport >> 8 : 0; \
-		(k).port[1] = (cls) == BW_CLASS_PORT ? (p)->dport & 0xff : 0; \
-		if ((cls) == BW_CLASS_PROTO && !(p)->ip_proto)		\
-			ok = 0;						\
-		if ((cls) == BW_CLASS_PORT && !((p)->l4 && (p)->dport &&	\
-		    ((p)->ip_proto == IPPROTO_TCP || (p)->ip_proto == IPPROTO_UDP || \
-		     (p)->ip_proto == IPPROTO_ICMP || (p)->ip_proto == IPPROTO_ICMPV6))) \
-			ok = 0;						\
-		ok;							\
-	})
+#define SHAPE_CAN_MATCH(p, cls)						\
+	((cls) == BW_CLASS_ANY ||					\
+	 ((cls) == BW_CLASS_PROTO && (p)->ip_proto) ||			\
+	 ((cls) == BW_CLASS_PORT && (p)->l4 && (p)->dport &&		\
+	  ((p)->ip_proto == IPPROTO_TCP || (p)->ip_proto == IPPROTO_UDP ||	\
+	   (p)->ip_proto == IPPROTO_ICMP || (p)->ip_proto == IPPROTO_ICMPV6)))
+
+/* The first word of a shape's keys, without the length. */
+#define SHAPE_HEAD(p, cls)						\
+	key_head(0, (cls) == BW_CLASS_ANY ? 0 : (p)->ip_proto,		\
+		 (cls) == BW_CLASS_PORT ? bpf_htons((p)->dport) : 0)
 
 /* The class bits of a family's prefix (not host) rules. */
 #define PREFIX_CLASSES(v6) \
@@ -155,36 +177,42 @@ static __always_inline struct bw_rule *longest6(struct bw_rule_key6 *k,
  * a live drop rule decided (consider() would keep that one anyway).
  */
 static __always_inline void lookup_shape4(struct bw_match *m,
-					  struct bw_rule_key4 *k,
+					  union bw_key4 *k,
 					  struct bw_pkt *p, __u32 classes,
 					  __u32 lens, int cls, __u64 *now)
 {
-	if (!(classes & SHAPE_CLASSES(0, cls)) || !SET_SHAPE(*k, p, cls))
+	__u32 head;
+
+	if (!(classes & SHAPE_CLASSES(0, cls)) || !SHAPE_CAN_MATCH(p, cls))
 		return;
+	head = SHAPE_HEAD(p, cls);
 	if (classes & BW_CLASS_BIT(0, 1, cls)) {
-		k->prefixlen = 32;
-		k->addr = p->saddr4;
+		k->w[0] = head | key_len(32);
+		k->w[1] = p->saddr4;
 		consider(m, bpf_map_lookup_elem(&rules_v4, k), now);
 	}
 	if (lens && !m->drop)
-		consider(m, longest4(k, p->saddr4, lens), now);
+		consider(m, longest4(k, head, p->saddr4, lens), now);
 }
 
 static __always_inline void lookup_shape6(struct bw_match *m,
-					  struct bw_rule_key6 *k,
+					  union bw_key6 *k,
 					  struct bw_pkt *p, const __u32 *saddr,
 					  __u32 classes, const __u32 *lens,
 					  int cls, __u64 *now)
 {
-	if (!(classes & SHAPE_CLASSES(1, cls)) || !SET_SHAPE(*k, p, cls))
+	__u32 head;
+
+	if (!(classes & SHAPE_CLASSES(1, cls)) || !SHAPE_CAN_MATCH(p, cls))
 		return;
+	head = SHAPE_HEAD(p, cls);
 	if (classes & BW_CLASS_BIT(1, 1, cls)) {
-		k->prefixlen = 128;
-		__builtin_memcpy(k->addr, saddr, 16);
+		k->w[0] = head | key_len(128);
+		__builtin_memcpy(&k->w[1], saddr, 16);
 		consider(m, bpf_map_lookup_elem(&rules_v6, k), now);
 	}
 	if ((lens[0] | lens[1] | lens[2] | lens[3]) && !m->drop)
-		consider(m, longest6(k, saddr, lens), now);
+		consider(m, longest6(k, head, saddr, lens), now);
 }
 
 /*
@@ -195,7 +223,7 @@ static __always_inline void lookup_shape6(struct bw_match *m,
 static __always_inline void match_rules4(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
-	struct bw_rule_key4 k = {};
+	union bw_key4 k;
 	__u32 classes = cfg->rule_classes;
 	struct bw_block4 *b = NULL;
 	__u64 now = 0;
@@ -218,7 +246,7 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 static __always_inline void match_rules6(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
-	struct bw_rule_key6 k = {};
+	union bw_key6 k;
 	__u32 classes = cfg->rule_classes;
 	__u32 lens[BW_CLASS_MAX][4] = {};
 	__u32 saddr[4];
