@@ -30,7 +30,8 @@
       "dependencies": ["breakwater_bpf"],
       "sources": [
         "native/addon.cc", "native/program.cc", "native/adopt.cc", "native/maps.cc",
-        "native/rules.cc", "native/rule-key.cc", "native/samples.cc", "native/errors.cc"
+        "native/rules.cc", "native/prefix-index.cc", "native/rule-key.cc", "native/samples.cc",
+        "native/errors.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

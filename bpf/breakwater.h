@@ -209,10 +209,17 @@ struct bw_prefix_lens {
 
 /* ARRAY "blocks_v4", 65536 entries indexed by the source's first 16 bits:
  * BW_LEN_BIT(L) of lens[class] set when a rule of that class and length L
- * (0-31) covers that /16 (lies in it, or spans it when shorter than /16). */
+ * (0-31) covers that /16 (lies in it, or spans it when shorter than /16).
+ * Bit s % 32 of sub24[s / 32] set when a rule longer than a /16 (/17-/31,
+ * any class) lies in or covers the block's /24 number s (the source's third
+ * byte): a packet from a /24 without one probes only the lengths that span
+ * its whole block, /0-/16 (BW_WIDE_LENS4), so a miss beside such rules costs
+ * no probe. */
 #define BW_BLOCKS4 (1u << BW_BLOCK_LEN4)
+#define BW_WIDE_LENS4 (~0u << (31 - BW_BLOCK_LEN4))
 struct bw_block4 {
 	__u32 lens[BW_CLASS_MAX];
+	__u32 sub24[8];
 };
 
 /* HASH "blocks_v6", keyed by the source's first 32 bits (network byte order,
@@ -300,7 +307,7 @@ _Static_assert(sizeof(struct bw_config) == 32, "bw_config size");
 _Static_assert(sizeof(struct bw_rule_key4) == 8, "bw_rule_key4 size");
 _Static_assert(sizeof(struct bw_rule_key6) == 20, "bw_rule_key6 size");
 _Static_assert(sizeof(struct bw_prefix_lens) == 12, "bw_prefix_lens size");
-_Static_assert(sizeof(struct bw_block4) == 12, "bw_block4 size");
+_Static_assert(sizeof(struct bw_block4) == 44, "bw_block4 size");
 _Static_assert(sizeof(struct bw_block6) == 36, "bw_block6 size");
 _Static_assert(sizeof(struct bw_rule) == 16, "bw_rule size");
 _Static_assert(sizeof(struct bw_rule_stats) == 16, "bw_rule_stats size");

@@ -226,21 +226,27 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 	union bw_key4 k;
 	__u32 classes = cfg->rule_classes;
 	struct bw_block4 *b = NULL;
+	__u32 keep = 0;
 	__u64 now = 0;
 
-	/* One entry holds every length in use over the source's /16. */
+	/* One entry holds every length in use over the source's /16, and which
+	 * of its /24s the lengths past a /16 can match in. */
 	if (classes & PREFIX_CLASSES(0)) {
-		__u32 block = bpf_ntohl(p->saddr4) >> (32 - BW_BLOCK_LEN4);
+		__u32 host = bpf_ntohl(p->saddr4);
+		__u32 block = host >> (32 - BW_BLOCK_LEN4);
+		__u32 sub = (host >> 8) & 255;
 
 		b = bpf_map_lookup_elem(&blocks_v4, &block);
+		if (b)
+			keep = (b->sub24[sub / 32] >> (sub % 32)) & 1 ? ~0u : BW_WIDE_LENS4;
 	}
-	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PORT] : 0, BW_CLASS_PORT, &now);
+	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PORT] & keep : 0, BW_CLASS_PORT, &now);
 	if (m->drop)
 		return;
-	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PROTO] : 0, BW_CLASS_PROTO, &now);
+	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PROTO] & keep : 0, BW_CLASS_PROTO, &now);
 	if (m->drop)
 		return;
-	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_ANY] : 0, BW_CLASS_ANY, &now);
+	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_ANY] & keep : 0, BW_CLASS_ANY, &now);
 }
 
 static __always_inline void match_rules6(struct bw_config *cfg,

@@ -55,12 +55,14 @@ class Program : public Napi::ObjectWrap<Program> {
   Napi::Value PutAllow(const Napi::CallbackInfo &info);
   Napi::Value DeleteAllow(const Napi::CallbackInfo &info);
   Napi::Value ListAllow(const Napi::CallbackInfo &info);
+  // The prefix lengths in use (prefix-index.cc): counts a prefix rule in
+  // (delta +1) or out (-1) and sets or clears its length, and the marks of
+  // the /24s it touches, in the kernel's index at 0 <-> 1. ReadPrefixIndex
+  // (once) must run before the rule map changes.
   Napi::Value PrefixLengths(const Napi::CallbackInfo &info);
-  // The prefix lengths in use: counts a prefix rule in (delta +1) or out
-  // (-1) and sets or clears its length in the kernel's index at 0 <-> 1.
-  // ReadPrefixIndex (once) must run before the rule map changes.
   void IndexPrefix(Napi::Env env, const RuleMatch &m, int delta, const char *operation);
   void ReadPrefixIndex(Napi::Env env, const char *operation);
+  bool CountIndexKey(__u64 key, int delta);
 
   // Samples (samples.cc)
   Napi::Value StartSamples(const Napi::CallbackInfo &info);
@@ -82,8 +84,9 @@ class Program : public Napi::ObjectWrap<Program> {
   bool adopted_ = false;
   bool upgraded_ = false;  // adopted, and this build's program put into the link
   bool open_ = false;
-  // Prefix rules per (family, class, length, block), read from the rule
-  // maps on first use (rules.cc); this object is the interface's one writer.
+  // Prefix rules per (family, class, length, block) and per marked /24, read
+  // from the rule maps on first use (prefix-index.cc); this object is the
+  // interface's one writer.
   std::unordered_map<__u64, __u32> prefix_counts_;
   bool prefix_counts_read_ = false;
 

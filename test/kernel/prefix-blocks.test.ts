@@ -1,8 +1,10 @@
 // IPv4 prefixes shorter than a /16 are listed in every /16 block they span
 // (a /8 in 256, a /0 in all 65,536), so that a packet reads its lengths in
-// one array lookup. The blocks must stay exact as rules come and go: a
-// length is listed in a block while a rule of that class and length covers
-// it, never outside, never left behind; a refused rule changes none of them.
+// one array lookup; longer ones also mark the /24s of their block they touch,
+// and a packet from an unmarked /24 probes only the lengths that span the
+// block. The blocks must stay exact as rules come and go: a length is listed
+// in a block, and a /24 marked, while a rule covers it, never outside, never
+// left behind; a refused rule changes none of them.
 import test from 'ava';
 import type { RawProgram } from '../../native/binding.ts';
 import { Breakwater, limits, XDP_DROP, XDP_PASS } from '../../native/index.ts';
@@ -95,6 +97,43 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(bw.testRun(udp4('255.255.255.255')).retval, XDP_PASS);
   });
 
+  test('rules past a /16 mark the /24s they touch, whatever their class, until the last is gone', (t) => {
+    const bw = Breakwater.loadForTest();
+    t.teardown(() => bw.close());
+    const any = (src: string) => bw.prefixLengths(src).any;
+    const v = (frame: Buffer) => bw.testRun(frame).retval;
+    bw.addRule({ source: '198.18.16.0/20' }); // /24s 16-31
+    bw.addRule({ source: '198.18.40.0/29', protocol: 'udp' }); // /24 40
+    bw.addRule({ source: '198.18.40.64/26', mode: 'log' }); // /24 40 too
+
+    t.deepEqual(any('198.18.15.255'), [], 'the /24 before the /20');
+    t.deepEqual(any('198.18.16.0'), [26, 20], "the /20's first /24 probes the block's lengths");
+    t.deepEqual(any('198.18.31.255'), [26, 20], 'and its last');
+    t.deepEqual(any('198.18.32.0'), [], 'the /24 after it');
+    t.deepEqual(bw.prefixLengths('198.18.40.200'), { any: [26, 20], protocol: [29], port: [] });
+    t.is(v(udp4('198.18.20.1')), XDP_DROP);
+    t.is(v(udp4('198.18.40.3')), XDP_DROP, 'the UDP /29');
+    t.like(run(bw, udp4('198.18.40.70')), { retval: XDP_PASS, counters: { logged: 1 } });
+    t.is(v(udp4('198.18.33.1')), XDP_PASS);
+
+    t.true(bw.deleteRule({ source: '198.18.40.0/29', protocol: 'udp' }));
+    t.deepEqual(bw.prefixLengths('198.18.40.200'), { any: [26, 20], protocol: [], port: [] }, 'the /26 keeps /24 40 marked');
+    t.true(bw.deleteRule({ source: '198.18.40.64/26' }));
+    t.deepEqual(any('198.18.40.200'), [], 'the last rule of /24 40 took its mark');
+    t.deepEqual(any('198.18.16.0'), [20]);
+
+    bw.addRule({ source: '198.18.128.0/17', protocol: 'tcp' }); // /24s 128-255, another class
+    t.deepEqual(bw.prefixLengths('198.18.255.1'), { any: [20], protocol: [17], port: [] });
+    t.deepEqual(bw.prefixLengths('198.18.127.1'), { any: [], protocol: [], port: [] });
+    t.is(v(tcp4('198.18.200.1')), XDP_DROP);
+    t.true(bw.deleteRule({ source: '198.18.16.0/20' }));
+    t.deepEqual(any('198.18.16.0'), []);
+    t.deepEqual(bw.prefixLengths('198.18.128.1').protocol, [17]);
+    t.true(bw.deleteRule({ source: '198.18.128.0/17', protocol: 'tcp' }));
+    for (const src of ['198.18.16.1', '198.18.128.1', '198.18.255.255'])
+      t.deepEqual(bw.prefixLengths(src), { any: [], protocol: [], port: [] }, `${src}: nothing left`);
+  });
+
   test('a full rule map refuses a /8 and a /0 and leaves every block as it was', (t) => {
     const bw = Breakwater.loadForTest();
     t.teardown(() => bw.close());
@@ -110,6 +149,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     for (const [address, prefixLen] of [
       [[10, 0, 0, 0], 8],
       [[0, 0, 0, 0], 0],
+      [[10, 16, 7, 0], 24],
     ] as const) {
       const err = t.throws(() => prog.putRule({ family: 4, address: Buffer.from(address), prefixLen, mode: 'drop', slot: 7 }));
       t.regex(err?.message ?? '', /drop-rule map is full \(65536 rules\); existing rules are unchanged/);
@@ -117,6 +157,7 @@ if (requireOrSkip(test, isRoot, canLoadXdp)) {
     t.is(bw.listRules().length, limits.maxRules);
     t.deepEqual(bw.prefixLengths('10.0.0.1').any, [], 'no /8 or /0 left in its blocks');
     t.deepEqual(bw.prefixLengths('10.16.0.1').any, [12]);
+    t.deepEqual(bw.prefixLengths('10.16.7.1').any, [12], 'no /24 listed or marked');
     t.deepEqual(bw.prefixLengths('203.0.113.1').any, []);
     t.is(bw.testRun(udp4('10.0.0.1')).retval, XDP_PASS);
     t.is(bw.testRun(udp4('10.16.0.1')).retval, XDP_DROP);
