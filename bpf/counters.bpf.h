@@ -108,22 +108,17 @@ static __always_inline __u32 src_hash(struct bw_pkt *p)
 	return mix32(w[0] ^ mix32(w[1] ^ mix32(w[2] ^ mix32(w[3]))));
 }
 
-/* HyperLogLog rank of the bits under the register index: 1 + the number of
- * trailing zeros, found by the lowest bit's slot (bits.bpf.h), its bit + 1. A
- * sentinel above those bits caps it at 33 - BW_HLL_BITS, as a clz would. */
-static const __u8 bw_rank_of_slot[32] = {
-	1, 2, 29, 3, 30, 15, 25, 4, 31, 23, 21, 16, 26, 18, 5, 9,
-	32, 28, 14, 24, 22, 20, 17, 8, 27, 13, 19, 7, 12, 6, 11, 10,
-};
-
 static __always_inline void hll_add(struct bw_config *cfg, struct bw_pkt *p)
 {
 	__u32 key = cfg->epoch & 1;
 	struct bw_hll *h = bpf_map_lookup_elem(&hll, &key);
 	__u32 hash = src_hash(p);
 	__u32 idx = hash >> (32 - BW_HLL_BITS);
+	/* Rank: 1 + the trailing zeros of the bits under the index, counted as
+	 * the bits below the lowest bit set; a sentinel above them caps it at
+	 * 33 - BW_HLL_BITS, as the leading zeros' count it replaced did. */
 	__u32 rest = (hash & ((1u << (32 - BW_HLL_BITS)) - 1)) | (1u << (32 - BW_HLL_BITS));
-	__u8 rank = bw_rank_of_slot[lowest_bit_slot(rest) & 31];
+	__u8 rank = popcount32((rest & -rest) - 1) + 1;
 
 	if (!h)
 		return;

@@ -223,7 +223,7 @@ static __always_inline void lookup_shape6(struct bw_match *m,
 static __always_inline void match_rules4(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
-	union bw_key4 k;
+	union bw_key4 k = {};
 	__u32 classes = cfg->rule_classes;
 	struct bw_block4 *b = NULL;
 	__u32 keep = 0;
@@ -237,8 +237,10 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 		__u32 sub = (host >> 8) & 255;
 
 		b = bpf_map_lookup_elem(&blocks_v4, &block);
+		/* Without a branch: one for each value would double the
+		 * verifier's paths through everything after it. */
 		if (b)
-			keep = (b->sub24[sub / 32] >> (sub % 32)) & 1 ? ~0u : BW_WIDE_LENS4;
+			keep = BW_WIDE_LENS4 | -((b->sub24[sub / 32] >> (sub % 32)) & 1);
 	}
 	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PORT] & keep : 0, BW_CLASS_PORT, &now);
 	if (m->drop)
@@ -252,7 +254,7 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 static __always_inline void match_rules6(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
-	union bw_key6 k;
+	union bw_key6 k = {};
 	__u32 classes = cfg->rule_classes;
 	__u32 lens[BW_CLASS_MAX][4] = {};
 	__u32 saddr[4];
