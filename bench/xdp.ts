@@ -6,15 +6,19 @@
 //   packet), packet sampling on (at the tap's period for a 211 kpps flood,
 //   every sampled head written to the ring and read; and every packet over
 //   the per-CPU cap, the dearest case), and Debian's xdp-filter with the
-//   same 10,000 addresses.
-// Needs root, clang, bpftool and xdp-tools. Usage: npm run bench:xdp [-- --rounds 7 --repeat 1000000]
+//   same 10,000 addresses. Then the prefix bars on paired differences
+//   (bench/paired.ts): each prefix case against xdp-filter's exact hit or the
+//   host-rule miss, back to back.
+// Needs root, clang, bpftool and xdp-tools.
+// Usage: npm run bench:xdp [-- --rounds 7 --repeat 1000000 --pairs 61 --pair-repeat 50000 --cpu N]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ATTACK_PER_SEC } from '../agent/packets/tap.ts';
 import { Breakwater, testRunPinned } from '../native/index.ts';
 import { eth, ipv4, udp } from '../test/helpers/packets.ts';
+import { paired } from './paired.ts';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +27,8 @@ const arg = (name: string, dflt: number) => {
 const ROUNDS = arg('rounds', 7);
 const REPEAT = arg('repeat', 1_000_000);
 const RULES = 10_000;
+const PAIRS = arg('pairs', 61);
+const PAIR_REPEAT = arg('pair-repeat', 50_000);
 
 const sh = (cmd: string, args: string[], input?: string) =>
   execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
@@ -46,6 +52,7 @@ const src = (s: string) => eth(ipv4(udp({ payload: 22 }), { src: s }));
 const hitMixed24 = src('192.1.65.7'); // the 321st /24 (192.0.0.0 + 321 << 8)
 const hitMixed16 = src('129.44.1.2'); // the 300th /16 (128.0.0.0 + 300 << 16)
 const missMixedNear = src('192.2.200.1'); // past the last /24 (192.2.112.0), in a /16 that holds /24 rules
+const missMixedSub = src('232.0.19.200'); // in the /24 of the last /29 (232.0.19.128), outside it: one probe
 // The same set and two prefixes shorter than a /16 (which span blocks), hit at the /8.
 const SHORT = ['10.0.0.0/8', '100.64.0.0/10'];
 const hitShort8 = src('10.1.2.3');
@@ -99,12 +106,15 @@ function loadXdpFilter(): void {
   sh('bpftool', ['batch', 'file', path.join(tmp, 'batch')]);
 }
 
-type Runner = () => { retval: number; durationNs: number };
+type Runner = (repeat: number) => { retval: number; durationNs: number };
 
 /** The tap's attack period for the lab's highest flood rate (bench:agent): 211,000 pps over 1,000 samples a second. */
 const FLOOD_PERIOD = Math.round(211_000 / ATTACK_PER_SEC);
 
 async function main(): Promise<void> {
+  // BPF_PROG_TEST_RUN runs on the calling thread's CPU: keep it on one, so
+  // that the two runs of a pair do not land on CPUs busy in different ways.
+  sh('taskset', ['-p', '-c', String(arg('cpu', os.cpus().length - 1)), String(process.pid)]);
   loadEmpty();
   loadXdpFilter();
   const plain = Breakwater.loadForTest();
@@ -139,29 +149,30 @@ async function main(): Promise<void> {
   for (const source of SHORT) short.addRule({ source });
 
   const cases: [string, Runner, number][] = [
-    ['empty XDP program (harness)', () => testRunPinned(pins.empty, miss, REPEAT), 2],
-    ['Breakwater, no rules', () => plain.testRun(miss, REPEAT), 2],
-    ['Breakwater, 10,000 rules, miss', () => ruled.testRun(miss, REPEAT), 2],
-    ['Breakwater, 10,000 rules, hit', () => ruled.testRun(hit, REPEAT), 1],
-    ['bench build, single source, no rules', () => single.testRun(miss, REPEAT), 2],
-    ['bench build, spoofed flood, no rules', () => spoofed.testRun(miss, REPEAT), 2],
-    ['Breakwater, 10,000 rules with a TTL, hit', () => expiring.testRun(hit, REPEAT), 1],
-    ['Breakwater, 10,000 /29 prefix rules, hit', () => prefixed.testRun(hitPrefix, REPEAT), 1],
-    ['Breakwater, 10,000 prefix rules /16-/31, hit /24', () => mixed.testRun(hitMixed24, REPEAT), 1],
-    ['Breakwater, 10,000 prefix rules /16-/31, hit /16', () => mixed.testRun(hitMixed16, REPEAT), 1],
-    ['Breakwater, 10,000 prefix rules /16-/31, miss', () => mixed.testRun(miss, REPEAT), 2],
-    ['Breakwater, 10,000 prefix rules /16-/31, miss near', () => mixed.testRun(missMixedNear, REPEAT), 2],
-    ['Breakwater, 10,000 prefix rules and a /8, a /10, hit /8', () => short.testRun(hitShort8, REPEAT), 1],
-    ['Breakwater, 10,000 prefix rules and a /8, a /10, miss', () => short.testRun(miss, REPEAT), 2],
-    [`Breakwater, sampled 1 in ${FLOOD_PERIOD}, written`, () => sampled.testRun(miss, REPEAT), 2],
-    ['Breakwater, every packet sampled, over cap', () => capped.testRun(miss, REPEAT), 2],
-    ['xdp-filter, 10,000 rules, miss', () => testRunPinned(pins.filter, miss, REPEAT), 2],
-    ['xdp-filter, 10,000 rules, hit', () => testRunPinned(pins.filter, hit, REPEAT), 1],
+    ['empty XDP program (harness)', (n) => testRunPinned(pins.empty, miss, n), 2],
+    ['Breakwater, no rules', (n) => plain.testRun(miss, n), 2],
+    ['Breakwater, 10,000 rules, miss', (n) => ruled.testRun(miss, n), 2],
+    ['Breakwater, 10,000 rules, hit', (n) => ruled.testRun(hit, n), 1],
+    ['bench build, single source, no rules', (n) => single.testRun(miss, n), 2],
+    ['bench build, spoofed flood, no rules', (n) => spoofed.testRun(miss, n), 2],
+    ['Breakwater, 10,000 rules with a TTL, hit', (n) => expiring.testRun(hit, n), 1],
+    ['Breakwater, 10,000 /29 prefix rules, hit', (n) => prefixed.testRun(hitPrefix, n), 1],
+    ['Breakwater, 10,000 prefix rules /16-/31, hit /24', (n) => mixed.testRun(hitMixed24, n), 1],
+    ['Breakwater, 10,000 prefix rules /16-/31, hit /16', (n) => mixed.testRun(hitMixed16, n), 1],
+    ['Breakwater, 10,000 prefix rules /16-/31, miss', (n) => mixed.testRun(miss, n), 2],
+    ['Breakwater, 10,000 prefix rules /16-/31, miss near', (n) => mixed.testRun(missMixedNear, n), 2],
+    ['Breakwater, 10,000 prefix rules /16-/31, miss in a /24 with a /29', (n) => mixed.testRun(missMixedSub, n), 2],
+    ['Breakwater, 10,000 prefix rules and a /8, a /10, hit /8', (n) => short.testRun(hitShort8, n), 1],
+    ['Breakwater, 10,000 prefix rules and a /8, a /10, miss', (n) => short.testRun(miss, n), 2],
+    [`Breakwater, sampled 1 in ${FLOOD_PERIOD}, written`, (n) => sampled.testRun(miss, n), 2],
+    ['Breakwater, every packet sampled, over cap', (n) => capped.testRun(miss, n), 2],
+    ['xdp-filter, 10,000 rules, miss', (n) => testRunPinned(pins.filter, miss, n), 2],
+    ['xdp-filter, 10,000 rules, hit', (n) => testRunPinned(pins.filter, hit, n), 1],
   ];
   const samples = cases.map(() => [] as number[]);
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, [name, fn, want]] of cases.entries()) {
-      const { retval, durationNs } = fn();
+      const { retval, durationNs } = fn(REPEAT);
       if (retval !== want) throw new Error(`${name}: verdict ${retval}, expected ${want}`);
       samples[i]!.push(durationNs);
     }
@@ -212,6 +223,35 @@ async function main(): Promise<void> {
     `\nbar 1 (host rules, as xdp-filter has): Breakwater's worst net cost ${worstBw} ns <= xdp-filter's worst net cost ${filterNet} ns: ${worstBw <= filterNet ? 'met' : 'NOT met'}`,
   );
   console.log(`bar 2: spoofed flood / single source = ${spoofRatio.toFixed(2)} (<= 1.5): ${spoofRatio <= 1.5 ? 'met' : 'NOT met'}`);
+  // The prefix bars, judged on paired differences (bench/paired.ts): a
+  // prefix hit against xdp-filter's exact hit, a prefix miss against
+  // Breakwater's host-rule miss (10,000 host rules).
+  const fn = (name: string) => cases[at(name)]![1];
+  const filterHit = fn('xdp-filter, 10,000 rules, hit');
+  const hostMiss = fn('Breakwater, 10,000 rules, miss');
+  const comparisons: [string, string, Runner, boolean][] = [
+    ['host hit', "xdp-filter's hit", fn('Breakwater, 10,000 rules, hit'), true],
+    ['/29 prefix hit (one length)', "xdp-filter's hit", fn('Breakwater, 10,000 /29'), true],
+    ['/24 prefix hit (16 lengths)', "xdp-filter's hit", fn('Breakwater, 10,000 prefix rules /16-/31, hit /24'), true],
+    ['/16 prefix hit (16 lengths)', "xdp-filter's hit", fn('Breakwater, 10,000 prefix rules /16-/31, hit /16'), true],
+    ['/8 prefix hit (and a /10)', "xdp-filter's hit", fn('Breakwater, 10,000 prefix rules and a /8, a /10, hit /8'), true],
+    ['prefix miss, block without rules', 'host miss', fn('Breakwater, 10,000 prefix rules /16-/31, miss'), true],
+    ['prefix miss near (/24s in its /16)', 'host miss', fn('Breakwater, 10,000 prefix rules /16-/31, miss near'), true],
+    ['prefix miss beside a /8 and a /10', 'host miss', fn('Breakwater, 10,000 prefix rules and a /8, a /10, miss'), true],
+    ['prefix miss in a /24 with a /29', 'host miss', fn('Breakwater, 10,000 prefix rules /16-/31, miss in'), false],
+  ];
+  const prow = (a: string, b: string, c: string, d: string, e: string) =>
+    `| ${a.padEnd(54)} | ${b.padStart(6)} | ${c.padStart(9)} | ${d.padStart(7)} | ${e.padEnd(7)} |`;
+  console.log(
+    `\nprefix bars, paired: ${PAIRS} pairs x ${PAIR_REPEAT.toLocaleString('en')} runs, back to back in alternating order; a - b in ns per packet`,
+  );
+  console.log(prow('a - b', 'median', 'p25..p75', 'a <= b', 'bar'));
+  console.log(prow('-'.repeat(54), '-'.repeat(6), '-'.repeat(9), '-'.repeat(7), '-'.repeat(7)));
+  for (const [a, b, run, bar] of comparisons) {
+    const s = paired(run, b === 'host miss' ? hostMiss : filterHit, PAIRS, PAIR_REPEAT);
+    const verdict = !bar ? '(info)' : s.median <= 0 ? 'met' : 'NOT met';
+    console.log(prow(`${a} - ${b}`, String(s.median), `${s.p25}..${s.p75}`, `${s.atOrUnder}/${s.pairs}`, verdict));
+  }
   const sampleCost = med[at('Breakwater, sampled 1 in')]! - med[at('Breakwater, no rules')]!;
   console.log(
     `\nsampling at the flood's period: +${sampleCost} ns a packet over no sampling; ${sampledCounters.sampled.toLocaleString('en')} heads written ` +
