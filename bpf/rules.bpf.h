@@ -223,6 +223,8 @@ static __always_inline void lookup_shape6(struct bw_match *m,
 static __always_inline void match_rules4(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
+	/* Zeroed although every probe writes it whole: a key known to the
+	 * verifier keeps its state pruning working (without: 1.5 times the instructions). */
 	union bw_key4 k = {};
 	__u32 classes = cfg->rule_classes;
 	struct bw_block4 *b = NULL;
@@ -254,7 +256,7 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 static __always_inline void match_rules6(struct bw_config *cfg,
 					 struct bw_pkt *p, struct bw_match *m)
 {
-	union bw_key6 k = {};
+	union bw_key6 k = {};	/* zeroed: see match_rules4 */
 	__u32 classes = cfg->rule_classes;
 	__u32 lens[BW_CLASS_MAX][4] = {};
 	__u32 saddr[4];
