@@ -308,7 +308,6 @@ static __always_inline enum bw_verdict apply_rules(struct bw_config *cfg,
 {
 	struct bw_match m = {};
 	struct bw_rule_stats *rs;
-	__u32 slot;
 
 	if (!cfg->rule_classes)
 		return BW_VERDICT_PASS;
@@ -325,8 +324,9 @@ static __always_inline enum bw_verdict apply_rules(struct bw_config *cfg,
 	 * it holds a prefix of this family. */
 	if ((cfg->allow_families & (p->family == 4 ? 1 : 2)) && allowlisted(p))
 		return BW_VERDICT_ALLOW;
-	slot = m.rule->slot;
-	rs = bpf_map_lookup_elem(&rule_stats, &slot);
+	/* The key read where it is, in the rule: a copy on the stack would be
+	 * stored and loaded back before the lookup could start. */
+	rs = bpf_map_lookup_elem(&rule_stats, &m.rule->slot);
 	if (rs) {
 		rs->packets++;
 		rs->bytes += len;
