@@ -109,7 +109,7 @@ export class Detector {
   private idle(s: TrafficSample, thr: Thresholds): DetectorEvent[] {
     const t = this.tuning;
     if (shouldOpen(this.history, t)) {
-      this.normalSources.discardPending(); // a flood can open on its first full tick
+      this.settleSightings(); // a flood can open on its first full tick
       const agg = emptyAggregate();
       for (const h of this.history) if (h.ratio >= t.confirmRatio || h.ratio >= t.fastRatio) addSample(agg, h.sample);
       this.incident = {
@@ -126,8 +126,18 @@ export class Detector {
       return [this.event('opened', s.timestampMs, null)];
     }
     if (this.history.every((h) => h.ratio < t.confirmRatio)) this.learnFrom(s);
-    else this.normalSources.discardPending();
+    else this.settleSightings();
     return [];
+  }
+
+  /**
+   * A tick went over the threshold: the sightings on probation from well
+   * before it began are remembered, the rest (the attack's own first calm
+   * tick among them) forgotten.
+   */
+  private settleSightings(): void {
+    this.normalSources.confirm(this.onsetMs() - this.tuning.normalBeforeOnsetMs);
+    this.normalSources.discardPending();
   }
 
   private during(inc: Incident, s: TrafficSample, ratio: number): DetectorEvent[] {

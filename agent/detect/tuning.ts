@@ -50,6 +50,13 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
   familyHoldMs: 1_000,
   /** A source seen in calm traffic is remembered as normal only after this much more calm. */
   normalLagMs: 2_000,
+  /**
+   * Or, once a tick goes over the threshold, when it was seen at least this
+   * long before that tick began: it was traffic from before the attack, whose
+   * own first, still calm, tick is a tick before (an attack that opens less
+   * than normalLagMs after a client first showed must not take the client).
+   */
+  normalBeforeOnsetMs: 1_000,
   baselineHalfLifeMs: 3_600_000,
   baselineWarmupSeconds: 300,
   profileHalfLifeMs: 300_000,

@@ -136,6 +136,7 @@ export interface DetectorTuning {
   vectorShare: number;
   familyHoldMs: number;
   normalLagMs: number;
+  normalBeforeOnsetMs: number;
   baselineHalfLifeMs: number;
   baselineWarmupSeconds: number;
   profileHalfLifeMs: number;

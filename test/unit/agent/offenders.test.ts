@@ -118,3 +118,21 @@ test('nor do they when the flood opens on its first full tick, and the incident 
   t.false(d.active);
   t.false(d.normalSources.has('203.0.113.9'));
 });
+
+test('a source seen over a second before the attack is remembered when the attack opens, one seen just before is not', (t) => {
+  const d = new Detector({ ppsThreshold: 10_000 });
+  run(d, 0, 30_000, () => normal(2_000));
+  // A client shows 1.5 s before the flood, another 300 ms before it: too late for the 2 s of calm.
+  run(d, 30_000, 31_200, () => [...normal(2_000), { pps: 300, proto: 'tcp' as const, sources: ['198.51.100.20'], distinct: 1 }]);
+  run(d, 31_200, 31_500, () => [
+    ...normal(2_000),
+    { pps: 300, proto: 'tcp' as const, sources: ['198.51.100.20', '198.51.100.21'], distinct: 2 },
+  ]);
+  t.false(d.normalSources.has('198.51.100.20'), 'not yet: 1.5 s of calm after it');
+  const flood = { pps: 100_000, proto: 'udp' as const, sources: ['203.0.113.7'], sourceShare: 1, distinct: 1 };
+  run(d, 31_500, 32_000, () => [...normal(2_000), flood]);
+  t.true(d.active);
+  t.true(d.normalSources.has('198.51.100.20'), 'seen 1.5 s before the onset');
+  t.false(d.normalSources.has('198.51.100.21'), 'seen 300 ms before the onset');
+  t.false(d.normalSources.has('203.0.113.7'));
+});
