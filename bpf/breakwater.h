@@ -222,6 +222,16 @@ struct bw_block4 {
 	__u32 sub24[8];
 };
 
+/* /24 number sub's mark in a block's sub24 (word, then bit). */
+#define BW_SUB24_WORD(sub) ((sub) / 32)
+#define BW_SUB24_BIT(sub) (1u << ((sub) % 32))
+
+/* The mask of the lengths a source in the block's /24 number sub probes:
+ * every one if marked, else those that span the block. Without a branch
+ * (in BPF, one per value would double the verifier's paths after it). */
+#define BW_BLOCK4_KEEP(b, sub) \
+	(BW_WIDE_LENS4 | (0u - (((b)->sub24[BW_SUB24_WORD(sub)] & BW_SUB24_BIT(sub)) != 0)))
+
 /* HASH "blocks_v6", keyed by the source's first 32 bits (network byte order,
  * as in the packet), present while a rule of /32 to /127 lies in that /32:
  * BW_LEN_BIT(L) of lens[class][w] set when a rule of that class has length

@@ -239,10 +239,8 @@ static __always_inline void match_rules4(struct bw_config *cfg,
 		__u32 sub = (host >> 8) & 255;
 
 		b = bpf_map_lookup_elem(&blocks_v4, &block);
-		/* Without a branch: one for each value would double the
-		 * verifier's paths through everything after it. */
 		if (b)
-			keep = BW_WIDE_LENS4 | -((b->sub24[sub / 32] >> (sub % 32)) & 1);
+			keep = BW_BLOCK4_KEEP(b, sub);
 	}
 	lookup_shape4(m, &k, p, classes, b ? b->lens[BW_CLASS_PORT] & keep : 0, BW_CLASS_PORT, &now);
 	if (m->drop)

@@ -129,7 +129,10 @@ __u64 SubKey(__u32 block, __u32 sub) { return 1ull << 56 | (__u64)block << 8 | s
 int SetSubMarks(int fd, __u32 block, const std::vector<__u32> &subs, bool on) {
   bw_block4 b = {};
   if (bpf_map_lookup_elem(fd, &block, &b)) return errno;
-  for (__u32 s : subs) b.sub24[s / 32] = on ? b.sub24[s / 32] | 1u << (s % 32) : b.sub24[s / 32] & ~(1u << (s % 32));
+  for (__u32 s : subs) {
+    __u32 &word = b.sub24[BW_SUB24_WORD(s)];
+    word = on ? word | BW_SUB24_BIT(s) : word & ~BW_SUB24_BIT(s);
+  }
   return bpf_map_update_elem(fd, &block, &b, BPF_ANY) ? errno : 0;
 }
 
@@ -177,7 +180,7 @@ Napi::Value Program::PrefixLengths(const Napi::CallbackInfo &info) {
       errno != ENOENT)
     ThrowSys(env, "prefixLengths", errno);
   __u32 sub = p.addr[2];
-  __u32 keep = p.family == 4 && !(b4.sub24[sub / 32] >> (sub % 32) & 1) ? BW_WIDE_LENS4 : ~0u;
+  __u32 keep = p.family == 4 ? BW_BLOCK4_KEEP(&b4, sub) : ~0u;
   Napi::Object out = Napi::Object::New(env);
   static const char *const kNames[BW_CLASS_MAX] = {"any", "protocol", "port"};
   for (int c = 0; c < BW_CLASS_MAX; c++) {
