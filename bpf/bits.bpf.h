@@ -21,16 +21,4 @@ static __always_inline __u32 lowest_bit_slot(__u32 x)
 	return ((x & -x) * 0x077cb531u) >> 27;
 }
 
-/* The number of bits set in a word, by adding in ever wider fields (SWAR):
- * no loop, no branch and no table. (The HyperLogLog rank read a table at the
- * slot of its lowest bit at first: the verifier then processed 2.6 times the
- * instructions, its state pruning defeated.) */
-static __always_inline __u32 popcount32(__u32 x)
-{
-	x = x - ((x >> 1) & 0x55555555);
-	x = (x & 0x33333333) + ((x >> 2) & 0x33333333);
-	x = (x + (x >> 4)) & 0x0f0f0f0f;
-	return (x * 0x01010101) >> 24;
-}
-
 #endif /* BW_BITS_BPF_H */

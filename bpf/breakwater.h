@@ -108,9 +108,15 @@ struct bw_stats {
 	__u64 talker_countdown;	/* packets to the next talker sample, kernel-private */
 };
 
-/* PERCPU_ARRAY "hll", two entries indexed by (epoch & 1): HyperLogLog of sources. */
+/*
+ * PERCPU_ARRAY "hll", two entries indexed by (epoch & 1): HyperLogLog of
+ * sources. A register holds the ranks it has seen as bits (bit r - 1 for rank
+ * r, at most 33 - BW_HLL_BITS), not their maximum: the packet ORs in its bit,
+ * with no rank to count and no compare; the register's rank, the maximum, is
+ * its highest bit, which user space takes when it reads them.
+ */
 struct bw_hll {
-	__u8 reg[BW_HLL_REGS];
+	__u32 reg[BW_HLL_REGS];
 };
 
 /* ARRAY "config", one entry. Written by user space, read by every packet. */

@@ -87,43 +87,44 @@ static __always_inline void count_l4(struct bw_stats *st, struct bw_pkt *p,
 	}
 }
 
-/* murmur3's 32-bit finaliser: cheap and well mixed. */
-static __always_inline __u32 mix32(__u32 h)
+/*
+ * murmur3's 64-bit finaliser: cheap and well mixed. In 64-bit arithmetic
+ * throughout: BPF's 32-bit operations on a 64-bit register would each need
+ * the upper half cleared first.
+ */
+static __always_inline __u64 mix64(__u64 h)
 {
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
 	return h;
 }
 
-static __always_inline __u32 src_hash(struct bw_pkt *p)
+static __always_inline __u64 src_hash(struct bw_pkt *p)
 {
-	__u32 w[4];
+	__u64 w[2];
 
 	if (p->family == 4)
-		return mix32(p->saddr4);
+		return mix64(p->saddr4);
 	__builtin_memcpy(w, p->saddr6, 16);
-	return mix32(w[0] ^ mix32(w[1] ^ mix32(w[2] ^ mix32(w[3]))));
+	return mix64(w[0] ^ mix64(w[1]));
 }
 
 static __always_inline void hll_add(struct bw_config *cfg, struct bw_pkt *p)
 {
 	__u32 key = cfg->epoch & 1;
 	struct bw_hll *h = bpf_map_lookup_elem(&hll, &key);
-	__u32 hash = src_hash(p);
-	__u32 idx = hash >> (32 - BW_HLL_BITS);
-	/* Rank: 1 + the trailing zeros of the bits under the index, counted as
-	 * the bits below the lowest bit set; a sentinel above them caps it at
-	 * 33 - BW_HLL_BITS, as the leading zeros' count it replaced did. */
-	__u32 rest = (hash & ((1u << (32 - BW_HLL_BITS)) - 1)) | (1u << (32 - BW_HLL_BITS));
-	__u8 rank = popcount32((rest & -rest) - 1) + 1;
+	__u64 hash = src_hash(p);
+	__u32 idx = hash >> (64 - BW_HLL_BITS);
+	/* The rank's bit (breakwater.h): the lowest bit set of the 32 - BW_HLL_BITS
+	 * bits under the index, a sentinel above them capping the rank at
+	 * 33 - BW_HLL_BITS. */
+	__u64 rest = (hash >> 32) | (1ull << (32 - BW_HLL_BITS));
 
-	if (!h)
-		return;
-	if (h->reg[idx & (BW_HLL_REGS - 1)] < rank)
-		h->reg[idx & (BW_HLL_REGS - 1)] = rank;
+	if (h)
+		h->reg[idx & (BW_HLL_REGS - 1)] |= rest & -rest;
 }
 
 static __always_inline void talker_add(void *map, void *key, __u32 epoch,
