@@ -4,9 +4,10 @@
  * each rule's match, mode, expiry, hit counters and origin, and the
  * program's state. Sent at start (after a restart or a reboot the server
  * compares it with what it holds in force and sends again what is missing),
- * soon after every change (changed()), and every 5 s during an incident,
- * 60 s otherwise; one report in flight at most, the latest state only (not
- * spooled: an old report is worth nothing), retried with the backoff helper.
+ * REPORT_COALESCE_MS after a change (changed(): the changes of a burst in one
+ * report), and every 5 s during an incident, 60 s otherwise; one report in
+ * flight at most, the latest state only (not spooled: an old report is worth
+ * nothing), retried with the backoff helper.
  *
  * Origins are kept in memory only: a rule found in the kernel at start
  * (adopted from an agent before this one) is 'unknown'; the server matches
@@ -21,6 +22,15 @@ import { Loop } from './sync.ts';
 /** Report periods: during an incident (detector.active), and otherwise. */
 export const REPORT_ATTACK_MS = 5_000;
 export const REPORT_CALM_MS = 60_000;
+/**
+ * From a change to its report. A policy's rules reach a whole fleet at once,
+ * and each agent's ack is followed by its report: sent at once, fifty
+ * reports fell on the server (and on the CPU the agents share with it in the
+ * lab) while the same push was still being applied by the agents after them
+ * (bench:fleet). A report a moment later says the same, and one report holds
+ * the batches of a burst.
+ */
+export const REPORT_COALESCE_MS = 250;
 
 export interface RuleReporterDeps {
   /** The agent's client (agent/http.ts AgentClient). */
@@ -32,12 +42,15 @@ export interface RuleReporterDeps {
   read(): KernelState;
   /** True while an incident is open. */
   active(): boolean;
+  /** REPORT_COALESCE_MS unless given (tests). */
+  coalesceMs?: number;
 }
 
 export class RuleReporter {
   readonly origins = new RuleOrigins();
   private readonly loop: Loop;
   private failing = false;
+  private soon: NodeJS.Timeout | undefined;
   readonly stats = { sent: 0, failed: 0 };
 
   constructor(private readonly d: RuleReporterDeps) {
@@ -53,12 +66,19 @@ export class RuleReporter {
   }
 
   stop(): Promise<void> {
+    clearTimeout(this.soon);
+    this.soon = undefined;
     return this.loop.stop();
   }
 
-  /** The kernel's rules changed: report soon (after the report in flight; while failing, the backoff decides). */
+  /** The kernel's rules changed: report in coalesceMs (or after the report in flight; while failing, the backoff decides). */
   changed(): void {
-    if (!this.failing) this.loop.kick();
+    if (this.failing || this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      if (!this.failing) this.loop.kick();
+    }, this.d.coalesceMs ?? REPORT_COALESCE_MS);
+    this.soon.unref();
   }
 
   /**
