@@ -31,6 +31,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const THRESHOLD = 500;
 const PPS = THRESHOLD * Number(process.env.BENCH_RATE ?? 10);
 const FLOOD_S = 3;
+/** Calm before the first round (BENCH_SETTLE_S): the victim's calm samples, and the fleet's start-up behind it. */
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 3);
 const BAR_MS = 200;
 const OVERALL_MS = 10 * 60_000;
 
@@ -41,8 +43,11 @@ let tearingDown = false; // the agents' streams then close under the server: not
 const say = (msg: string, f?: Record<string, unknown>) => tearingDown || console.error(`[server] ${msg} ${JSON.stringify(f ?? {})}`);
 /** When the judging's last statement (the policy's firing) was done: the rules commit right after. */
 const judged: number[] = [];
+/** When the push hub had written a batch of configs to their streams, and how many. */
+const pushed: { at: number; nodes: number }[] = [];
 const serverLog: Logger = {
   debug: (msg, f) => {
+    if (msg === 'push: configs sent') pushed.push({ at: performance.now(), nodes: Number(f?.nodes) });
     if (msg === 'query' && typeof f?.sql === 'string' && f.sql.startsWith('INSERT INTO policy_firings')) judged.push(performance.now());
     if (msg === 'request' && f?.url === '/api/v1/agent/incident' && (f.status === 200 || f.status === 201) && typeof f.node === 'string') {
       reports.set(f.node, [...(reports.get(f.node) ?? []), performance.now()]);
@@ -65,6 +70,9 @@ interface Samples {
   fromReport: number[];
   fromCreated: number[];
   judging: number[];
+  /** Report answered -> the push hub wrote the configs to the fleet's streams; then -> each agent's kernel. */
+  sent: number[];
+  afterSent: number[];
   withdraw: number[];
   hitNode: number[];
   missed: number;
@@ -105,12 +113,15 @@ async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<
   // Each map read once: the four are there, dropping.
   const firing = judged.find((t) => t >= answered);
   if (firing !== undefined) s.judging.push(firing - answered);
+  const sent = firing === undefined ? undefined : pushed.find((p) => p.at >= firing && p.nodes >= FLEET)?.at;
+  if (sent !== undefined) s.sent.push(sent - answered);
   arrived.forEach((t, i) => {
     if (t === undefined || countInView(kernels[i]!, sources, 'drop') !== sources.length) s.missed++;
     else if (i === 0) s.hitNode.push(t - answered);
     else {
       s.fromReport.push(t - answered);
       s.fromCreated.push(t - createdAt);
+      if (sent !== undefined) s.afterSent.push(t - sent);
     }
   });
   // Withdrawn through the user API, the four at once: from their sending to the four gone from every map
@@ -128,7 +139,7 @@ async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<
   await until(async () => (await run.user('GET', `/incidents/${incident}`)).body?.status === 'resolved', 30_000, 250);
   const late = arrived.filter((t) => t !== undefined).map((t) => t - answered);
   process.stderr.write(
-    `round ${r + 1}: incident #${incident}, ${late.length}/${arrived.length} agents, report -> kernel ${Math.min(...late).toFixed(0)}..${Math.max(...late).toFixed(0)} ms\n`,
+    `round ${r + 1}: incident #${incident}, ${late.length}/${arrived.length} agents, report -> kernel ${Math.min(...late).toFixed(0)}..${Math.max(...late).toFixed(0)} ms (the configs written to the streams at ${sent === undefined ? '?' : (sent - answered).toFixed(0)} ms)\n`,
   );
 }
 
@@ -148,7 +159,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => abandon('interrupted: tearing the fleet down'));
   process.once('SIGTERM', () => abandon('terminated: tearing the fleet down'));
   setTimeout(() => abandon(`bench:fleet: not done in ${OVERALL_MS / 60_000} min`), OVERALL_MS).unref();
-  const s: Samples = { fromReport: [], fromCreated: [], judging: [], withdraw: [], hitNode: [], missed: 0 };
+  const s: Samples = { fromReport: [], fromCreated: [], judging: [], sent: [], afterSent: [], withdraw: [], hitNode: [], missed: 0 };
   let setupMs = 0;
   let rss = { server: 0, agents: 0, agentMax: 0 };
   try {
@@ -176,7 +187,7 @@ async function main(): Promise<void> {
       withdraw_grace_seconds: 600, // the bench withdraws them itself
     });
     if (policy.status !== 201) throw new Error(`policy refused: ${JSON.stringify(policy.body)}`);
-    await sleep(3000); // calm samples first
+    await sleep(SETTLE_S * 1000);
     for (let r = 0; r < ROUNDS; r++) await round(run, fleet, r, s);
     const agentPids = [run.agent.child.pid!, ...fleet.members.map((m) => m.agent.child.pid!)];
     const each = agentPids.map(rssOf);
@@ -204,6 +215,9 @@ async function main(): Promise<void> {
   console.log(`\n- the node hit (its own copy): report answered -> kernel p50 ${f(pct(s.hitNode, 50))}, max ${f(Math.max(...s.hitNode))}`);
   console.log(
     `- at the server, report answered -> the policy judged (its last statement; the commit and the push follow): p50 ${f(pct(s.judging, 50))}, max ${f(Math.max(...s.judging))}`,
+  );
+  console.log(
+    `- report answered -> the configs written to the fleet's streams: p50 ${f(pct(s.sent, 50))}, max ${f(Math.max(...s.sent))}; then -> the agent's kernel: p50 ${f(pct(s.afterSent, 50))}, p95 ${f(pct(s.afterSent, 95))}`,
   );
   console.log(`- missed (not in the kernel or not gone within 15 s): ${s.missed}`);
   console.log(`- ${FLEET + 1} agents started (6 at a time) and pushed to in ${(setupMs / 1000).toFixed(1)} s`);

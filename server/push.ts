@@ -105,7 +105,9 @@ export class PushHub {
           if (batch.length === BATCH) break;
         }
         try {
+          const started = performance.now();
           const cfgs = await buildConfigs(this.db, batch);
+          let sent = 0;
           for (const id of batch) {
             const e = this.nodes.get(id);
             if (!e) continue;
@@ -116,7 +118,9 @@ export class PushHub {
             }
             const text = sseEvent(PUSH_CONFIG_EVENT, cfg);
             for (const s of e.streams) s.write(text);
+            sent++;
           }
+          this.log.debug('push: configs sent', { nodes: sent, ms: Math.round(performance.now() - started) });
         } catch (err) {
           // The poll brings what was not sent.
           this.log.warn('push: configs not built', { nodes: batch.length, error: (err as Error).message });
