@@ -30,6 +30,7 @@ import { SurgeWatch } from './packets/surge.ts';
 import { SampleTap } from './packets/tap.ts';
 import type { SampleConsumer } from './packets/types.ts';
 import { connCount, hostView, procNetDir, udpPortsInUse } from './procnet.ts';
+import { ProtectedSet } from './protected.ts';
 import { PushChannel } from './push.ts';
 import { toMetricSample, toTrafficSample } from './rates.ts';
 import { OpenIncident } from './resume.ts';
@@ -76,7 +77,7 @@ export class Agent {
   /** The push channel (agent/push.ts), unless --no-push. */
   readonly push: PushChannel | null;
   private ticker: Ticker | null = null;
-  private protect: ProtectedEntry[] = [];
+  private readonly protect: ProtectedSet;
   private readonly serverAddrs: ServerAddresses;
   private prev: { snap: Snapshot; at: number } | null = null;
   private metricBase: { snap: Snapshot; at: number } | null = null;
@@ -113,6 +114,7 @@ export class Agent {
     });
     this.client = new AgentClient({ server: cfg.server, nodeUuid: cfg.nodeUuid, apiKey: cfg.apiKey, timeoutMs: 5_000 });
     this.serverAddrs = new ServerAddresses(cfg.server, log);
+    this.protect = new ProtectedSet(() => this.readProtected(), log);
     this.spool = new Spool<SpoolRecord>(cfg.spoolDir, cfg.spoolMaxBytes);
     this.outbox = new Outbox(this.spool, this.client, new IncidentIds(path.join(cfg.stateDir, 'incidents.json')), log);
     this.detector = new Detector({ tuning: this.tuning() }, readJson(this.stateFile));
@@ -172,11 +174,13 @@ export class Agent {
       client: this.client,
       log,
       stats: this.stats,
-      prepare: () => this.refreshProtected(),
+      prepare: async () => {
+        await this.protect.forBatch();
+      },
       apply: (cmd) =>
         this.rulesReport.afterCommand(
           cmd,
-          applyCommand(cmd, { policy: this.policy, protect: this.protect, maxRules: this.cfg.maxRules, table: this.bw }),
+          applyCommand(cmd, { policy: this.policy, protect: this.protect.entries, maxRules: this.cfg.maxRules, table: this.bw }),
           this.bw,
         ),
       // Reported once the server has the answer: a report it gets later then shows the rule.
@@ -193,7 +197,7 @@ export class Agent {
 
   async start(): Promise<void> {
     this.syncAllowlist();
-    await this.refreshProtected();
+    await this.protect.forBatch();
     this.outbox.start();
     this.heartbeat.start();
     this.configLoop.start();
@@ -220,14 +224,14 @@ export class Agent {
   }
 
   /** Addresses no rule may drop: the server's, the host's, the gateways, the allowlist. */
-  private async refreshProtected(): Promise<void> {
+  private async readProtected(): Promise<ProtectedEntry[]> {
     const server = await this.serverAddrs.current();
     const view = hostView(this.cfg.netns, this.nsCache);
     if (!view.complete)
       this.log.debug('no process lives in the namespace: only the agent namespace addresses and gateways are protected', {
         netns: this.cfg.netns,
       });
-    this.protect = protectedEntries({
+    return protectedEntries({
       server,
       host: view.addresses,
       gateway: view.gateways,
@@ -244,6 +248,7 @@ export class Agent {
     const at = performance.now();
     const snap = this.readSnapshot(at);
     this.stats.ticks++;
+    this.protect.tick(at);
     if (this.prev) {
       const sample = toTrafficSample(this.prev.snap, snap, {
         timestampMs: at,
@@ -390,7 +395,7 @@ export class Agent {
     const once = onceWeight(this.sampling?.windowMax ?? DEFAULT_SAMPLING.maxPeriod, limits.talkerAdmit);
     const seenAgain = s.topSources.filter((x) => x.count > once);
     const table = this.rulesReport.localTable(this.bw); // its rules are reported as local
-    const { added, covered } = this.auto.step(seenAgain, windowPackets, this.detector.normalSources, this.protect, table);
+    const { added, covered } = this.auto.step(seenAgain, windowPackets, this.detector.normalSources, this.protect.entries, table);
     if (added.length) {
       this.stats.autoDropped += added.length;
       this.log.warn('auto-mitigation dropped sources', { sources: added, ttl: this.cfg.autoMitigateTtl });

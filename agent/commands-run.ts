@@ -27,7 +27,7 @@ const ACKS_AT_ONCE = 16;
 export interface CommandRunnerDeps {
   client: AgentClient;
   log: Logger;
-  /** Before a batch: the addresses no rule may cover, fresh. */
+  /** Before a batch: the addresses no rule may cover, fresh enough (agent/protected.ts). */
   prepare(): Promise<void>;
   apply(cmd: PendingCommand): Outcome;
   /** After a command's answer reached the server (or was not needed any more). */
