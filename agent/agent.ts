@@ -78,6 +78,7 @@ export class Agent {
   readonly push: PushChannel | null;
   private ticker: Ticker | null = null;
   private readonly protect: ProtectedSet;
+  private nsViewIncomplete = false;
   private readonly serverAddrs: ServerAddresses;
   private prev: { snap: Snapshot; at: number } | null = null;
   private metricBase: { snap: Snapshot; at: number } | null = null;
@@ -227,10 +228,12 @@ export class Agent {
   private async readProtected(): Promise<ProtectedEntry[]> {
     const server = await this.serverAddrs.current();
     const view = hostView(this.cfg.netns, this.nsCache);
-    if (!view.complete)
+    // Read every second: said when it starts, not each time.
+    if (!view.complete && !this.nsViewIncomplete)
       this.log.debug('no process lives in the namespace: only the agent namespace addresses and gateways are protected', {
         netns: this.cfg.netns,
       });
+    this.nsViewIncomplete = !view.complete;
     return protectedEntries({
       server,
       host: view.addresses,

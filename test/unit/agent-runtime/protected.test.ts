@@ -51,19 +51,30 @@ test('the tick reads them again behind once REFRESH_MS old, one read at a time',
   t.deepEqual(s.entries, [entry(2)]);
 });
 
-test('a failed read keeps the entries before it, said, and is tried again', async (t) => {
-  const { s, calls, warned } = set([
-    async () => [entry(1)],
-    async () => {
-      throw new Error('no /proc');
-    },
-    async () => [entry(3)],
-  ]);
+test('a failed read keeps the entries before it, said once, and is tried again; a batch past STALE_MS is refused', async (t) => {
+  const boom = async (): Promise<ProtectedEntry[]> => {
+    throw new Error('no /proc');
+  };
+  const { s, calls, warned } = set([async () => [entry(1)], boom, boom, async () => [entry(4)]]);
   await s.forBatch(0);
-  t.deepEqual(await s.forBatch(STALE_MS), [entry(1)]);
-  t.deepEqual(warned, ['cannot read the protected addresses; keeping the last ones']);
+  s.tick(REFRESH_MS);
+  await new Promise((r) => setImmediate(r));
+  t.deepEqual(s.entries, [entry(1)], 'kept');
+  t.deepEqual(await s.forBatch(REFRESH_MS + 1), [entry(1)], 'still younger than STALE_MS: used');
+  await t.throwsAsync(s.forBatch(STALE_MS), { message: /could not be read \(no \/proc\)/ }, 'fails closed');
+  t.deepEqual(warned, ['cannot read the protected addresses; keeping the last ones'], 'said once for the streak');
   s.tick(STALE_MS + 1);
   await new Promise((r) => setImmediate(r));
-  t.is(calls(), 3, 'the next tick tries again: the failed read did not count as fresh');
-  t.deepEqual(s.entries, [entry(3)]);
+  t.is(calls(), 4, 'the next tick tries again: a failed read does not count as fresh');
+  t.deepEqual(await s.forBatch(STALE_MS + 2), [entry(4)]);
+});
+
+test('with no read ever made, a batch is refused, not applied against an empty list', async (t) => {
+  const { s } = set([
+    async () => {
+      throw new Error('bad entry');
+    },
+  ]);
+  await t.throwsAsync(s.forBatch(0), { message: /could not be read/ });
+  t.deepEqual(s.entries, []);
 });
