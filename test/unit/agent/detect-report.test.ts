@@ -5,27 +5,11 @@
 import test from 'ava';
 import { Detector } from '../../../agent/detect/index.ts';
 import { estimateDistinct, mergeRegisters } from '../../../native/hll.ts';
+import { kernelRegisters, range } from '../../helpers/hll.ts';
 import { normal, run } from './traffic.ts';
 
-/** murmur3's finaliser, as the kernel hashes a source (bpf/counters.bpf.h mix32). */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** The estimator's registers after sources first..first+n-1, as the kernel fills them. */
-function registers(first: number, n: number): Uint8Array {
-  const r = new Uint8Array(4096);
-  for (let i = first; i < first + n; i++) {
-    const h = mix32(i);
-    const rank = Math.clz32(((h << 12) | 0x800) >>> 0) + 1;
-    r[h >>> 20] = Math.max(r[h >>> 20]!, rank);
-  }
-  return r;
-}
+const registers = (first: number, n: number) => kernelRegisters(range(first, n));
 
 test('distinct sources are the union of the windows; a normal top source is marked', (t) => {
   const d = new Detector({ ppsThreshold: 10_000, bpsThreshold: 1e10 });

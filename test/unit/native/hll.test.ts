@@ -1,26 +1,13 @@
 // The estimator against registers filled the way the kernel fills them.
 import test from 'ava';
 import { estimateDistinct } from '../../../native/hll.ts';
+import { kernelRegisters } from '../../helpers/hll.ts';
 
 const BITS = 12;
 
-function mix32(x: number): number {
-  let h = x >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
+/** n distinct sources (a seed apart between sets), as the kernel fills the registers. */
 function fill(n: number, seed: number): Uint8Array {
-  const reg = new Uint8Array(1 << BITS);
-  for (let i = 0; i < n; i++) {
-    const h = mix32(i * 2654435761 + seed);
-    const idx = h >>> (32 - BITS);
-    const rest = ((h << BITS) | (1 << (BITS - 1))) >>> 0;
-    const rank = Math.clz32(rest) + 1;
-    if (reg[idx]! < rank) reg[idx] = rank;
-  }
-  return reg;
+  return kernelRegisters(Array.from({ length: n }, (_, i) => (i * 2654435761 + seed) >>> 0));
 }
 
 test('empty registers estimate zero', (t) => {
