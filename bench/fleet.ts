@@ -21,7 +21,7 @@
 // server's judging and push paths and every agent's command path then run
 // for the first time, compiled as they go, and in the lab all 51 agents
 // compile the same code at the same moment on the two cores they share
-// (its rules took 194-316 ms against 94-217 ms for the later rounds' over
+// (its rules took 194-316 ms against 94-217 ms for the later rounds', in
 // six runs). On a fleet each agent does that once, on its own host.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -89,6 +89,7 @@ interface Samples {
 }
 
 async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<void> {
+  const name = r < WARMUP ? 'the warm-up round' : `round ${r - WARMUP + 1}`;
   const sources = [1, 2, 3, 4].map((h) => `198.19.${200 + r}.${h}`);
   const reported = new Promise<void>((resolve) => nextReport.push(resolve));
   const agents = [run.agent, ...fleet.members.map((m) => m.agent)];
@@ -98,7 +99,7 @@ async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<
   try {
     if (!(await Promise.race([reported.then(() => true), sleep(20_000).then(() => false)])))
       throw new Error(
-        `round ${r + 1}: no incident report within 20 s of the flood's start; the victim's log:\n${run.agent.log.slice(-15).join('\n')}`,
+        `${name}: no incident report within 20 s of the flood's start; the victim's log:\n${run.agent.log.slice(-15).join('\n')}`,
       );
     arrived = await whenApplied(agents, sources, 'add', 15_000);
   } finally {
@@ -114,20 +115,30 @@ async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<
   }[];
   const rules = listed.filter((x) => x.origin === 'policy' && sources.includes(x.source.replace(/\/32$/, '')));
   if (rules.length !== sources.length)
-    throw new Error(`round ${r}: ${rules.length} policy rules for the 4 sources: ${JSON.stringify(listed.slice(0, 8))}`);
+    throw new Error(`${name}: ${rules.length} policy rules for the 4 sources: ${JSON.stringify(listed.slice(0, 8))}`);
   // The decision that made the last of them: its created_at (the judging transaction's start), and the
   // victim's incident report answered last before it (the judging starts as the reply goes out).
   const createdAt = Math.max(...rules.map((x) => Date.parse(x.created_at))) - performance.timeOrigin;
   const answered = (reports.get(run.node.uuid) ?? []).filter((t) => t <= createdAt + 50).at(-1);
-  if (answered === undefined) throw new Error(`round ${r}: no incident report answered before the rules`);
+  if (answered === undefined) throw new Error(`${name}: no incident report answered before the rules`);
   // Each map read once: the four are there, dropping.
   const firing = judged.find((t) => t >= answered);
   if (firing !== undefined) s.judging.push(firing - answered);
-  const batch = firing === undefined ? undefined : pushed.find((p) => p.at >= firing && p.nodes >= FLEET);
-  const sent = batch?.at;
-  if (batch !== undefined) {
-    s.sent.push(batch.at - answered);
-    s.building.push(batch.ms);
+  // The hub's batches after the judging, until they held the fleet (BATCH nodes each, server/push.ts).
+  let sent: number | undefined;
+  let nodes = 0;
+  let building = 0;
+  for (const p of firing === undefined ? [] : pushed.filter((p) => p.at >= firing)) {
+    nodes += p.nodes;
+    building += p.ms;
+    if (nodes >= FLEET) {
+      sent = p.at;
+      break;
+    }
+  }
+  if (sent !== undefined) {
+    s.sent.push(sent - answered);
+    s.building.push(building);
   }
   arrived.forEach((t, i) => {
     if (t === undefined || countInView(kernels[i]!, sources, 'drop') !== sources.length) s.missed++;
@@ -153,7 +164,7 @@ async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<
   await until(async () => (await run.user('GET', `/incidents/${incident}`)).body?.status === 'resolved', 30_000, 250);
   const late = arrived.filter((t) => t !== undefined).map((t) => t - answered);
   process.stderr.write(
-    `round ${r + 1}${r < WARMUP ? ' (warm-up)' : ''}: incident #${incident}, ${late.length}/${arrived.length} agents, report -> kernel ${Math.min(...late).toFixed(0)}..${Math.max(...late).toFixed(0)} ms (the configs written to the streams at ${sent === undefined ? '?' : (sent - answered).toFixed(0)} ms)\n`,
+    `${name}: incident #${incident}, ${late.length}/${arrived.length} agents, report -> kernel ${Math.min(...late).toFixed(0)}..${Math.max(...late).toFixed(0)} ms (the configs written to the streams at ${sent === undefined ? '?' : (sent - answered).toFixed(0)} ms)\n`,
   );
 }
 

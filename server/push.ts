@@ -120,7 +120,7 @@ export class PushHub {
             for (const s of e.streams) s.write(text);
             sent++;
           }
-          this.log.debug('push: configs sent', { nodes: sent, ms: Math.round(performance.now() - started) });
+          if (sent) this.log.debug('push: configs sent', { nodes: sent, ms: Math.round(performance.now() - started) });
         } catch (err) {
           // The poll brings what was not sent.
           this.log.warn('push: configs not built', { nodes: batch.length, error: (err as Error).message });
