@@ -88,6 +88,18 @@ interface Samples {
   missed: number;
 }
 
+const noSamples = (): Samples => ({
+  fromReport: [],
+  fromCreated: [],
+  judging: [],
+  sent: [],
+  building: [],
+  afterSent: [],
+  withdraw: [],
+  hitNode: [],
+  missed: 0,
+});
+
 async function round(run: LabRun, fleet: Fleet, r: number, s: Samples): Promise<void> {
   const name = r < WARMUP ? 'the warm-up round' : `round ${r - WARMUP + 1}`;
   const sources = [1, 2, 3, 4].map((h) => `198.19.${200 + r}.${h}`);
@@ -184,28 +196,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => abandon('interrupted: tearing the fleet down'));
   process.once('SIGTERM', () => abandon('terminated: tearing the fleet down'));
   setTimeout(() => abandon(`bench:fleet: not done in ${OVERALL_MS / 60_000} min`), OVERALL_MS).unref();
-  const cold: Samples = {
-    fromReport: [],
-    fromCreated: [],
-    judging: [],
-    sent: [],
-    building: [],
-    afterSent: [],
-    withdraw: [],
-    hitNode: [],
-    missed: 0,
-  };
-  const s: Samples = {
-    fromReport: [],
-    fromCreated: [],
-    judging: [],
-    sent: [],
-    building: [],
-    afterSent: [],
-    withdraw: [],
-    hitNode: [],
-    missed: 0,
-  };
+  const cold = noSamples();
+  const s = noSamples();
   let setupMs = 0;
   let rss = { server: 0, agents: 0, agentMax: 0 };
   try {

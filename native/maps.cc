@@ -95,16 +95,16 @@ bw_config ReadConfig(Napi::Env env, int fd, const char *operation) {
   return cfg;
 }
 
-// Registers of one HLL window as ranks (a register's highest bit, see
-// bpf/breakwater.h), merged over CPUs by maximum.
+// Registers of one HLL window as ranks: the CPUs' rank bits ORed (their
+// union), each register's rank its highest bit (see bpf/breakwater.h).
 Napi::Buffer<uint8_t> HllRegisters(Napi::Env env, int fd, __u32 parity) {
   std::vector<bw_hll> per_cpu;
   if (int err = ReadPerCpu(fd, parity, per_cpu)) ThrowSys(env, "snapshot", err);
-  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, BW_HLL_REGS);
-  memset(out.Data(), 0, BW_HLL_REGS);
+  bw_hll seen = {};
   for (const bw_hll &h : per_cpu)
-    for (size_t r = 0; r < BW_HLL_REGS; r++)
-      if (h.reg[r]) out.Data()[r] = std::max<uint8_t>(out.Data()[r], 32 - __builtin_clz(h.reg[r]));
+    for (size_t r = 0; r < BW_HLL_REGS; r++) seen.reg[r] |= h.reg[r];
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, BW_HLL_REGS);
+  for (size_t r = 0; r < BW_HLL_REGS; r++) out.Data()[r] = seen.reg[r] ? 32 - __builtin_clz(seen.reg[r]) : 0;
   return out;
 }
 
